@@ -1,0 +1,36 @@
+"""The streamcheck endpoint: a deterministic SSE stream a probe can judge exactly.
+
+Mount it in any FastAPI service with one line::
+
+    from streamcheck import router as streamcheck_router
+    app.include_router(streamcheck_router, prefix="/api")
+
+``GET <prefix>/streamcheck?events=N&interval_ms=I&pad=P`` sends N ``tick`` events, one every I ms (the
+first at once), each carrying ``sent_ms`` (milliseconds since the request arrived, monotonic clock), then
+one ``done`` event, and ends. The protocol is fixed in ``shared/DESIGN.md``; this module implements it.
+``GET <prefix>/healthz`` answers ``{"status": "ok"}``.
+"""
+
+from __future__ import annotations
+
+from streamcheck.params import Bound, ParamError, parse_int_params
+from streamcheck.router import router
+from streamcheck.stream import (
+    STREAM_HEADERS,
+    CancellableEventStream,
+    StreamStats,
+    format_event,
+    stats,
+)
+
+__all__ = [
+    "STREAM_HEADERS",
+    "Bound",
+    "CancellableEventStream",
+    "ParamError",
+    "StreamStats",
+    "format_event",
+    "parse_int_params",
+    "router",
+    "stats",
+]

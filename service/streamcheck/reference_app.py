@@ -1,0 +1,89 @@
+"""The reference app: the streamcheck router plus a chat-like generic SSE stream.
+
+Run it with ``uvicorn streamcheck.reference_app:app``. ``create_app(gzip_sse=True)`` (or
+``uvicorn --factory streamcheck.reference_app:create_gzip_sse_app``) adds a compression middleware that
+holds ``text/event-stream`` until the end: the pre-0.46 Starlette fault, for the lab.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import AsyncIterator
+
+import anyio
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from streamcheck.gzip_hold import HoldingGZipMiddleware
+from streamcheck.params import Bound, ParamError, openapi_parameters, parse_int_params
+from streamcheck.router import router
+from streamcheck.stream import CancellableEventStream, format_event
+
+TOKENS = Bound("tokens", 1, 2000, 20, "number of token chunks")
+TOKEN_INTERVAL_MS = Bound("interval_ms", 0, 10_000, 100, "milliseconds between token chunks")
+CHAT_BOUNDS = (TOKENS, TOKEN_INTERVAL_MS)
+MAX_CHAT_MS = 120_000
+
+_SENTENCE = (
+    "Streaming works when every hop forwards each chunk as it arrives ; "
+    "a proxy that waits for the end turns a live answer into one late block ."
+)
+_WORDS = tuple(_SENTENCE.split(" "))
+
+
+async def chat_tokens(tokens: int, interval_ms: int) -> AsyncIterator[bytes]:
+    t0 = time.monotonic()
+    words = itertools.cycle(_WORDS)
+    for i in range(tokens):
+        delay = t0 + i * interval_ms / 1000.0 - time.monotonic()
+        if delay > 0:
+            await anyio.sleep(delay)
+        yield format_event({"token": (" " if i else "") + next(words)})
+    yield b"data: [DONE]\n\n"
+
+
+def create_app(gzip_sse: bool = False) -> FastAPI:
+    """The reference app; with ``gzip_sse`` a middleware compresses and holds SSE (the lab's fault)."""
+    app = FastAPI(
+        title="streamcheck reference app" + (" (gzip holds SSE)" if gzip_sse else ""),
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+    )
+    app.include_router(router, prefix="/api")
+    app.include_router(router)
+
+    @app.get(
+        "/api/chat/stream",
+        response_class=Response,
+        summary='Chat-like generic SSE: data: {"token": ...} chunks, then data: [DONE]',
+        openapi_extra={"parameters": openapi_parameters(CHAT_BOUNDS)},
+    )
+    async def chat_stream(request: Request) -> Response:
+        try:
+            params = parse_int_params(request.query_params, CHAT_BOUNDS)
+            if params["tokens"] * params["interval_ms"] > MAX_CHAT_MS:
+                raise ParamError(
+                    "interval_ms",
+                    f"tokens x interval_ms must be at most {MAX_CHAT_MS}",
+                    str(params["interval_ms"]),
+                )
+        except ParamError as exc:
+            return exc.response()
+        # Like a typical app: no-cache, but no X-Accel-Buffering hint for nginx.
+        return CancellableEventStream(
+            chat_tokens(params["tokens"], params["interval_ms"]),
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    if gzip_sse:
+        app.add_middleware(HoldingGZipMiddleware)
+    return app
+
+
+def create_gzip_sse_app() -> FastAPI:
+    """Factory for ``uvicorn --factory``: the variant whose compression middleware holds SSE."""
+    return create_app(gzip_sse=True)
+
+
+app = create_app()
