@@ -1,0 +1,97 @@
+"""Probe result -> one CloudWatch EMF document (DESIGN.md's metric names, units and dimensions).
+
+aws-lambda-powertools ``EphemeralMetrics`` writes the EMF: one instance per path x protocol, so each
+document carries exactly the dimensions ``Path`` and ``Protocol``. ``service=""`` stops powertools from
+adding its default ``service`` dimension (the stack sets ``POWERTOOLS_SERVICE_NAME`` for the logger),
+which would change every metric's identity and break the dashboard and alarms.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+
+DIMENSION_PATH: Final = "Path"
+DIMENSION_PROTOCOL: Final = "Protocol"
+
+# (metric name, unit): the contract with the alarms and the dashboard (DESIGN.md).
+METRICS: Final[tuple[tuple[str, str], ...]] = (
+    ("TimeToFirstByte", "Milliseconds"),
+    ("TimeToFirstEvent", "Milliseconds"),
+    ("BufferingDelay", "Milliseconds"),
+    ("StreamDuration", "Milliseconds"),
+    ("DnsTime", "Milliseconds"),
+    ("ConnectTime", "Milliseconds"),
+    ("TlsTime", "Milliseconds"),
+    ("EventsReceived", "Count"),
+    ("Success", "Count"),
+    ("Buffered", "Count"),
+)
+_TIMING_METRICS: Final = (
+    ("TimeToFirstByte", "ttfb"),
+    ("TimeToFirstEvent", "first_event"),
+    ("StreamDuration", "total"),
+    ("DnsTime", "dns"),
+    ("ConnectTime", "connect"),
+    ("TlsTime", "tls"),
+)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def metric_values(result: dict[str, Any]) -> dict[str, float]:
+    """The datapoints for one probe result (DESIGN.md result JSON).
+
+    ``Success`` is always there (1 when the probe got a judged stream, else 0). A timing the probe did
+    not reach (a failed connect has no TTFB) is left out rather than published as 0, so averages stay
+    honest; the alarms treat the missing datapoint as breaching. ``Buffered`` is published only for a
+    judged stream (1 for the verdict ``buffered``), ``BufferingDelay`` only when the probe computed it.
+    """
+    values: dict[str, float] = {}
+    ok = bool(result.get("ok")) and result.get("error") is None
+    timings = result.get("timings_ms") or {}
+    for metric, key in _TIMING_METRICS:
+        number = _number(timings.get(key))
+        if number is not None:
+            values[metric] = number
+    delay = _number(result.get("buffering_delay_ms"))
+    if delay is not None:
+        values["BufferingDelay"] = delay
+    events = _number(result.get("events"))
+    values["EventsReceived"] = events if events is not None else 0.0
+    values["Success"] = 1.0 if ok else 0.0
+    verdict = result.get("verdict")
+    if verdict not in (None, "error"):
+        values["Buffered"] = 1.0 if verdict == "buffered" else 0.0
+    return values
+
+
+def _build(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> EphemeralMetrics:
+    metrics = EphemeralMetrics(namespace=namespace, service="")
+    metrics.add_dimension(name=DIMENSION_PATH, value=path)
+    metrics.add_dimension(name=DIMENSION_PROTOCOL, value=protocol)
+    units = dict(METRICS)
+    for name, value in metric_values(result).items():
+        metrics.add_metric(name=name, unit=MetricUnit(units[name]), value=value)
+    error = result.get("error")
+    if isinstance(error, dict) and error.get("kind"):
+        metrics.add_metadata(key="ErrorKind", value=str(error["kind"]))
+    verdict = result.get("verdict")
+    if isinstance(verdict, str):
+        metrics.add_metadata(key="Verdict", value=verdict)
+    return metrics
+
+
+def emf_document(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> dict[str, Any]:
+    """The EMF document for one probe (not printed); ``ErrorKind`` and ``Verdict`` ride as metadata."""
+    return dict(_build(namespace, path, protocol, result).serialize_metric_set())
+
+
+def publish(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> None:
+    """Print the probe's EMF document to stdout (one line), which Lambda ships to CloudWatch Logs."""
+    _build(namespace, path, protocol, result).flush_metrics(raise_on_empty_metrics=True)

@@ -1,0 +1,168 @@
+"""Run every path x protocol probe concurrently, each bounded, the whole run bounded by a deadline.
+
+A probe that is not done by the deadline is reported as a ``timeout`` error and is never waited for:
+its worker thread is abandoned (``shutdown(wait=False)``) and ends on the probe's own bounds
+(``timeout`` / ``max_duration``), so a stalled path cannot delay the others or the invocation.
+A path whose auth secret cannot be read fails with error kind ``other``; the others still run.
+Secret values are scrubbed from anything that leaves this module (results, error messages).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+from canary_config import CanaryConfig, PathConfig
+from canary_secrets import SecretCache, SecretError
+
+MAX_WORKERS: Final = 64
+PROTOCOL_LABELS: Final = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+_TIMING_KEYS: Final = ("dns", "connect", "tls", "ttfb", "first_event", "total")
+
+# (url, name, http, headers, timeout, max_duration, verify) -> result dict (DESIGN.md result JSON)
+ProbeFn = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: PathConfig
+    protocol: str  # "h1" | "h2": the Protocol dimension
+    result: dict[str, Any]
+    elapsed_ms: float
+
+
+def error_result(path: PathConfig, protocol: str, kind: str, message: str) -> dict[str, Any]:
+    """A DESIGN.md result for a probe that failed before or outside the probe library."""
+    return {
+        "url": path.url,
+        "path_name": path.name,
+        "protocol": PROTOCOL_LABELS[protocol],
+        "status": None,
+        "ok": False,
+        "error": {"kind": kind, "message": message},
+        "timings_ms": dict.fromkeys(_TIMING_KEYS),
+        "events": 0,
+        "mode": "streamcheck" if "/streamcheck" in path.url else "generic",
+        "buffering_delay_ms": None,
+        "verdict": "error",
+    }
+
+
+def streamprobe_probe(
+    url: str,
+    *,
+    name: str,
+    http: str,
+    headers: dict[str, str],
+    timeout: float,
+    max_duration: float,
+    verify: bool | str,
+) -> dict[str, Any]:
+    """The real probe (imported lazily so config validation works without the probe's deps)."""
+    from streamprobe import ProbeOptions, probe
+
+    options = ProbeOptions(
+        name=name, http=http, headers=headers, timeout=timeout, max_duration=max_duration, verify=verify
+    )
+    result: dict[str, Any] = probe(url, options).to_dict()
+    return result
+
+
+def _scrub(value: Any, secrets: Iterable[str]) -> Any:
+    """Replace every occurrence of a secret value inside strings of a JSON-like structure."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret and secret in value:
+                value = value.replace(secret, "***")
+        return value
+    if isinstance(value, dict):
+        return {k: _scrub(v, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrub(v, secrets) for v in value]
+    return value
+
+
+def _probe_one(
+    path: PathConfig,
+    protocol: str,
+    config: CanaryConfig,
+    secrets: SecretCache,
+    probe_fn: ProbeFn,
+) -> dict[str, Any]:
+    headers = dict(path.headers)
+    sensitive = [v for v in headers.values() if len(v) >= 4]
+    if path.auth_secret is not None:
+        try:
+            value = secrets.header_value(path.auth_secret.arn, path.auth_secret.json_key)
+        except SecretError as exc:
+            return error_result(
+                path, protocol, "other", f"auth secret for header {path.auth_secret.header}: {exc}"
+            )
+        headers[path.auth_secret.header] = value
+        sensitive.append(value)
+    try:
+        result = probe_fn(
+            path.url,
+            name=path.name,
+            http=protocol,
+            headers=headers,
+            timeout=config.probe_timeout_s,
+            max_duration=config.max_duration_s,
+            verify=path.verify,
+        )
+    except Exception as exc:  # a bad option (ValueError) or a probe bug: this path fails, others go on
+        result = error_result(path, protocol, "other", f"probe raised {type(exc).__name__}: {exc}")
+    scrubbed: dict[str, Any] = _scrub(result, sensitive)
+    return scrubbed
+
+
+def run_probes(
+    config: CanaryConfig,
+    *,
+    budget_s: float,
+    secrets: SecretCache,
+    probe_fn: ProbeFn = streamprobe_probe,
+) -> list[Outcome]:
+    """Probe all paths x protocols concurrently; return one outcome per pair, in config order.
+
+    Returns after at most ``budget_s`` seconds (plus thread start-up), whatever the probes do.
+    """
+    start = time.monotonic()
+    jobs = [(path, protocol) for path in config.paths for protocol in path.protocols]
+    executor = cf.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), thread_name_prefix="probe")
+    finished: dict[int, float] = {}
+
+    def run(index: int, path: PathConfig, protocol: str) -> dict[str, Any]:
+        try:
+            return _probe_one(path, protocol, config, secrets, probe_fn)
+        finally:
+            finished[index] = (time.monotonic() - start) * 1000
+
+    futures = [executor.submit(run, i, path, protocol) for i, (path, protocol) in enumerate(jobs)]
+    try:
+        cf.wait(futures, timeout=max(0.0, budget_s - (time.monotonic() - start)))
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    outcomes: list[Outcome] = []
+    for i, ((path, protocol), future) in enumerate(zip(jobs, futures, strict=True)):
+        if future.done() and not future.cancelled():
+            exc = future.exception()
+            result = (
+                future.result()
+                if exc is None
+                else error_result(path, protocol, "other", f"canary bug: {type(exc).__name__}")
+            )
+            elapsed = finished.get(i, (time.monotonic() - start) * 1000)
+        else:
+            result = error_result(
+                path,
+                protocol,
+                "timeout",
+                f"not finished within the canary's {budget_s:.1f} s budget for this run (abandoned)",
+            )
+            elapsed = (time.monotonic() - start) * 1000
+        outcomes.append(Outcome(path=path, protocol=protocol, result=result, elapsed_ms=round(elapsed, 1)))
+    return outcomes

@@ -1,0 +1,89 @@
+"""The streaming canary's Lambda handler (thin): config -> concurrent probes -> EMF + one log line each.
+
+- ``CANARY_CONFIG`` (JSON, see ``canary_config``) is validated once at cold start. A bad config is
+  logged at import and fails every invocation with the same message, so the function's ``Errors``
+  alarm fires instead of the canary silently probing nothing.
+- Every path x protocol is probed concurrently (``canary_runner``); the run is bounded by
+  ``min(deadline_s, remaining Lambda time - margin)``.
+- One EMF document per path x protocol (``canary_metrics``, aws-lambda-powertools) and one structured
+  log line per probe with the result JSON (header names only; secret values are never logged).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Final
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from canary_config import ENV_VAR, CanaryConfig, ConfigError, parse_config
+from canary_metrics import publish
+from canary_runner import run_probes
+from canary_secrets import SecretCache
+
+# Time kept back from the Lambda timeout for publishing, logging and returning.
+SAFETY_MARGIN_S: Final = 3.0
+
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "streampath-canary"))
+secrets = SecretCache()
+
+
+def load_config() -> CanaryConfig:
+    """Parse and validate ``CANARY_CONFIG`` from the environment (raises :class:`ConfigError`)."""
+    return parse_config(os.environ.get(ENV_VAR))
+
+
+def _cold_start() -> tuple[CanaryConfig | None, ConfigError | None]:
+    try:
+        return load_config(), None
+    except ConfigError as exc:
+        logger.error("invalid canary config", extra={"error": str(exc)})
+        return None, exc
+
+
+CONFIG, CONFIG_ERROR = _cold_start()
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
+    if CONFIG is None:
+        raise ConfigError(str(CONFIG_ERROR))
+    config = CONFIG
+    started = time.monotonic()
+    remaining_s = context.get_remaining_time_in_millis() / 1000.0
+    budget_s = max(0.5, min(config.deadline_s, remaining_s - SAFETY_MARGIN_S))
+    outcomes = run_probes(config, budget_s=budget_s, secrets=secrets)
+    summary: list[dict[str, Any]] = []
+    for outcome in outcomes:
+        result = outcome.result
+        publish(config.namespace, outcome.path.name, outcome.protocol, result)
+        error = result.get("error") or {}
+        logger.info(
+            "probe result",
+            extra={
+                "path": outcome.path.name,
+                "requested_protocol": outcome.protocol,
+                "header_names": sorted(
+                    [*outcome.path.headers]
+                    + ([outcome.path.auth_secret.header] if outcome.path.auth_secret else [])
+                ),
+                "elapsed_ms": outcome.elapsed_ms,
+                "result": result,
+            },
+        )
+        summary.append(
+            {
+                "path": outcome.path.name,
+                "protocol": outcome.protocol,
+                "ok": bool(result.get("ok")),
+                "verdict": result.get("verdict"),
+                "error_kind": error.get("kind"),
+            }
+        )
+    duration_ms = round((time.monotonic() - started) * 1000, 1)
+    failed = sum(1 for s in summary if not s["ok"])
+    logger.info(
+        "canary run done", extra={"probes": len(summary), "failed": failed, "duration_ms": duration_ms}
+    )
+    return {"probes": len(summary), "failed": failed, "duration_ms": duration_ms, "results": summary}
