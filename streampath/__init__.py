@@ -1,0 +1,1 @@
+"""streampath: the ops CLI for deployed StreamPath stacks (``streampath --help``)."""

@@ -1,0 +1,139 @@
+"""``streampath run-canary``: invoke the canary Lambda once and show what each probe saw."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from stacks import naming
+from streampath.aws import Aws, aws_errors
+from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
+from streampath.outputs import describe_stack
+from streampath.render import table, to_json
+
+# What the function gets: the handler treats any event like its schedule's (it probes every configured path).
+INVOKE_EVENT = {"source": "streampath.run-canary", "detail-type": "Manual canary run"}
+
+
+@dataclass
+class CanaryRun:
+    function: str
+    region: str
+    payload: dict[str, Any]
+
+    @property
+    def results(self) -> list[dict[str, Any]]:
+        return list(self.payload.get("results", []))
+
+    def exit_code(self) -> int:
+        healthy = all(r.get("ok") and r.get("verdict") == "streaming" for r in self.results)
+        return EXIT_OK if self.results and healthy else EXIT_PROBLEM
+
+
+def invoke(aws: Aws, env_name: str) -> CanaryRun:
+    stack = describe_stack(aws.cloudformation(), aws.region, env_name, "Canary")
+    function = stack.output(naming.OUTPUT_CANARY_FUNCTION_NAME)
+    with aws_errors(f"Lambda Invoke {function}"):
+        response = aws.lambda_().invoke(
+            FunctionName=function,
+            InvocationType="RequestResponse",
+            Payload=json.dumps(INVOKE_EVENT).encode(),
+        )
+        raw = response["Payload"].read()
+    text = raw.decode("utf-8", errors="replace")
+    if response.get("FunctionError"):
+        raise Refusal(
+            f"canary function {function} failed ({response['FunctionError']}): {_error_summary(text)}"
+        )
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        raise Refusal(
+            f"canary function {function} returned a payload that is not JSON: {text[:200]!r}"
+        ) from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+        raise Refusal(
+            f"canary function {function} returned no results list "
+            f'(expected {{"results": [...]}}): {text[:200]!r}'
+        )
+    return CanaryRun(function=function, region=aws.region, payload=payload)
+
+
+def _error_summary(text: str) -> str:
+    """``errorType: errorMessage`` from Lambda's error payload (the stack trace stays in the logs)."""
+    try:
+        error = json.loads(text)
+    except ValueError:
+        return text[:300]
+    if not isinstance(error, dict):
+        return text[:300]
+    kind, message = error.get("errorType"), error.get("errorMessage")
+    summary = ": ".join(str(part) for part in (kind, message) if part) or text[:300]
+    return " ".join(summary.split())[:500]
+
+
+# (header, how to read it from one result). The handler's summary carries path/protocol/ok/verdict/
+# error_kind; a full probe result (DESIGN.md) also has status, timings and events. Empty columns are dropped.
+_COLUMNS: list[tuple[str, Any]] = [
+    ("VERDICT", lambda r: r.get("verdict") or ("ok" if r.get("ok") else "failed")),
+    ("PATH", lambda r: r.get("path_name") or r.get("path")),
+    ("PROTOCOL", lambda r: r.get("protocol")),
+    ("OK", lambda r: None if r.get("ok") is None else ("yes" if r.get("ok") else "NO")),
+    ("STATUS", lambda r: r.get("status")),
+    ("TTFB_MS", lambda r: (r.get("timings_ms") or {}).get("ttfb")),
+    ("FIRST_EVENT_MS", lambda r: (r.get("timings_ms") or {}).get("first_event")),
+    ("BUFFERING_MS", lambda r: r.get("buffering_delay_ms")),
+    ("EVENTS", lambda r: r.get("events")),
+    ("ERROR", lambda r: _error_cell(r)),
+]
+
+
+def _error_cell(result: dict[str, Any]) -> str | None:
+    error = result.get("error")
+    if isinstance(error, dict) and error:
+        return " ".join(f"{error.get('kind')}: {error.get('message')}".split())[:120]
+    kind = result.get("error_kind")
+    return str(kind) if kind else None
+
+
+def render_text(run: CanaryRun) -> str:
+    results = sorted(
+        run.results, key=lambda r: (str(r.get("path_name") or r.get("path")), str(r.get("protocol")))
+    )
+    head = f"Canary {run.function} ({run.region}): {len(results)} probe(s)"
+    extra = {k: run.payload[k] for k in ("failed", "duration_ms") if k in run.payload}
+    if extra:
+        head += ", " + ", ".join(f"{k} {v}" for k, v in extra.items())
+    if not results:
+        return head + "\n  the function returned no probe results\n"
+    grid = [[read(r) for _, read in _COLUMNS] for r in results]
+    keep = [i for i in range(len(_COLUMNS)) if i < 3 or any(row[i] is not None for row in grid)]
+    body = table([_COLUMNS[i][0] for i in keep], [[row[i] for i in keep] for row in grid])
+    urls = sorted({_display_url(str(r["url"])) for r in results if r.get("url")})
+    return "\n".join([head, body, *(["  urls: " + ", ".join(urls)] if urls else [])]) + "\n"
+
+
+def render_json(run: CanaryRun) -> str:
+    payload = dict(run.payload)
+    payload["results"] = [
+        {**r, "url": _without_userinfo(str(r["url"]))} if r.get("url") else r for r in run.results
+    ]
+    return to_json({"function": run.function, "region": run.region, **payload}) + "\n"
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+def _display_url(url: str) -> str:
+    """Scheme, host and path only: credentials or tokens in userinfo/query never reach the terminal."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

@@ -1,0 +1,322 @@
+"""``streampath status``: deployed front doors, the canary's latest metrics, the alarms' states."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from stacks import naming
+from stacks.naming import Unit, stack_name
+from streampath.aws import Aws, aws_errors
+from streampath.envconfig import AppConfig
+from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
+from streampath.outputs import DeployedStack, StackNotDeployed, describe_stack
+from streampath.render import iso, table, to_json
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
+
+# metric -> statistic over one period: a failure or a buffered stream anywhere in the minute shows.
+METRICS: dict[str, str] = {
+    "Success": "Minimum",
+    "Buffered": "Maximum",
+    "TimeToFirstByte": "Average",
+    "TimeToFirstEvent": "Average",
+    "BufferingDelay": "Average",
+}
+PERIOD_S = 60
+MAX_QUERIES = 500  # GetMetricData's limit per call
+DEFAULT_NAMESPACE = "StreamPath"
+_ENDPOINT_OUTPUTS: dict[Unit, str] = {
+    "Nlb": naming.OUTPUT_NLB_DNS_NAME,
+    "CloudFront": naming.OUTPUT_DISTRIBUTION_DOMAIN_NAME,
+    "Canary": naming.OUTPUT_DASHBOARD_URL,
+}
+
+
+@dataclass
+class FrontDoor:
+    unit: str
+    stack: str
+    state: str  # the stack status, or "not deployed"
+    endpoint: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Datapoint:
+    value: float
+    timestamp: datetime
+
+
+@dataclass
+class PathResult:
+    path: str
+    protocol: str
+    metrics: dict[str, Datapoint] = field(default_factory=dict)
+
+    @property
+    def last_seen(self) -> datetime | None:
+        return max((d.timestamp for d in self.metrics.values()), default=None)
+
+
+@dataclass
+class AlarmState:
+    name: str
+    state: str
+    since: datetime | None
+    reason: str
+
+
+@dataclass
+class Status:
+    env: str
+    region: str
+    account: str
+    namespace: str
+    minutes: int
+    stacks: list[FrontDoor]
+    results: list[PathResult]
+    alarms: list[AlarmState]
+    problems: list[str]
+
+    def exit_code(self) -> int:
+        return EXIT_PROBLEM if self.problems else EXIT_OK
+
+
+def collect(cfg: AppConfig, aws: Aws, account: str, minutes: int, now: datetime | None = None) -> Status:
+    if not 1 <= minutes <= 60 * 24 * 14:
+        raise Refusal(f"--minutes: must be 1..20160 (14 days), got {minutes}")
+    canary = cfg.enabled_canary
+    if canary is None:
+        raise Refusal(f"config {cfg.name} has no canary (absent or disabled): nothing to report")
+    problems: list[str] = []
+    cfn = aws.cloudformation()
+    stacks: list[FrontDoor] = []
+    canary_stack: DeployedStack | None = None
+    units: list[tuple[Unit, Any]] = [
+        ("Nlb", cfg.enabled_nlb),
+        ("CloudFront", cfg.enabled_cloudfront),
+        ("Canary", canary),
+    ]
+    for unit, section in units:
+        if section is None:
+            continue
+        try:
+            deployed = describe_stack(cfn, cfg.region, cfg.name, unit)
+        except StackNotDeployed as exc:
+            problems.append(str(exc))
+            stacks.append(FrontDoor(unit=unit, stack=stack_name(cfg.name, unit), state="not deployed"))
+            continue
+        if unit == "Canary":
+            canary_stack = deployed
+        endpoint = deployed.outputs.get(_ENDPOINT_OUTPUTS[unit])
+        if endpoint is None:
+            problems.append(f"stack {deployed.name} in {cfg.region} has no output {_ENDPOINT_OUTPUTS[unit]}")
+        stacks.append(
+            FrontDoor(
+                unit=unit,
+                stack=deployed.name,
+                state=deployed.status,
+                endpoint=endpoint,
+                outputs=dict(deployed.outputs),
+            )
+        )
+
+    namespace = (
+        (canary_stack.outputs.get(naming.OUTPUT_METRIC_NAMESPACE) if canary_stack else None)
+        or canary.namespace
+        or DEFAULT_NAMESPACE
+    )
+    pairs: list[tuple[str, str]] = [(p.name, proto) for p in canary.paths for proto in p.protocols]
+    end = (now or datetime.now(UTC)).replace(microsecond=0)
+    results = read_metrics(aws, namespace, pairs, end - timedelta(minutes=minutes), end)
+    for path in dict.fromkeys(p for p, _ in pairs):
+        if not any(r.metrics for r in results if r.path == path):
+            problems.append(
+                f"no data yet for path {path} (namespace {namespace}, {cfg.region}, last {minutes} min): "
+                "the canary has not run or publishes elsewhere"
+            )
+    for r in results:
+        if not r.metrics:
+            continue
+        success, buffered = r.metrics.get("Success"), r.metrics.get("Buffered")
+        if success is not None and success.value < 1:
+            problems.append(f"path {r.path} {r.protocol}: the last probe failed (Success=0)")
+        elif buffered is not None and buffered.value > 0:
+            problems.append(f"path {r.path} {r.protocol}: the last probe saw a buffered stream (Buffered=1)")
+
+    alarms = read_alarms(aws, stack_name(cfg.name, "Canary"))
+    problems += [f"alarm {a.name} is in ALARM: {a.reason}" for a in alarms if a.state == "ALARM"]
+    return Status(
+        env=cfg.name,
+        region=cfg.region,
+        account=account,
+        namespace=namespace,
+        minutes=minutes,
+        stacks=stacks,
+        results=results,
+        alarms=alarms,
+        problems=problems,
+    )
+
+
+def metric_queries(namespace: str, pairs: list[tuple[str, str]]) -> list[MetricDataQueryTypeDef]:
+    queries: list[MetricDataQueryTypeDef] = []
+    for i, (path, protocol) in enumerate(pairs):
+        for j, (metric, stat) in enumerate(METRICS.items()):
+            queries.append(
+                {
+                    "Id": f"q{i}_{j}",
+                    "Label": f"{path}/{protocol}/{metric}",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": namespace,
+                            "MetricName": metric,
+                            "Dimensions": [
+                                {"Name": "Path", "Value": path},
+                                {"Name": "Protocol", "Value": protocol},
+                            ],
+                        },
+                        "Period": PERIOD_S,
+                        "Stat": stat,
+                    },
+                    "ReturnData": True,
+                }
+            )
+    return queries
+
+
+def read_metrics(
+    aws: Aws, namespace: str, pairs: list[tuple[str, str]], start: datetime, end: datetime
+) -> list[PathResult]:
+    """The newest datapoint of each metric per (path, protocol): one GetMetricData call per 500 queries
+    (one call for up to 100 path x protocol pairs), newest first, following NextToken."""
+    results = [PathResult(path=p, protocol=proto) for p, proto in pairs]
+    queries = metric_queries(namespace, pairs)
+    metric_names = list(METRICS)
+    cloudwatch = aws.cloudwatch()
+    for first in range(0, len(queries), MAX_QUERIES):
+        batch = queries[first : first + MAX_QUERIES]
+        token: str | None = None
+        while True:
+            kwargs: dict[str, Any] = {
+                "MetricDataQueries": batch,
+                "StartTime": start,
+                "EndTime": end,
+                "ScanBy": "TimestampDescending",
+            }
+            if token:
+                kwargs["NextToken"] = token
+            with aws_errors("CloudWatch GetMetricData"):
+                response = cloudwatch.get_metric_data(**kwargs)
+            for item in response.get("MetricDataResults", []):
+                i, j = (int(n) for n in item["Id"][1:].split("_"))
+                pairs_ts = list(zip(item.get("Timestamps", []), item.get("Values", []), strict=False))
+                if not pairs_ts:
+                    continue
+                timestamp, value = max(pairs_ts, key=lambda tv: tv[0])  # newest, whatever the order
+                current = results[i].metrics.get(metric_names[j])
+                if current is None or timestamp > current.timestamp:
+                    results[i].metrics[metric_names[j]] = Datapoint(value=float(value), timestamp=timestamp)
+            token = response.get("NextToken")
+            if not token:
+                break
+    return results
+
+
+def read_alarms(aws: Aws, prefix: str) -> list[AlarmState]:
+    alarms: list[AlarmState] = []
+    paginator = aws.cloudwatch().get_paginator("describe_alarms")
+    with aws_errors("CloudWatch DescribeAlarms"):
+        for page in paginator.paginate(AlarmNamePrefix=prefix, AlarmTypes=["MetricAlarm", "CompositeAlarm"]):
+            for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                alarms.append(
+                    AlarmState(
+                        name=alarm.get("AlarmName", "?"),
+                        state=alarm.get("StateValue", "?"),
+                        since=alarm.get("StateUpdatedTimestamp"),
+                        reason=" ".join(str(alarm.get("StateReason", "")).split()),
+                    )
+                )
+    order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
+    return sorted(alarms, key=lambda a: (order.get(a.state, 3), a.name))
+
+
+def render_text(status: Status, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    out = [f"StreamPath {status.env}: account {status.account}, {status.region}", "", "Stacks"]
+    out.append(
+        table(
+            ["UNIT", "STACK", "STATE", "ENDPOINT"],
+            [[s.unit, s.stack, s.state, s.endpoint] for s in status.stacks] or [["-", "-", "-", "-"]],
+        )
+    )
+    out += [
+        "",
+        f"Canary results (namespace {status.namespace}, "
+        f"newest 1-minute value in the last {status.minutes} min)",
+    ]
+    rows = []
+    for r in status.results:
+        m = r.metrics
+        rows.append(
+            [
+                r.path,
+                r.protocol,
+                _flag(m.get("Success"), "ok", "FAIL"),
+                _flag(m.get("Buffered"), "BUFFERED", "no"),
+                _value(m.get("TimeToFirstByte")),
+                _value(m.get("TimeToFirstEvent")),
+                _value(m.get("BufferingDelay")),
+                _age(r.last_seen, now) if r.metrics else "no data yet",
+            ]
+        )
+    out.append(
+        table(
+            ["PATH", "PROTO", "SUCCESS", "BUFFERED", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS", "AT"], rows
+        )
+    )
+    out += ["", f"Alarms ({len(status.alarms)}, prefix {stack_name(status.env, 'Canary')})"]
+    if status.alarms:
+        out.append(
+            table(
+                ["STATE", "NAME", "SINCE", "REASON"],
+                [[a.state, a.name, a.since, _truncate(a.reason, 80)] for a in status.alarms],
+            )
+        )
+    else:
+        out.append("  none found")
+    return "\n".join(out) + "\n"
+
+
+def render_json(status: Status) -> str:
+    document = asdict(status)
+    document["ok"] = not status.problems
+    for result in document["results"]:
+        result["metrics"] = {
+            k: {"value": v["value"], "timestamp": iso(v["timestamp"])} for k, v in result["metrics"].items()
+        }
+    return to_json(document) + "\n"
+
+
+def _flag(point: Datapoint | None, if_one: str, if_zero: str) -> str | None:
+    if point is None:
+        return None
+    return if_one if point.value >= 0.5 else if_zero
+
+
+def _value(point: Datapoint | None) -> float | None:
+    return None if point is None else point.value
+
+
+def _age(moment: datetime | None, now: datetime) -> str:
+    if moment is None:
+        return "-"
+    minutes = max(0, int((now - moment).total_seconds() // 60))
+    return f"{iso(moment)} ({minutes} min ago)"
+
+
+def _truncate(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
