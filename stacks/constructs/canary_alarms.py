@@ -1,0 +1,257 @@
+"""Alarms over the canary's metrics, a composite "streaming degraded" alarm, and its SNS topic.
+
+Per path x protocol (DESIGN.md metric names, dimensions ``Path`` + ``Protocol``):
+
+- ``BufferingDelay`` (Maximum) above ``buffering_delay_ms`` in M of N periods: the path buffers.
+- ``TimeToFirstEvent`` (Maximum) above ``time_to_first_event_ms`` in M of N periods: slow or held start.
+- ``Success`` (Minimum) below 1 in M of N periods: probes fail.
+
+All three treat missing data as **breaching**: a canary that stopped running (or a probe that never got a
+first event) must alarm, not go quiet. The function's own ``Errors`` and ``Throttles`` alarm too (a throttle
+means a run overlapped the previous one). A composite per path
+("<path> degraded") and the top composite "streaming degraded" over those and the function alarms; only
+the top composite notifies (alarm and OK), so one incident is one e-mail, not six.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Final
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subs
+from constructs import Construct
+
+DIMENSION_PATH: Final = "Path"
+DIMENSION_PROTOCOL: Final = "Protocol"
+#: (metric name, unit) exactly as the handler publishes them (DESIGN.md; tested against the handler).
+METRICS: Final[tuple[tuple[str, str], ...]] = (
+    ("TimeToFirstByte", "Milliseconds"),
+    ("TimeToFirstEvent", "Milliseconds"),
+    ("BufferingDelay", "Milliseconds"),
+    ("StreamDuration", "Milliseconds"),
+    ("DnsTime", "Milliseconds"),
+    ("ConnectTime", "Milliseconds"),
+    ("TlsTime", "Milliseconds"),
+    ("EventsReceived", "Count"),
+    ("Success", "Count"),
+    ("Buffered", "Count"),
+)
+_NAMES: Final = frozenset(name for name, _ in METRICS)
+
+
+def canary_metric(
+    namespace: str,
+    metric_name: str,
+    path: str,
+    protocol: str,
+    *,
+    statistic: str,
+    period: cdk.Duration,
+    label: str | None = None,
+) -> cw.Metric:
+    """A canary metric with exactly the published dimensions."""
+    if metric_name not in _NAMES:
+        raise ValueError(f"unknown canary metric {metric_name!r}")
+    return cw.Metric(
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions_map={DIMENSION_PATH: path, DIMENSION_PROTOCOL: protocol},
+        statistic=statistic,
+        period=period,
+        label=label,
+    )
+
+
+@dataclass(frozen=True)
+class AlarmedPath:
+    name: str
+    protocols: Sequence[str]
+
+
+@dataclass
+class PathAlarms:
+    """The alarms of one path, by protocol."""
+
+    buffering: dict[str, cw.Alarm] = field(default_factory=dict)
+    first_event: dict[str, cw.Alarm] = field(default_factory=dict)
+    success: dict[str, cw.Alarm] = field(default_factory=dict)
+    #: "this path is degraded": any of the above (set once they exist).
+    degraded: cw.CompositeAlarm | None = None
+
+    def all(self) -> list[cw.Alarm]:
+        return [*self.buffering.values(), *self.first_event.values(), *self.success.values()]
+
+
+class CanaryAlarms(Construct):
+    """``.topic``, ``.composite``, ``.by_path[name]``, ``.function_alarms``."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        namespace: str,
+        alarm_name_prefix: str,
+        paths: Sequence[AlarmedPath],
+        function: lambda_.IFunction,
+        period: cdk.Duration,
+        buffering_delay_ms: int,
+        time_to_first_event_ms: int,
+        evaluation_periods: int,
+        datapoints_to_alarm: int,
+        notify_emails: Sequence[str] = (),
+    ) -> None:
+        super().__init__(scope, construct_id)
+        key = kms.Key(
+            self,
+            "TopicKey",
+            description=f"{alarm_name_prefix}: encrypts the canary alarm topic",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        # CloudWatch alarms publish to the encrypted topic as the cloudwatch service.
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToUseTheKey",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        self.topic = sns.Topic(
+            self,
+            "Topic",
+            display_name=f"{alarm_name_prefix} streaming canary alarms",
+            master_key=key,
+            enforce_ssl=True,
+        )
+        self.topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchAlarmsToPublish",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+            )
+        )
+        for email in notify_emails:
+            self.topic.add_subscription(subs.EmailSubscription(email))
+
+        self.by_path: dict[str, PathAlarms] = {}
+        for path in paths:
+            alarms = PathAlarms()
+            for protocol in path.protocols:
+                base = f"{alarm_name_prefix}-{path.name}-{protocol}"
+                where = f"{path.name} over {protocol}"
+                alarms.buffering[protocol] = cw.Alarm(
+                    self,
+                    f"Buffering-{path.name}-{protocol}",
+                    alarm_name=f"{base}-BufferingDelay",
+                    alarm_description=(
+                        f"{where}: events arrive bunched (buffering delay > {buffering_delay_ms} ms). A proxy, "
+                        "compression or the front door holds the stream. Run `streamprobe doctor` on the URL."
+                    ),
+                    metric=canary_metric(
+                        namespace, "BufferingDelay", path.name, protocol, statistic="Maximum", period=period
+                    ),
+                    threshold=buffering_delay_ms,
+                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=evaluation_periods,
+                    datapoints_to_alarm=datapoints_to_alarm,
+                    treat_missing_data=cw.TreatMissingData.BREACHING,
+                )
+                alarms.first_event[protocol] = cw.Alarm(
+                    self,
+                    f"FirstEvent-{path.name}-{protocol}",
+                    alarm_name=f"{base}-TimeToFirstEvent",
+                    alarm_description=(
+                        f"{where}: the first event takes > {time_to_first_event_ms} ms (or never arrives). "
+                        "Compare TimeToFirstByte: a slow TTFB is the backend, a fast TTFB with a slow first "
+                        "event is buffering."
+                    ),
+                    metric=canary_metric(
+                        namespace, "TimeToFirstEvent", path.name, protocol, statistic="Maximum", period=period
+                    ),
+                    threshold=time_to_first_event_ms,
+                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    evaluation_periods=evaluation_periods,
+                    datapoints_to_alarm=datapoints_to_alarm,
+                    treat_missing_data=cw.TreatMissingData.BREACHING,
+                )
+                alarms.success[protocol] = cw.Alarm(
+                    self,
+                    f"Success-{path.name}-{protocol}",
+                    alarm_name=f"{base}-Success",
+                    alarm_description=(
+                        f"{where}: probes fail (Success < 1) or the canary stopped publishing. The error kind "
+                        "is in the canary's log line for the probe (field result.error.kind)."
+                    ),
+                    metric=canary_metric(
+                        namespace, "Success", path.name, protocol, statistic="Minimum", period=period
+                    ),
+                    threshold=1,
+                    comparison_operator=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+                    evaluation_periods=evaluation_periods,
+                    datapoints_to_alarm=datapoints_to_alarm,
+                    treat_missing_data=cw.TreatMissingData.BREACHING,
+                )
+            # One composite per path keeps the top-level rule short (CloudWatch caps a rule at 10240
+            # characters) and gives the dashboard one status per path.
+            alarms.degraded = cw.CompositeAlarm(
+                self,
+                f"Degraded-{path.name}",
+                composite_alarm_name=f"{alarm_name_prefix}-{path.name}-Degraded",
+                alarm_description=f"path {path.name}: buffers, starts slowly or fails (any protocol)",
+                alarm_rule=cw.AlarmRule.any_of(*alarms.all()),
+            )
+            self.by_path[path.name] = alarms
+
+        self.errors = cw.Alarm(
+            self,
+            "FunctionErrors",
+            alarm_name=f"{alarm_name_prefix}-FunctionErrors",
+            alarm_description="The canary function itself failed (bad CANARY_CONFIG, a bug, a timeout). "
+            "Its log group has the message.",
+            metric=function.metric_errors(period=period, statistic="Sum"),
+            threshold=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=evaluation_periods,
+            datapoints_to_alarm=datapoints_to_alarm,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.throttles = cw.Alarm(
+            self,
+            "FunctionThrottles",
+            alarm_name=f"{alarm_name_prefix}-FunctionThrottles",
+            alarm_description="A canary run was throttled: it overlapped the previous run (reserved "
+            "concurrency is 1) and was dropped. Runs take too long for the schedule: lower max_duration or "
+            "the number of paths, or raise schedule_minutes.",
+            metric=function.metric_throttles(period=period, statistic="Sum"),
+            threshold=1,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+        )
+        self.function_alarms = [self.errors, self.throttles]
+        every: list[cw.IAlarm] = [p.degraded for p in self.by_path.values() if p.degraded is not None]
+        every += self.function_alarms
+        self.composite = cw.CompositeAlarm(
+            self,
+            "StreamingDegraded",
+            composite_alarm_name=f"{alarm_name_prefix}-StreamingDegraded",
+            alarm_description="streaming degraded: at least one path buffers, starts slowly or fails, or the "
+            "canary itself is failing. See the canary dashboard for which path and protocol.",
+            alarm_rule=cw.AlarmRule.any_of(*every),
+        )
+        action = cw_actions.SnsAction(self.topic)
+        self.composite.add_alarm_action(action)
+        self.composite.add_ok_action(action)
