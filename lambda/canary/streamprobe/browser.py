@@ -19,10 +19,11 @@ probe uses, so the two are judged by one set of rules.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -30,15 +31,19 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-if TYPE_CHECKING:  # pragma: no cover - typing only; playwright is imported lazily at run time
+if TYPE_CHECKING:  # pragma: no cover - typing only; playwright (and httpx) are imported lazily
     from playwright.sync_api import Browser, Page, Playwright, Request, Response
+
+    from .probe import ProbeOptions
+    from .result import ProbeResult
 
 CHROMIUM_ENV = "STREAMPROBE_CHROMIUM"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 DOCUMENT_PATH = "/__streamprobe_browser__"
 # The data: icon keeps Chromium from asking the target for /favicon.ico (an extra request and connection).
 DOCUMENT_HTML = (
-    "<!doctype html><meta charset=utf-8><link rel=icon href=\"data:,\"><title>streamprobe browser reader</title>"
+    "<!doctype html><meta charset=utf-8><link rel=icon href='data:,'>"
+    "<title>streamprobe browser reader</title>"
 )
 
 # Headless, no sandbox (root in containers), and nothing that talks to the outside world on its own.
@@ -129,6 +134,8 @@ class BrowserRead:
     bytes: int = 0
     done: bool = False  # the body ended normally
     stop_reason: str | None = None  # "timeout" | "stalled" | "max_duration" | "too_large" (we stopped it)
+    status_text: str | None = None
+    excerpt: str | None = None  # the first characters of a body that is not a stream to judge
     js_error: dict[str, str] | None = None  # {"name", "message"} of a rejected fetch()/read()
     failure: str | None = None  # Chromium's net error for the request, e.g. "net::ERR_CONNECTION_REFUSED"
     timing: dict[str, Any] | None = None  # the Resource Timing entry, times relative to just before fetch()
@@ -219,6 +226,7 @@ class BrowserSession:
                         "timeoutMs": timeout * 1000.0,
                         "maxDurationMs": max_duration * 1000.0,
                         "maxEventBytes": max_event_bytes,
+                        "excerptChars": 200,
                     },
                 )
                 if raw.get("error") and seen.failure is None:
@@ -261,10 +269,8 @@ def _watch(page: Page) -> Iterator[_Seen]:
         page.remove_listener("requestfailed", on_failed)
         page.remove_listener("response", on_response)
         for response in seen.responses[:1]:
-            try:
+            with suppress(Exception):  # best effort: Resource Timing is the primary source
                 seen.http_version = response.http_version()
-            except Exception:  # best effort: Resource Timing is the primary source
-                pass
 
 
 def _open_origin(page: Page, origin: str) -> None:
@@ -307,8 +313,255 @@ def _to_read(url: str, raw: Mapping[str, Any], failure: str | None) -> BrowserRe
         bytes=int(raw.get("bytes") or 0),
         done=bool(raw.get("done")),
         stop_reason=raw.get("stopReason"),
+        status_text=raw.get("statusText"),
+        excerpt=raw.get("excerpt"),
         js_error=raw.get("error"),
         failure=failure,
         timing=timing,
         events=events,
     )
+
+
+# --- judging a read: the probe's own result type and verdict functions -------------------------------
+
+_PROTOCOLS = {"h2": "HTTP/2", "http/1.1": "HTTP/1.1", "http/1.0": "HTTP/1.0", "h3": "HTTP/3"}
+
+# Chromium's net errors (Playwright's request.failure) -> the probe's error kinds, before any response.
+_NET_ERROR_KINDS: tuple[tuple[str, str], ...] = (
+    ("ERR_NAME_NOT_RESOLVED", "dns"),
+    ("ERR_NAME_RESOLUTION_FAILED", "dns"),
+    ("ERR_CONNECTION_TIMED_OUT", "timeout"),
+    ("ERR_TIMED_OUT", "timeout"),
+    ("ERR_CONNECTION_REFUSED", "connect"),
+    ("ERR_ADDRESS_UNREACHABLE", "connect"),
+    ("ERR_ADDRESS_INVALID", "connect"),
+    ("ERR_CONNECTION_FAILED", "connect"),
+    ("ERR_INTERNET_DISCONNECTED", "connect"),
+    ("ERR_CERT_", "tls"),
+    ("ERR_SSL_", "tls"),
+    ("ERR_BAD_SSL_CLIENT_AUTH_CERT", "tls"),
+    ("ERR_ALPN_NEGOTIATION_FAILED", "protocol"),
+)
+
+
+def protocol_name(chromium_protocol: str | None) -> str | None:
+    """``"h2"`` -> ``"HTTP/2"``, ``"http/1.1"`` -> ``"HTTP/1.1"`` (the probe's names); unknown -> as is."""
+    if not chromium_protocol:
+        return None
+    return _PROTOCOLS.get(chromium_protocol.lower(), chromium_protocol)
+
+
+def net_error_kind(failure: str | None) -> str:
+    """The probe's error kind for a request that failed before a response, from Chromium's net error."""
+    text = failure or ""
+    for marker, kind in _NET_ERROR_KINDS:
+        if marker in text:
+            return kind
+    return "protocol" if "ERR_" in text else "other"
+
+
+def _where(url: str) -> str:
+    """``host:port`` as the probe names its peer."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def _is_ip_literal(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _timings(read: BrowserRead) -> tuple[dict[str, float | None], bool]:
+    """DESIGN.md's timings from the Resource Timing entry; and whether the connection was already open."""
+    from .result import TIMING_KEYS
+
+    out: dict[str, float | None] = dict.fromkeys(TIMING_KEYS)
+    t = read.timing or {}
+    fetch_start = t.get("fetchStart")
+    reused = False
+    if fetch_start is not None and t.get("responseStart") is not None:
+        dns_start, dns_end = t.get("domainLookupStart"), t.get("domainLookupEnd")
+        c_start, c_end, tls_start = t.get("connectStart"), t.get("connectEnd"), t.get("secureConnectionStart")
+        # Resource Timing's sign of a reused connection: every connection phase collapses onto fetchStart.
+        reused = dns_start == dns_end == c_start == c_end == fetch_start
+        if not reused:
+            if dns_start is not None and dns_end is not None and not _is_ip_literal(read.url):
+                out["dns"] = dns_end - dns_start
+            if c_start is not None and c_end is not None:
+                tls = tls_start is not None and tls_start >= c_start
+                out["connect"] = (tls_start if tls else c_end) - c_start
+                if tls:
+                    out["tls"] = c_end - tls_start
+        out["ttfb"] = t["responseStart"] - fetch_start
+    elif read.headers_ms is not None:
+        out["ttfb"] = read.headers_ms  # no Resource Timing entry: when fetch() resolved
+    if read.events:
+        out["first_event"] = read.events[0].arrive_ms
+    out["total"] = read.end_ms
+    return out, reused
+
+
+def _error(
+    read: BrowserRead, *, where: str, timeout: float, max_duration: float, max_event_bytes: int
+) -> Any:
+    """The probe's error for a read (same kinds and, where the facts allow, the same sentences)."""
+    from .errors import sanitise, timeout_error
+    from .result import ProbeError
+
+    n = len(read.events)
+    if read.status is None:
+        if read.stop_reason == "max_duration":
+            return ProbeError("timeout", f"no response from {where} within max_duration {max_duration:g} s")
+        if read.stop_reason is not None:
+            return timeout_error("headers", where, timeout)
+        detail = read.failure or (
+            f"{read.js_error.get('name')}: {read.js_error.get('message')}" if read.js_error else "no response"
+        )
+        kind = net_error_kind(read.failure)
+        if kind == "tls" and "ERR_CERT_" in detail:
+            detail += " (certificate not trusted; --insecure accepts lab certificates)"
+        return ProbeError(kind, f"Chromium could not fetch from {where}: {detail}")
+    excerpt = sanitise(read.excerpt or "")
+    if not 200 <= read.status < 300:
+        message = f"{where} answered HTTP {read.status} {read.status_text or ''}".rstrip()
+        return ProbeError("http_status", message + (f"; the body starts: {excerpt}" if excerpt else ""))
+    content_type = read.content_type or ""
+    if content_type.split(";")[0].strip().lower() != "text/event-stream":
+        shown = sanitise(content_type or "no Content-Type", 80)
+        message = f"expected Content-Type text/event-stream but {where} sent {shown}"
+        if "html" in content_type.lower() or excerpt.lstrip().lower().startswith(("<!doctype", "<html")):
+            message += " (an HTML page: often a login or error page in front of the service)"
+        message += f"; the body starts: {excerpt}" if excerpt else "; the body is empty"
+        return ProbeError("content_type", message)
+    if read.stop_reason == "stalled":
+        return ProbeError("stalled", f"{timeout_error('body', where, timeout).message} after {n} event(s)")
+    if read.stop_reason == "too_large":
+        return ProbeError(
+            "too_large",
+            f"an event from {where} grew past max_event_bytes ({max_event_bytes} bytes) without ending "
+            f"(a line without a newline, or a stream that is not SSE)",
+        )
+    if read.js_error is not None and read.stop_reason is None:
+        detail = read.failure or f"{read.js_error.get('name')}: {read.js_error.get('message')}"
+        return ProbeError("protocol", f"the connection to {where} broke mid-stream in Chromium: {detail}")
+    return None
+
+
+def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> ProbeResult:
+    """Judge a read with the probe's own result type and :func:`streamprobe.verdict.judge`."""
+    from .errors import redact
+    from .probe import ProbeOptions
+    from .result import EventArrival, ProbeError, ProbeResult
+    from .verdict import judge
+
+    o = options or ProbeOptions(name="browser")
+    where = _where(read.url)
+    timings, reused = _timings(read)
+    protocol = protocol_name(read.protocol) or ("HTTP/2" if o.http == "h2" else "HTTP/1.1")
+    arrivals = [
+        EventArrival(arrive_ms=e.arrive_ms, event=e.type, sent_ms=e.sent_ms, seq=e.seq, size=e.size)
+        for e in read.events
+    ]
+    r = ProbeResult(
+        url=read.url,
+        path_name=o.name,
+        protocol=protocol,
+        status=read.status,
+        timings_ms=timings,
+        events=len(arrivals),
+        content_encoding=read.content_encoding,
+        header_names=list(o.headers),
+        arrivals=arrivals,
+        request_sent_ms=(read.timing or {}).get("requestStart"),
+    )
+    r.notes.append(
+        f"browser: headless Chromium read the stream with fetch + getReader() on {origin_of(read.url)}"
+    )
+    if o.accept_encoding is not None:
+        r.notes.append("browser: accept_encoding is ignored: Chromium sends its own Accept-Encoding")
+    if read.protocol is not None and read.protocol_source == "playwright":
+        r.notes.append("browser: protocol from Playwright (no Resource Timing entry)")
+    if reused:
+        r.notes.append(
+            "browser: the connection was already open (Chromium preconnects to the page's origin), "
+            "so dns/connect/tls are not measured and ttfb starts at the request"
+        )
+    r.error = _error(
+        read, where=where, timeout=o.timeout, max_duration=o.max_duration, max_event_bytes=o.max_event_bytes
+    )
+    if r.error is None and o.http == "h2" and protocol != "HTTP/2":
+        r.error = ProbeError("protocol", f"HTTP/2 was required but Chromium used {protocol} with {where}")
+    if read.status is not None and read.stop_reason == "max_duration":
+        r.notes.append(
+            f"stream still open after max_duration {o.max_duration:g} s: "
+            f"judged on the {len(arrivals)} event(s) that arrived"
+        )
+    elif (
+        read.done
+        and any(a.sent_ms is not None for a in arrivals)
+        and not any(a.event == "done" for a in arrivals)
+    ):
+        r.notes.append("the stream ended without the streamcheck 'done' event")
+    if arrivals:
+        j = judge([a.arrive_ms for a in arrivals], [a.sent_ms for a in arrivals], r.request_sent_ms or 0.0)
+        r.mode, r.buffering_delay_ms = j.mode, j.buffering_delay_ms
+        r.notes.append(f"{j.mode} mode: {j.explanation}")
+        r.verdict = j.verdict
+    elif r.error is None:
+        r.verdict = "inconclusive"
+        r.notes.append("the stream ended without a single event")
+    if r.error is not None:
+        secrets = [str(v) for v in o.headers.values() if str(v)]
+        r.verdict = "error"
+        r.error = ProbeError(r.error.kind, redact(r.error.message, secrets))
+    return r
+
+
+def probe_browser(
+    url: str, options: ProbeOptions | None = None, *, session: BrowserSession | None = None
+) -> ProbeResult:
+    """Read ``url`` in headless Chromium and judge it like :func:`streamprobe.probe`: a ``ProbeResult``.
+
+    Takes the probe's :class:`~streamprobe.probe.ProbeOptions`: ``name``, ``http`` (``"h1"`` turns
+    HTTP/2 off in Chromium; ``"h2"`` is checked after the fact, as a browser cannot be made to insist),
+    ``headers``, ``timeout``, ``max_duration``, ``max_event_bytes``, ``verify`` (``False`` accepts any
+    certificate -- lab certificates only; a CA file cannot be handed to Chromium and is a ``ValueError``)
+    and ``add_nonce``. ``accept_encoding`` is ignored: Chromium sends its own, which is the point.
+    ``session`` reuses a running :class:`BrowserSession` (the lab, doctor); else one is started and
+    closed. Never raises for network trouble; raises :class:`BrowserUnavailable` without Chromium or
+    Playwright and ``ValueError`` for an unusable URL or option.
+    """
+    from .probe import ProbeOptions, prepare_url
+
+    o = options or ProbeOptions(name="browser")
+    o.validate()
+    if isinstance(o.verify, str):
+        raise ValueError(
+            "the browser reader cannot use a CA file (--cacert): use --insecure for lab certificates"
+        )
+    target = str(prepare_url(url, o))
+    wanted = "h1" if o.http == "h1" else "auto"
+    if session is not None and session.http != wanted:
+        raise ValueError(
+            f"this browser session was started with http={session.http!r}; {o.http!r} needs {wanted!r}"
+        )
+    sess = session or BrowserSession(http=wanted)
+    try:
+        read = sess.read(
+            target,
+            headers=dict(o.headers),
+            timeout=o.timeout,
+            max_duration=o.max_duration,
+            max_event_bytes=o.max_event_bytes,
+            insecure=o.verify is False,
+        )
+    finally:
+        if session is None:
+            sess.close()
+    return to_probe_result(read, o)

@@ -18,6 +18,8 @@ async (opts) => {
     events: [],
     done: false,
     stopReason: null,
+    statusText: null,
+    excerpt: null,
     error: null,
     timing: null,
     href: location.href,
@@ -43,7 +45,7 @@ async (opts) => {
   };
   const armSilence = () => {
     clearTimeout(silenceTimer);
-    silenceTimer = setTimeout(() => stop(phase === "headers" ? "timeout" : "stalled"), opts.timeoutMs);
+    silenceTimer = setTimeout(() => stop(phase === "body" ? "stalled" : "timeout"), opts.timeoutMs);
   };
   const race = (p) => Promise.race([p, stopped.then(() => ({ stopped: true }))]);
 
@@ -142,14 +144,26 @@ async (opts) => {
     const resp = got;
     out.headersMs = performance.now() - t0;
     out.status = resp.status;
+    out.statusText = resp.statusText;
     out.contentType = resp.headers.get("content-type");
     out.contentEncoding = resp.headers.get("content-encoding");
     const isSse = (out.contentType || "").split(";")[0].trim().toLowerCase() === "text/event-stream";
-    if (resp.status !== 200 || !isSse || resp.body === null) {
-      // Not a stream to judge: leave the body unread (the caller reports http_status / content_type).
-      try {
-        await resp.body?.cancel();
-      } catch (e) {}
+    if (resp.status < 200 || resp.status > 299 || !isSse || resp.body === null) {
+      // Not a stream to judge (the caller reports http_status / content_type): keep the body's first
+      // bytes for the message, read within the same bounds, then let go of it.
+      phase = "excerpt";
+      if (resp.body !== null) {
+        reader = resp.body.getReader();
+        const decoder = new TextDecoder("utf-8");
+        let excerpt = "";
+        while (excerpt.length < opts.excerptChars) {
+          const r = await race(reader.read());
+          if (r.stopped || r.done) break;
+          excerpt += decoder.decode(r.value, { stream: true });
+        }
+        out.excerpt = excerpt.slice(0, opts.excerptChars);
+        reader.cancel().catch(() => {});
+      }
     } else {
       phase = "body";
       armSilence();
