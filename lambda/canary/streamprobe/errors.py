@@ -1,0 +1,143 @@
+"""Error kinds and the classification of httpx / httpcore / ssl / socket exceptions into them."""
+
+from __future__ import annotations
+
+import errno
+import re
+import socket
+import ssl
+from collections.abc import Iterable, Iterator
+
+import h2.exceptions
+import httpcore
+import httpx
+
+from .result import ProbeError
+
+
+class ProbeFailure(Exception):
+    """Raised inside the probe to end it with a classified error."""
+
+    def __init__(self, kind: str, message: str) -> None:
+        super().__init__(message)
+        self.error = ProbeError(kind, message)
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        yield cur
+        cur = cur.__cause__ or cur.__context__
+
+
+def _first(
+    exc: BaseException, types: type[BaseException] | tuple[type[BaseException], ...]
+) -> BaseException | None:
+    for e in _chain(exc):
+        if isinstance(e, types):
+            return e
+    return None
+
+
+def describe_ssl_error(err: BaseException) -> str:
+    if isinstance(err, ssl.SSLCertVerificationError):
+        return f"certificate not trusted: {err.verify_message or err.reason}"
+    reason = getattr(err, "reason", None)
+    return str(reason or err).replace("_", " ").lower()
+
+
+def classify(exc: BaseException, *, phase: str, where: str, timeout: float) -> ProbeError:
+    """Turn an exception raised while probing into a ProbeError.
+
+    ``phase`` is how far the probe got: "connect", "tls", "headers" (request sent, no response
+    yet) or "body" (headers received, reading the stream). ``where`` names the peer.
+    """
+    if isinstance(exc, ProbeFailure):
+        return exc.error
+    ssl_err = _first(exc, ssl.SSLError)
+    if ssl_err is not None and "NO_APPLICATION_PROTOCOL" in str(getattr(ssl_err, "reason", "") or ssl_err):
+        return ProbeError(
+            "protocol", f"{where} refused every offered protocol (ALPN): {describe_ssl_error(ssl_err)}"
+        )
+    if isinstance(exc, httpx.TimeoutException | httpcore.TimeoutException) or _first(exc, socket.timeout):
+        return timeout_error(phase, where, timeout)
+    if phase == "connect":
+        refused = _first(exc, ConnectionRefusedError)
+        if refused is not None:
+            return ProbeError("connect", f"connection refused by {where}: nothing listens on that port")
+        os_err = _first(exc, OSError)
+        detail = _os_detail(os_err) if os_err is not None else str(exc)
+        return ProbeError("connect", f"could not connect to {where}: {detail}")
+    if phase == "tls" and ssl_err is not None:
+        return ProbeError("tls", f"TLS handshake with {where} failed: {describe_ssl_error(ssl_err)}")
+    if phase == "tls":
+        os_err = _first(exc, OSError)
+        detail = _os_detail(os_err) if os_err is not None else str(exc) or type(exc).__name__
+        return ProbeError("tls", f"TLS handshake with {where} failed: {detail}")
+    if _first(exc, h2.exceptions.ProtocolError) is not None or isinstance(
+        exc, httpx.RemoteProtocolError | httpcore.RemoteProtocolError | httpx.LocalProtocolError
+    ):
+        if phase == "body":
+            return ProbeError("protocol", f"the stream from {where} broke the HTTP framing: {_short(exc)}")
+        return ProbeError("protocol", f"{where} did not answer with valid HTTP: {_short(exc)}")
+    if isinstance(exc, httpx.DecodingError):
+        return ProbeError("protocol", f"could not decode the response body from {where}: {_short(exc)}")
+    if isinstance(exc, httpx.TransportError | httpcore.NetworkError) or _first(exc, OSError):
+        os_err = _first(exc, OSError)
+        detail = _os_detail(os_err) if os_err is not None else _short(exc)
+        if phase == "body":
+            return ProbeError("protocol", f"the connection to {where} broke mid-stream: {detail}")
+        return ProbeError("protocol", f"the connection to {where} broke before a response: {detail}")
+    return ProbeError("other", f"unexpected {type(exc).__name__} while probing {where}: {_short(exc)}")
+
+
+def timeout_error(phase: str, where: str, timeout: float) -> ProbeError:
+    if phase == "connect":
+        return ProbeError("timeout", f"TCP connect to {where} did not finish within {timeout:g} s")
+    if phase == "tls":
+        return ProbeError("timeout", f"TLS handshake with {where} did not finish within {timeout:g} s")
+    if phase == "body":
+        return ProbeError("stalled", f"the stream went silent: no data for {timeout:g} s")
+    return ProbeError("timeout", f"no response headers from {where} within {timeout:g} s after the request")
+
+
+def _os_detail(err: BaseException) -> str:
+    if isinstance(err, ssl.SSLError):
+        return describe_ssl_error(err)
+    if isinstance(err, OSError) and err.errno is not None:
+        if err.errno in (errno.ECONNRESET, errno.EPIPE):
+            return "connection reset by peer"
+        return f"{err.strerror or errno.errorcode.get(err.errno, '?')} (errno {err.errno})"
+    text = str(err)
+    return text or type(err).__name__
+
+
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SPACE = re.compile(r"\s+")
+
+
+def sanitise(data: bytes | str, limit: int = 200) -> str:
+    """Printable, one-line, at most ``limit`` characters: for showing a body's first bytes."""
+    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+    text = _SPACE.sub(" ", _CONTROL.sub("?", text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """Replace every occurrence of a secret value (or its non-trivial parts) with ``***``."""
+    for secret in secrets:
+        parts = {secret, *(p for p in secret.split() if p.lower() not in _AUTH_SCHEMES)}
+        for value in sorted(parts, key=len, reverse=True):
+            if len(value) >= 4:
+                text = text.replace(value, "***")
+    return text
+
+
+_AUTH_SCHEMES = {"bearer", "basic", "digest", "token", "negotiate"}

@@ -1,0 +1,133 @@
+"""An incremental Server-Sent Events parser following the WHATWG HTML rules.
+
+https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
+
+Bytes go in as they arrive (any chunking); complete events come out. Lines end with CRLF, LF
+or CR (a CR at the end of one chunk and an LF at the start of the next are one line end).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+_BOM = b"\xef\xbb\xbf"
+
+
+@dataclass(frozen=True)
+class SSEEvent:
+    event: str  # the event type; "message" when the stream named none
+    data: str
+    id: str  # the last event ID at dispatch time ("" if none was ever set)
+    retry: int | None  # the most recent valid `retry:` value seen so far (ms)
+
+
+class EventTooLarge(Exception):
+    """An event (or one unterminated line) grew beyond ``max_event_bytes``."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"an event grew to {size} bytes without ending, more than the limit of {limit}")
+        self.size = size
+        self.limit = limit
+
+
+class SSEParser:
+    def __init__(self, max_event_bytes: int | None = None) -> None:
+        self.max_event_bytes = max_event_bytes
+        self._buf = bytearray()  # the current, unterminated line
+        self._bom_checked = False
+        self._skip_lf = False  # the previous chunk ended in CR: a leading LF belongs to it
+        self._data: list[str] = []
+        self._event_type = ""
+        self._event_bytes = 0  # bytes of the event being collected (fields that are kept)
+        self.last_event_id = ""
+        self.retry: int | None = None
+        self.comments = 0  # comment lines seen (heartbeats such as ": ping")
+
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """Parse more bytes; return the events completed by them (possibly none)."""
+        if not chunk:
+            return []
+        if not self._bom_checked:
+            self._buf += chunk
+            if len(self._buf) < len(_BOM) and _BOM.startswith(bytes(self._buf)):
+                return []  # could still be a BOM: wait for more
+            self._bom_checked = True
+            if self._buf.startswith(_BOM):
+                del self._buf[: len(_BOM)]
+            chunk = bytes(self._buf)
+            self._buf.clear()
+        if self._skip_lf:
+            self._skip_lf = False
+            if chunk.startswith(b"\n"):
+                chunk = chunk[1:]
+        events: list[SSEEvent] = []
+        pos = 0
+        end = len(chunk)
+        cr = lf = -2  # next CR / LF at or after pos (-1: none left in this chunk; -2: not searched)
+        while pos < end:
+            if cr != -1 and cr < pos:
+                cr = chunk.find(b"\r", pos)
+            if lf != -1 and lf < pos:
+                lf = chunk.find(b"\n", pos)
+            if cr < 0 and lf < 0:
+                self._buf += chunk[pos:]
+                self._check_size(len(self._buf))
+                break
+            if cr < 0 or (0 <= lf < cr):
+                stop, nxt = lf, lf + 1
+            else:
+                stop = cr
+                if cr + 1 < end:
+                    nxt = cr + 2 if chunk[cr + 1] == 0x0A else cr + 1
+                else:
+                    nxt = cr + 1
+                    self._skip_lf = True
+            if self._buf:
+                self._buf += chunk[pos:stop]
+                line = bytes(self._buf)
+                self._buf.clear()
+            else:
+                line = chunk[pos:stop]
+            pos = nxt
+            event = self._line(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _check_size(self, pending: int) -> None:
+        if self.max_event_bytes is not None and self._event_bytes + pending > self.max_event_bytes:
+            raise EventTooLarge(self._event_bytes + pending, self.max_event_bytes)
+
+    def _line(self, raw: bytes) -> SSEEvent | None:
+        if not raw:
+            return self._dispatch()
+        if raw[0] == 0x3A:  # ":" comment
+            self.comments += 1
+            return None
+        line = raw.decode("utf-8", errors="replace")
+        name, colon, value = line.partition(":")
+        if colon and value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+            self._event_bytes += len(raw) + 1
+        elif name == "event":
+            self._event_type = value
+            self._event_bytes += len(raw) + 1
+        elif name == "id":
+            if "\x00" not in value:
+                self.last_event_id = value
+        elif name == "retry":
+            if value.isascii() and value.isdigit():
+                self.retry = int(value)
+        self._check_size(0)
+        return None
+
+    def _dispatch(self) -> SSEEvent | None:
+        data, event_type = self._data, self._event_type
+        self._data, self._event_type, self._event_bytes = [], "", 0
+        if not data:
+            return None  # an event with no data is not dispatched
+        return SSEEvent(
+            event=event_type or "message", data="\n".join(data), id=self.last_event_id, retry=self.retry
+        )
