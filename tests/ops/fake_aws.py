@@ -1,0 +1,360 @@
+"""A fake StreamPath deployment in moto's server mode, for the ops CLI's tests and its README transcript.
+
+Everything goes through the real AWS APIs over HTTP (boto3 -> moto on 127.0.0.1):
+- the stacks are created with CloudFormation ``CreateStack`` from small templates whose outputs carry the
+  ``stacks.naming`` keys (moto builds the VPC, security group, NLB, target group, IAM role, Lambda
+  function, SNS topic and S3 bucket they reference; CloudFront is not modelled by moto, so that stack's
+  distribution outputs are fixed example values next to a real S3 log bucket);
+- the canary's metrics are put with ``PutMetricData``, its alarms with ``PutMetricAlarm`` / ``SetAlarmState``;
+- Lambda runs without Docker: moto's "simple" Lambda backend (switched on through ``/moto-api/config``)
+  returns, for each Invoke, the next payload queued at ``/moto-api/static/lambda-simple/response``.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import yaml
+from moto.server import ThreadedMotoServer
+
+from stacks import naming
+from stacks.naming import stack_name
+
+ROOT = Path(__file__).resolve().parents[2]
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"  # moto's default account
+# Distinctive fake credentials, so the tests can assert they never appear in the CLI's output.
+ACCESS_KEY_ID = "AKIAFAKEOPSTESTKEY01"
+SECRET_ACCESS_KEY = "fake-secret-do-not-print-7f3a9c"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Moto:
+    endpoint: str
+
+    def env(self) -> dict[str, str]:
+        """Environment for a CLI subprocess (or ``monkeypatch``): fake credentials, moto's endpoint,
+        and nothing that could reach a real credential source (files, SSO, instance metadata)."""
+        return {
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
+            "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+            "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def client(self, service: str, region: str = REGION) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY_ID,
+            aws_secret_access_key=SECRET_ACCESS_KEY,
+        )
+
+    def post(self, path: str, document: Mapping[str, Any]) -> bytes:
+        request = urllib.request.Request(
+            self.endpoint + path,
+            data=json.dumps(document).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data: bytes = response.read()
+            return data
+
+    def queue_lambda_results(self, *payloads: str, region: str = REGION) -> None:
+        """The next Invoke calls (in this region) return these payloads, in order (moto's simple backend)."""
+        self.post(
+            "/moto-api/static/lambda-simple/response",
+            {"results": list(payloads), "region": region, "account_id": ACCOUNT},
+        )
+
+
+@contextmanager
+def moto_server() -> Iterator[Moto]:
+    """A ThreadedMotoServer on 127.0.0.1 with Lambda in its Docker-free mode.
+
+    moto's backends and its config are process-wide: on the way out this resets both, so the next test
+    module (or another ThreadedMotoServer) starts clean.
+    """
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    moto = Moto(endpoint=f"http://{host}:{port}")
+    try:
+        moto.post("/moto-api/config", {"lambda": {"use_docker": False}})
+        yield moto
+    finally:
+        try:
+            moto.post("/moto-api/config", {"lambda": {"use_docker": True}})
+            moto.post("/moto-api/reset", {})
+        finally:
+            server.stop()
+
+
+# --- configs -----------------------------------------------------------------------------------------------
+
+
+def write_config(directory: Path, env: str, **overrides: Any) -> Path:
+    """``<directory>/<env>.yaml``: the repo's offline example config under another name (and overrides)."""
+    data = yaml.safe_load((ROOT / "config" / "default.yaml").read_text())
+    data["name"] = env
+    data["region"] = REGION
+    data["account"] = ACCOUNT
+    data.get("tags", {}).update({"Environment": env})
+    data.update(overrides)
+    path = directory / f"{env}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def canary_pairs(config_path: Path) -> list[tuple[str, str]]:
+    data = yaml.safe_load(config_path.read_text())
+    return [(p["name"], proto) for p in data["canary"]["paths"] for proto in p.get("protocols", ["h1", "h2"])]
+
+
+# --- stacks ------------------------------------------------------------------------------------------------
+
+
+def nlb_template(omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    outputs = {
+        naming.OUTPUT_NLB_DNS_NAME: {"Value": {"Fn::GetAtt": ["Nlb", "DNSName"]}},
+        naming.OUTPUT_NLB_ARN: {"Value": {"Ref": "Nlb"}},
+        naming.OUTPUT_TARGET_GROUP_ARN: {"Value": {"Ref": "TargetGroup"}},
+        naming.OUTPUT_NLB_SECURITY_GROUP_ID: {"Value": {"Fn::GetAtt": ["NlbSecurityGroup", "GroupId"]}},
+    }
+    return {
+        "Resources": {
+            "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
+            "SubnetA": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "eu-west-1a"},
+            },
+            "SubnetB": {
+                "Type": "AWS::EC2::Subnet",
+                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1b"},
+            },
+            "NlbSecurityGroup": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"GroupDescription": "streaming NLB", "VpcId": {"Ref": "Vpc"}},
+            },
+            "Nlb": {
+                "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                "Properties": {
+                    "Type": "network",
+                    "Scheme": "internet-facing",
+                    "Subnets": [{"Ref": "SubnetA"}, {"Ref": "SubnetB"}],
+                    "SecurityGroups": [{"Ref": "NlbSecurityGroup"}],
+                },
+            },
+            "TargetGroup": {
+                "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+                "Properties": {"TargetType": "ip", "Protocol": "TCP", "Port": 8080, "VpcId": {"Ref": "Vpc"}},
+            },
+        },
+        "Outputs": {k: v for k, v in outputs.items() if k not in omit_outputs},
+    }
+
+
+def cloudfront_template(env: str) -> dict[str, Any]:
+    return {
+        "Resources": {"LogBucket": {"Type": "AWS::S3::Bucket"}},
+        "Outputs": {
+            naming.OUTPUT_DISTRIBUTION_DOMAIN_NAME: {"Value": "d111111abcdef8.cloudfront.net"},
+            naming.OUTPUT_DISTRIBUTION_ID: {"Value": "E2EXAMPLE0STREAM"},
+        },
+    }
+
+
+def canary_template(env: str, omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+    outputs = {
+        naming.OUTPUT_CANARY_FUNCTION_NAME: {"Value": {"Ref": "CanaryFunction"}},
+        naming.OUTPUT_DASHBOARD_URL: {
+            "Value": f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
+            f"#dashboards:name=StreamPath-{env}"
+        },
+        naming.OUTPUT_ALARM_TOPIC_ARN: {"Value": {"Ref": "AlarmTopic"}},
+        naming.OUTPUT_METRIC_NAMESPACE: {"Value": "StreamPath"},
+    }
+    return {
+        "Resources": {
+            "CanaryRole": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "AssumeRolePolicyDocument": {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "lambda.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                            }
+                        ],
+                    }
+                },
+            },
+            "CanaryFunction": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.13",
+                    "Handler": "handler.handler",
+                    "Role": {"Fn::GetAtt": ["CanaryRole", "Arn"]},
+                    "Timeout": 60,
+                    "Code": {"ZipFile": "def handler(event, context):\n    return {}\n"},
+                },
+            },
+            "AlarmTopic": {"Type": "AWS::SNS::Topic"},
+        },
+        "Outputs": {k: v for k, v in outputs.items() if k not in omit_outputs},
+    }
+
+
+def create_stack(moto: Moto, name: str, template: dict[str, Any]) -> dict[str, str]:
+    cfn = moto.client("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack["StackStatus"]
+    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+
+def deploy(moto: Moto, env: str, units: tuple[str, ...] = ("Nlb", "CloudFront", "Canary")) -> dict[str, dict[str, str]]:
+    """``cdk deploy`` stand-in: the env's stacks, each with the outputs the CLI reads. Returns them."""
+    templates = {"Nlb": nlb_template(), "CloudFront": cloudfront_template(env), "Canary": canary_template(env)}
+    return {unit: create_stack(moto, stack_name(env, unit), templates[unit]) for unit in units}  # type: ignore[arg-type]
+
+
+# --- metrics and alarms ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One canary datapoint set for a path x protocol (what the handler's EMF would produce)."""
+
+    path: str
+    protocol: str
+    ttfb: float
+    first_event: float
+    buffering_delay: float
+    success: bool = True
+    buffered: bool = False
+
+
+def put_probe(moto: Moto, probe: Probe, at: datetime, namespace: str = "StreamPath") -> None:
+    dims = [{"Name": "Path", "Value": probe.path}, {"Name": "Protocol", "Value": probe.protocol}]
+    data = [
+        ("TimeToFirstByte", probe.ttfb, "Milliseconds"),
+        ("TimeToFirstEvent", probe.first_event, "Milliseconds"),
+        ("BufferingDelay", probe.buffering_delay, "Milliseconds"),
+        ("Success", 1.0 if probe.success else 0.0, "Count"),
+        ("Buffered", 1.0 if probe.buffered else 0.0, "Count"),
+    ]
+    moto.client("cloudwatch").put_metric_data(
+        Namespace=namespace,
+        MetricData=[
+            {"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit, "Timestamp": at}
+            for name, value, unit in data
+        ],
+    )
+
+
+# The story of the fake deployment: the existing ALB buffers over HTTP/2, everything else streams.
+STAGING_PROBES = (
+    Probe("alb", "h1", ttfb=41.0, first_event=42.5, buffering_delay=3.2),
+    Probe("alb", "h2", ttfb=44.0, first_event=1968.0, buffering_delay=1921.4, buffered=True),
+    Probe("nlb", "h1", ttfb=23.5, first_event=24.1, buffering_delay=2.1),
+    Probe("nlb", "h2", ttfb=23.9, first_event=24.8, buffering_delay=2.4),
+    Probe("cloudfront", "h1", ttfb=38.2, first_event=39.0, buffering_delay=4.8),
+    Probe("cloudfront", "h2", ttfb=36.7, first_event=37.9, buffering_delay=5.1),
+    Probe("direct", "h1", ttfb=5.1, first_event=5.6, buffering_delay=0.9),
+)
+
+
+def put_staging_metrics(moto: Moto, now: datetime | None = None) -> datetime:
+    """Two canary runs: 5 minutes ago (everything failing, to prove the newest value wins) and 2 minutes ago."""
+    now = now or datetime.now(UTC)
+    old, recent = now - timedelta(minutes=5), now - timedelta(minutes=2)
+    for probe in STAGING_PROBES:
+        stale = Probe(probe.path, probe.protocol, 9999.0, 9999.0, 9999.0, success=False, buffered=True)
+        put_probe(moto, stale, old)
+        put_probe(moto, probe, recent)
+    return recent
+
+
+def alarm_name(env: str, suffix: str) -> str:
+    """``StreamPath-<env>-Canary-...``: the canary stack's alarms all start with its stack name."""
+    return f"{stack_name(env, 'Canary')}-{suffix}"
+
+
+def put_alarms(moto: Moto, env: str, topic_arn: str | None = None) -> list[str]:
+    cloudwatch = moto.client("cloudwatch")
+    created = []
+    for path, protocol, metric, threshold, state, reason in (
+        ("alb", "h2", "BufferingDelay", 1000.0, "ALARM", "Threshold Crossed: 3 out of the last 5 datapoints"),
+        ("nlb", "h2", "BufferingDelay", 1000.0, "OK", "Threshold Crossed: no datapoints were breaching"),
+        ("cloudfront", "h2", "TimeToFirstEvent", 5000.0, "OK", "Threshold Crossed: no datapoints were breaching"),
+    ):
+        name = alarm_name(env, f"{path}-{protocol}-{metric}")
+        cloudwatch.put_metric_alarm(
+            AlarmName=name,
+            Namespace="StreamPath",
+            MetricName=metric,
+            Dimensions=[{"Name": "Path", "Value": path}, {"Name": "Protocol", "Value": protocol}],
+            Statistic="Maximum",
+            Period=60,
+            EvaluationPeriods=5,
+            DatapointsToAlarm=3,
+            Threshold=threshold,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="breaching",
+            AlarmActions=[topic_arn] if topic_arn else [],
+        )
+        cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+        created.append(name)
+    # An alarm of another environment, which status must not show.
+    cloudwatch.put_metric_alarm(
+        AlarmName=alarm_name("other", "nlb-h1-BufferingDelay"),
+        Namespace="StreamPath",
+        MetricName="BufferingDelay",
+        Statistic="Maximum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1.0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    return created
+
+
+# --- what the canary Lambda returns (lambda/canary/handler.py's shape) ---------------------------------
+
+
+def handler_payload() -> dict[str, Any]:
+    """The handler's return value for one run over config/default.yaml's paths: ``{"probes", "failed",
+    "duration_ms", "results": [{"path", "protocol", "ok", "verdict", "error_kind"}]}``."""
+    results = [
+        {
+            "path": p.path,
+            "protocol": p.protocol,
+            "ok": p.success,
+            "verdict": "buffered" if p.buffered else "streaming",
+            "error_kind": None,
+        }
+        for p in STAGING_PROBES
+    ]
+    return {"probes": len(results), "failed": 0, "duration_ms": 2290.4, "results": results}
