@@ -1,0 +1,138 @@
+"""The lab's table (text), and its chart (PNG, matplotlib)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamprobe import ProbeResult
+
+from lab.run import LabReport
+
+CELL_WIDTH = 44
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms"
+
+
+def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
+    """(the cell's text, a footnote or None)."""
+    if result is None:
+        return "n/a: cleartext, no HTTP/2 to offer", None
+    t = result.timings_ms
+    if result.error is not None:
+        kind = result.error.kind if hasattr(result.error, "kind") else result.error["kind"]
+        return f"error ({kind})", f"{result.path_name} {column}: {result.error.message}"
+    verdict = result.verdict
+    footnote = None
+    if column == "h2" and result.protocol != "HTTP/2":
+        verdict += "*"
+        footnote = f"{result.path_name}: offered h2, the front end negotiated {result.protocol} (ALPN)"
+    text = (
+        f"{_ms(t.get('ttfb')):>7} {_ms(t.get('first_event')):>8} "
+        f"{_ms(result.buffering_delay_ms):>8}  {verdict}"
+    )
+    return text, footnote
+
+
+def render_table(report: LabReport) -> str:
+    stream_s = report.stream_ms / 1000
+    lines = [
+        f"streampath lab: {report.events} events x {report.interval_ms} ms through each path "
+        f"(a {stream_s:.1f} s stream); the probe asks like a browser (Accept-Encoding: gzip, deflate, br)",
+        "",
+    ]
+    name_w = max(len(p.path.name) for p in report.paths) + 1
+    head1 = f"{'':{name_w}}| {'HTTP/1.1':<{CELL_WIDTH}}| {'h2 offered (ALPN h2, http/1.1)':<{CELL_WIDTH}}"
+    sub = f"{'TTFB':>7} {'1st ev':>8} {'delay':>8}  verdict"
+    head2 = f"{'path':<{name_w}}| {sub:<{CELL_WIDTH}}| {sub:<{CELL_WIDTH}}"
+    lines += [head1, head2, "-" * name_w + "+" + "-" * (CELL_WIDTH + 1) + "+" + "-" * (CELL_WIDTH + 1)]
+    footnotes: list[str] = []
+    for p in report.paths:
+        cells = []
+        for column in ("h1", "h2"):
+            text, note = _cell(p.cells.get(column), column)
+            cells.append(text)
+            if note:
+                footnotes.append(note)
+        lines.append(f"{p.path.name:<{name_w}}| {cells[0]:<{CELL_WIDTH}}| {cells[1]:<{CELL_WIDTH}}")
+    lines.append("")
+    lines.append("TTFB: first response byte; 1st ev: first complete event; delay: buffering delay")
+    lines.append("(max - min of arrival minus send time: ~0 streamed, ~the stream's length when held).")
+    if footnotes:
+        lines += ["* " + f for f in footnotes]
+    lines += ["", "Paths:"]
+    lines += [f"  {p.path.name:<{name_w}} {p.path.hops}  [{p.path.stands_for}]" for p in report.paths]
+    buffered = [p for p in report.paths if p.buffered]
+    if buffered:
+        lines += ["", "Doctor (HTTP/1.1, HTTP/2 x identity, compressed) for each path that did not stream:"]
+        lines += [f"  {p.path.name:<{name_w}} {p.diagnosis or '(doctor not run)'}" for p in buffered]
+    lines += ["", f"({len(report.paths)} paths probed in {report.elapsed_s:.1f} s)"]
+    return "\n".join(lines)
+
+
+VERDICT_COLOURS = {
+    "streaming": "#2e7d32",
+    "partial": "#f9a825",
+    "buffered": "#c62828",
+    "inconclusive": "#757575",
+    "error": "#424242",
+}
+
+
+def render_chart(report: LabReport, out: Path) -> None:
+    """Grouped bars: buffering delay per path, HTTP/1.1 and h2-offered side by side, coloured by verdict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    names = [p.path.name for p in report.paths]
+    fig, ax = plt.subplots(figsize=(11, 5.8), dpi=110)
+    width = 0.38
+    top = max(report.stream_ms * 1.15, 1.0)
+    for offset, column, hatch in ((-width / 2, "h1", ""), (width / 2, "h2", "//")):
+        for i, p in enumerate(report.paths):
+            result = p.cells.get(column)
+            x = i + offset
+            if result is None:
+                ax.text(x, top * 0.01, "n/a", ha="center", va="bottom", fontsize=8, color="#9e9e9e")
+                continue
+            delay = result.buffering_delay_ms or 0.0
+            colour = VERDICT_COLOURS.get(result.verdict, "#424242")
+            ax.bar(x, max(delay, top * 0.004), width, color=colour, hatch=hatch, edgecolor="white")
+            label = f"{delay:.0f} ms"
+            if column == "h2" and result.protocol != "HTTP/2":
+                label += "\n(h1!)"
+            ax.text(x, max(delay, 0) + top * 0.012, label, ha="center", va="bottom", fontsize=8)
+    ax.axhline(report.stream_ms, color="#c62828", linestyle=":", linewidth=1)
+    ax.text(
+        -0.45,
+        report.stream_ms * 1.01,
+        "stream length",
+        va="bottom",
+        ha="left",
+        fontsize=8,
+        color="#c62828",
+    )
+    ax.set_xticks(range(len(names)), names, rotation=15, ha="right")
+    ax.set_ylim(0, top)
+    ax.set_ylabel("buffering delay (ms)")
+    ax.set_title(
+        f"Buffering delay per path ({report.events} events x {report.interval_ms} ms): "
+        "0 = streamed, stream length = held to the end",
+        fontsize=11,
+    )
+    legend = [Patch(color=c, label=v) for v, c in VERDICT_COLOURS.items() if v != "inconclusive"]
+    legend += [
+        Patch(facecolor="white", edgecolor="black", label="left bar: HTTP/1.1"),
+        Patch(facecolor="white", edgecolor="black", hatch="//", label="right bar: h2 offered"),
+    ]
+    ax.legend(handles=legend, loc="upper center", fontsize=8, ncols=4, bbox_to_anchor=(0.5, -0.2))
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(out)
+    plt.close(fig)

@@ -1,0 +1,140 @@
+"""Probe every lab path over HTTP/1.1 and with HTTP/2 offered, then ask the doctor about buffered paths."""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from streamprobe import ProbeOptions, ProbeResult, probe
+
+from lab.topology import Lab, LabPath
+
+COLUMNS = ("h1", "h2")
+# What each column asks for: HTTP/1.1 forced, and HTTP/2 offered next to HTTP/1.1 (ALPN), as a browser does.
+COLUMN_HTTP = {"h1": "h1", "h2": "auto"}
+NOT_STREAMING = ("buffered", "partial")
+
+
+@dataclass
+class PathReport:
+    path: LabPath
+    cells: dict[str, ProbeResult | None]  # None: not applicable (no TLS, so no HTTP/2 to offer)
+    diagnosis: str | None = None
+    doctor: dict[str, Any] | None = None
+
+    @property
+    def buffered(self) -> bool:
+        return any(c is not None and c.verdict in NOT_STREAMING for c in self.cells.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.path.name,
+            "hops": self.path.hops,
+            "stands_for": self.path.stands_for,
+            "url": self.path.base_url,
+            "tls": self.path.tls,
+            "results": {k: (None if v is None else v.to_dict()) for k, v in self.cells.items()},
+            "diagnosis": self.diagnosis,
+            "doctor": self.doctor,
+        }
+
+
+@dataclass
+class LabReport:
+    events: int
+    interval_ms: int
+    paths: list[PathReport] = field(default_factory=list)
+    elapsed_s: float = 0.0
+
+    @property
+    def stream_ms(self) -> int:
+        return (self.events - 1) * self.interval_ms
+
+    def path(self, name: str) -> PathReport:
+        for p in self.paths:
+            if p.path.name == name:
+                return p
+        raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "lab": {
+                "events": self.events,
+                "interval_ms": self.interval_ms,
+                "stream_ms": self.stream_ms,
+                "columns": {
+                    "h1": "HTTP/1.1 forced",
+                    "h2": "HTTP/2 offered with HTTP/1.1 (ALPN), like a browser",
+                },
+                "elapsed_s": round(self.elapsed_s, 2),
+            },
+            "paths": [p.to_dict() for p in self.paths],
+        }
+
+
+def probe_options(lab: Lab, path: LabPath, column: str, timeout: float) -> ProbeOptions:
+    assert lab.tls is not None
+    return ProbeOptions(
+        name=path.name,
+        http=COLUMN_HTTP[column],
+        verify=str(lab.tls.ca_pem),
+        timeout=timeout,
+        max_duration=timeout * 6,
+    )
+
+
+def run_doctor(lab: Lab, path: LabPath, url: str, timeout: float) -> tuple[str, dict[str, Any] | None]:
+    try:
+        from streamprobe.doctor import run_doctor as doctor
+    except ImportError:
+        return "doctor not available (streamprobe.doctor is missing)", None
+    try:
+        report = doctor(url, probe_options(lab, path, "h2", timeout))
+    except Exception as exc:  # the table must still print
+        return f"doctor failed: {type(exc).__name__}: {exc}", None
+    return str(report.diagnosis), report.to_dict()
+
+
+def run_lab(
+    lab: Lab,
+    *,
+    events: int = 20,
+    interval_ms: int = 100,
+    doctor: bool = True,
+    workers: int = 7,
+    timeout: float = 10.0,
+    only: list[str] | None = None,
+) -> LabReport:
+    """Probe each path x column concurrently (one fresh connection per probe), then the doctor."""
+    started = time.monotonic()
+    report = LabReport(events=events, interval_ms=interval_ms)
+    paths = [p for p in lab.paths.values() if only is None or p.name in only]
+    jobs: dict[tuple[str, str], Any] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-probe") as pool:
+        for path in paths:
+            url = path.streamcheck_url(events, interval_ms)
+            for column in COLUMNS:
+                if column == "h2" and not path.tls:
+                    continue
+                jobs[(path.name, column)] = pool.submit(probe, url, probe_options(lab, path, column, timeout))
+        for path in paths:
+            cells: dict[str, ProbeResult | None] = {}
+            for column in COLUMNS:
+                job = jobs.get((path.name, column))
+                cells[column] = None if job is None else job.result()
+            report.paths.append(PathReport(path, cells))
+        if doctor:
+            doctor_jobs = {
+                p.path.name: pool.submit(
+                    run_doctor, lab, p.path, p.path.streamcheck_url(events, interval_ms), timeout
+                )
+                for p in report.paths
+                if p.buffered
+            }
+            for p in report.paths:
+                if p.path.name in doctor_jobs:
+                    p.diagnosis, p.doctor = doctor_jobs[p.path.name].result()
+    report.elapsed_s = time.monotonic() - started
+    return report

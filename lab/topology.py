@@ -1,0 +1,283 @@
+"""The lab's topology: which processes run, on which ports, and the paths a probe can take through them.
+
+```
+direct             client ──────────────────────────────────────────────────────────▶ app (uvicorn)
+seed-nginx         client ──────────────────────────────────▶ seed nginx ───────────▶ app
+alb-like-h2        client ══TLS h2/h1══▶ nginx (ALB stand-in) ─▶ seed nginx ─────────▶ app
+nlb-like           client ══TLS h1═════▶ haproxy tcp (L4) ─────▶ seed nginx ─────────▶ app
+cloudfront-like    client ══TLS h2/h1══▶ haproxy http ─────────▶ seed nginx ─────────▶ app
+compression-fault  client ──────────────────────────────────▶ seed nginx ───────────▶ app + gzip holding SSE
+buffering-nginx    client ──────────────────────────────────▶ nginx gzip+buffering ─▶ app
+tls-nginx-defaults client ══TLS h2/h1══▶ nginx proxy_buffering on ─▶ seed nginx ─────▶ app
+```
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from lab import configs
+from lab.certs import TlsFiles, make_tls
+from lab.procs import LabError, ManagedProcess, free_port
+
+
+@dataclass(frozen=True)
+class LabPath:
+    """One way through the lab to the reference app's ``/api/`` routes."""
+
+    name: str
+    base_url: str  # ends with /api
+    hops: str
+    stands_for: str
+    tls: bool  # TLS paths are probed over HTTP/1.1 and with h2 offered; cleartext ones over HTTP/1.1 only
+    offers_h2: bool
+
+    def streamcheck_url(self, events: int, interval_ms: int, pad: int = 0, nonce: str | None = None) -> str:
+        url = f"{self.base_url}/streamcheck?events={events}&interval_ms={interval_ms}"
+        if pad:
+            url += f"&pad={pad}"
+        if nonce:
+            url += f"&nonce={nonce}"
+        return url
+
+
+PATH_NAMES = (
+    "direct",
+    "seed-nginx",
+    "alb-like-h2",
+    "nlb-like",
+    "cloudfront-like",
+    "compression-fault",
+    "buffering-nginx",
+    "tls-nginx-defaults",
+)
+
+
+def find_binary(name: str) -> str:
+    """A system binary, also where a non-root PATH leaves out /usr/sbin."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
+    if not found:
+        raise LabError(f"{name} is not installed: run `scripts/bootstrap.sh apt` (scripts/apt-packages.txt)")
+    return found
+
+
+class Lab:
+    """Start every component on free loopback ports in its own temporary directory; stop them all.
+
+    Use as a context manager. ``stop()`` is idempotent and also registered with ``atexit``; the CLI turns
+    SIGTERM/SIGHUP into a normal exit so the same clean-up runs.
+    """
+
+    def __init__(self, workdir: Path | None = None, keep_workdir: bool = False) -> None:
+        self._own_workdir = workdir is None
+        self.workdir = Path(tempfile.mkdtemp(prefix="streampath-lab-")) if workdir is None else workdir
+        self.keep_workdir = keep_workdir
+        self.processes: list[ManagedProcess] = []
+        self.paths: dict[str, LabPath] = {}
+        self.tls: TlsFiles | None = None
+        self._lock = threading.Lock()
+        self._stopped = False
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+    def __enter__(self) -> Lab:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self, timeout: float = 20.0) -> None:
+        atexit.register(self.stop)
+        try:
+            self._start(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+        for proc in reversed(self.processes):
+            proc.stop()
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+        if self._own_workdir and not self.keep_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.processes if p.pid is not None]
+
+    # ---- components ------------------------------------------------------------------------------
+    def _dir(self, name: str) -> Path:
+        path = self.workdir / name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _uvicorn(self, name: str, target: str, port: int, factory: bool = False) -> ManagedProcess:
+        tmp = self._dir(name)
+        argv = [sys.executable, "-m", "uvicorn", target, "--host", "127.0.0.1", "--port", str(port)]
+        argv += ["--log-level", "warning", "--no-access-log", "--timeout-graceful-shutdown", "1"]
+        if factory:
+            argv.append("--factory")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        return ManagedProcess(name, argv, log_path=tmp / "uvicorn.log", ports=[port], cwd=tmp, env=env)
+
+    def _nginx(self, name: str, config: str, ports: list[int]) -> ManagedProcess:
+        tmp = self._dir(name)
+        conf = tmp / "nginx.conf"
+        conf.write_text(config)
+        argv = [find_binary("nginx"), "-p", f"{tmp}/", "-c", str(conf), "-e", str(tmp / "error.log")]
+        return ManagedProcess(name, argv, log_path=tmp / "stderr.log", ports=ports, cwd=tmp)
+
+    def _haproxy(self, name: str, config: str, port: int) -> ManagedProcess:
+        tmp = self._dir(name)
+        conf = tmp / "haproxy.cfg"
+        conf.write_text(config)
+        argv = [find_binary("haproxy"), "-db", "-f", str(conf)]
+        return ManagedProcess(name, argv, log_path=tmp / "haproxy.log", ports=[port], cwd=tmp)
+
+    def _start(self, timeout: float) -> None:
+        self.tls = tls = make_tls(self._dir("tls"))
+        ports = {name: free_port() for name in ("app", "fault_app", "seed", "seed_fault", "buffering")}
+        ports.update({name: free_port() for name in ("alb", "alb_defaults", "nlb", "cloudfront")})
+        if len(set(ports.values())) != len(ports):
+            raise LabError("the OS handed out the same free port twice; try again")
+        p = ports
+        self.processes = [
+            self._uvicorn("app", "streamcheck.reference_app:app", p["app"]),
+            self._uvicorn("fault-app", "streamcheck.reference_app:create_gzip_sse_app", p["fault_app"], True),
+            self._nginx(
+                "seed-nginx",
+                configs.nginx_seed(
+                    self._dir("seed-nginx"),
+                    port=p["seed"],
+                    app_port=p["app"],
+                    fault_port=p["seed_fault"],
+                    fault_app_port=p["fault_app"],
+                ),
+                [p["seed"], p["seed_fault"]],
+            ),
+            self._nginx(
+                "buffering-nginx",
+                configs.nginx_buffering(self._dir("buffering-nginx"), port=p["buffering"], app_port=p["app"]),
+                [p["buffering"]],
+            ),
+            self._nginx(
+                "alb-like",
+                configs.nginx_alb_like(
+                    self._dir("alb-like"),
+                    port=p["alb"],
+                    defaults_port=p["alb_defaults"],
+                    upstream_port=p["seed"],
+                    tls=tls,
+                ),
+                [p["alb"], p["alb_defaults"]],
+            ),
+            self._haproxy(
+                "nlb-like",
+                configs.haproxy_nlb_like(port=p["nlb"], upstream_port=p["seed"], tls=tls),
+                p["nlb"],
+            ),
+            self._haproxy(
+                "cloudfront-like",
+                configs.haproxy_cloudfront_like(port=p["cloudfront"], upstream_port=p["seed"], tls=tls),
+                p["cloudfront"],
+            ),
+        ]
+        for proc in self.processes:
+            proc.launch()
+        for proc in self.processes:
+            proc.wait_ready(timeout)
+
+        def http(port: int) -> str:
+            return f"http://127.0.0.1:{port}/api"
+
+        def https(port: int) -> str:
+            return f"https://127.0.0.1:{port}/api"
+
+        paths = [
+            LabPath("direct", http(p["app"]), "app", "kubectl port-forward to the pod", False, False),
+            LabPath(
+                "seed-nginx",
+                http(p["seed"]),
+                "seed nginx -> app",
+                "the pod's web nginx (proxy_buffering off)",
+                False,
+                False,
+            ),
+            LabPath(
+                "alb-like-h2",
+                https(p["alb"]),
+                "nginx TLS h2 -> seed nginx -> app",
+                "the ALB: HTTP/2 to the browser, HTTP/1.1 to the targets",
+                True,
+                True,
+            ),
+            LabPath(
+                "nlb-like",
+                https(p["nlb"]),
+                "haproxy TLS (ALPN http/1.1) L4 -> seed nginx -> app",
+                "the NLB front door: TLS listener, ALPN HTTP1Only, bytes passed through",
+                True,
+                False,
+            ),
+            LabPath(
+                "cloudfront-like",
+                https(p["cloudfront"]),
+                "haproxy TLS h2 http -> seed nginx -> app",
+                "CloudFront: no cache, no compression, HTTP/1.1 to the origin",
+                True,
+                True,
+            ),
+            LabPath(
+                "compression-fault",
+                http(p["seed_fault"]),
+                "seed nginx -> app with gzip middleware",
+                "the app behind a compression middleware that holds SSE (Starlette < 0.46 GZipMiddleware)",
+                False,
+                False,
+            ),
+            LabPath(
+                "buffering-nginx",
+                http(p["buffering"]),
+                "nginx gzip + proxy_buffering on -> app",
+                "an nginx with gzip on for text/event-stream and proxy_buffering on",
+                False,
+                False,
+            ),
+            LabPath(
+                "tls-nginx-defaults",
+                https(p["alb_defaults"]),
+                "nginx TLS h2 (proxy_buffering on) -> seed nginx -> app",
+                "a TLS-terminating nginx left at proxy defaults",
+                True,
+                True,
+            ),
+        ]
+        self.paths = {path.name: path for path in paths}
+        assert tuple(self.paths) == PATH_NAMES
+
+
+def install_signal_handlers() -> None:
+    """Turn SIGTERM and SIGHUP into SystemExit so context managers and atexit clean up (CLI only)."""
+
+    def handler(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, handler)
