@@ -1,0 +1,232 @@
+"""The lab end to end: real uvicorn, nginx and haproxy on loopback, probed by streamprobe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab.run import LabReport
+from lab.topology import PATH_NAMES, Lab
+from tests.lab.conftest import EVENTS, INTERVAL_MS, lab_processes
+
+pytestmark = pytest.mark.lab
+
+ROOT = Path(__file__).resolve().parents[2]
+STREAM_MS = (EVENTS - 1) * INTERVAL_MS
+
+
+def verdict(report: LabReport, path: str, column: str) -> str:
+    result = report.path(path).cells[column]
+    assert result is not None, f"{path} {column} not probed"
+    assert result.error is None, f"{path} {column}: {result.error}"
+    return result.verdict
+
+
+def test_every_path_was_probed(report: LabReport) -> None:
+    assert [p.path.name for p in report.paths] == list(PATH_NAMES)
+    for p in report.paths:
+        assert p.cells["h1"] is not None and p.cells["h1"].protocol == "HTTP/1.1"
+        assert (p.cells["h2"] is not None) == p.path.tls
+        for result in p.cells.values():
+            if result is not None:
+                assert result.ok, (p.path.name, result.error)
+                assert result.mode == "streamcheck"
+                assert result.events == EVENTS + 1  # the ticks and `done`
+
+
+@pytest.mark.parametrize("path", ["direct", "seed-nginx"])
+def test_direct_and_seed_nginx_stream(report: LabReport, path: str) -> None:
+    assert verdict(report, path, "h1") == "streaming"
+
+
+def test_compression_fault_buffers_with_a_fast_ttfb(report: LabReport) -> None:
+    result = report.path("compression-fault").cells["h1"]
+    assert verdict(report, "compression-fault", "h1") == "buffered"
+    assert result is not None and result.content_encoding == "gzip"
+    # The signature of a compressing middleware: headers at once, the first event with the last.
+    assert result.timings_ms["ttfb"] is not None and result.timings_ms["ttfb"] < STREAM_MS / 2
+    assert result.timings_ms["first_event"] is not None and result.timings_ms["first_event"] > STREAM_MS * 0.8
+
+
+def test_buffering_nginx_holds_everything(report: LabReport) -> None:
+    result = report.path("buffering-nginx").cells["h1"]
+    assert verdict(report, "buffering-nginx", "h1") == "buffered"
+    # nginx holds even the headers here (gzip + proxy_buffering on): TTFB is the whole stream.
+    assert result is not None and result.timings_ms["ttfb"] is not None
+    assert result.timings_ms["ttfb"] > STREAM_MS * 0.8
+
+
+def test_nlb_like_streams_over_http1_and_never_offers_h2(report: LabReport) -> None:
+    assert verdict(report, "nlb-like", "h1") == "streaming"
+    offered = report.path("nlb-like").cells["h2"]
+    assert offered is not None and offered.protocol == "HTTP/1.1"  # ALPN http/1.1 only
+    assert verdict(report, "nlb-like", "h2") == "streaming"
+
+
+def test_alb_like_streams_over_both_protocols(report: LabReport) -> None:
+    # What the lab's stand-in shows (a pass-through h2 terminator); the real ALB is the canary's job.
+    offered = report.path("alb-like-h2").cells["h2"]
+    assert offered is not None and offered.protocol == "HTTP/2"
+    assert verdict(report, "alb-like-h2", "h2") == "streaming"
+    assert verdict(report, "alb-like-h2", "h1") == "streaming"
+
+
+def test_cloudfront_like_streams_over_both_protocols(report: LabReport) -> None:
+    offered = report.path("cloudfront-like").cells["h2"]
+    assert offered is not None and offered.protocol == "HTTP/2"
+    assert verdict(report, "cloudfront-like", "h2") == "streaming"
+    assert verdict(report, "cloudfront-like", "h1") == "streaming"
+
+
+def test_tls_nginx_at_defaults_holds_http1_but_streams_h2(report: LabReport) -> None:
+    # Measured: proxy_buffering on + TLS keeps HTTP/1.1 output in nginx's 16 KiB TLS buffer, unflushed.
+    assert verdict(report, "tls-nginx-defaults", "h1") == "buffered"
+    assert verdict(report, "tls-nginx-defaults", "h2") == "streaming"
+
+
+def test_doctor_explains_each_path_that_did_not_stream(report: LabReport) -> None:
+    pytest.importorskip("streamprobe.doctor", reason="the probe's doctor is not written yet")
+    not_streaming = {p.path.name for p in report.paths if p.buffered}
+    assert not_streaming == {"compression-fault", "buffering-nginx", "tls-nginx-defaults"}
+    for name in not_streaming:
+        p = report.path(name)
+        assert p.diagnosis and not p.diagnosis.startswith(("doctor failed", "doctor not available"))
+        assert p.doctor is not None
+    assert "compress" in (report.path("compression-fault").diagnosis or "").lower()
+    for p in report.paths:
+        if p.path.name not in not_streaming:
+            assert p.diagnosis is None
+
+
+def test_table_names_every_path(report: LabReport) -> None:
+    from lab.report import render_table
+
+    table = render_table(report)
+    for name in PATH_NAMES:
+        assert f"\n{name} " in table
+    assert "negotiated HTTP/1.1" in table  # the nlb-like footnote
+
+
+def test_chart_is_a_png(report: LabReport, tmp_path: Path) -> None:
+    from lab.report import render_chart
+
+    out = tmp_path / "lab.png"
+    render_chart(report, out)
+    assert out.read_bytes().startswith(b"\x89PNG") and out.stat().st_size > 10_000
+
+
+def test_report_json_shape(report: LabReport) -> None:
+    data = json.loads(json.dumps(report.to_dict()))
+    assert set(data) == {"lab", "paths"}
+    assert data["lab"]["events"] == EVENTS and data["lab"]["interval_ms"] == INTERVAL_MS
+    assert [p["name"] for p in data["paths"]] == list(PATH_NAMES)
+    for p in data["paths"]:
+        assert set(p) == {"name", "hops", "stands_for", "url", "tls", "results", "diagnosis", "doctor"}
+        assert set(p["results"]) == {"h1", "h2"}
+        h1 = p["results"]["h1"]
+        # DESIGN.md's result contract
+        for key in ("url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode"):
+            assert key in h1
+        assert h1["verdict"] in ("streaming", "partial", "buffered", "inconclusive", "error")
+        assert set(h1["timings_ms"]) == {"dns", "connect", "tls", "ttfb", "first_event", "total"}
+        assert h1["path_name"] == p["name"]
+
+
+def test_components_are_isolated(lab: Lab) -> None:
+    # Every process runs in its own session with its files under the lab's temporary directory.
+    assert len(lab.pids) == 7  # 2 uvicorn, 3 nginx (alb-like serves tls-nginx-defaults too), 2 haproxy
+    for pid in lab.pids:
+        assert os.getsid(pid) == pid
+    names = {p.name for p in lab.processes}
+    for name in names:
+        assert (lab.workdir / name).is_dir()
+    assert (lab.workdir / "seed-nginx" / "nginx.pid").exists()
+
+
+def wait_until_gone(workdir: Path, timeout: float = 10.0) -> list[tuple[int, str]]:
+    deadline = time.monotonic() + timeout
+    left = lab_processes(workdir)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.1)
+        left = lab_processes(workdir)
+    return left
+
+
+def test_stop_leaves_nothing_running_even_after_an_exception() -> None:
+    running = Lab(keep_workdir=True)
+    try:
+        with pytest.raises(RuntimeError, match="boom"), running:
+            assert len(lab_processes(running.workdir)) >= 8  # masters, nginx workers, uvicorns
+            pids = running.pids
+            raise RuntimeError("boom")
+        assert wait_until_gone(running.workdir) == []
+        for pid in pids:
+            assert not Path(f"/proc/{pid}").exists()
+    finally:
+        shutil.rmtree(running.workdir, ignore_errors=True)
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def workdir_from(stderr: str) -> Path:
+    line = next(x for x in stderr.splitlines() if x.startswith("lab directory: "))
+    return Path(line.removeprefix("lab directory: "))
+
+
+def test_cli_json_and_clean_exit() -> None:
+    proc = run_cli(
+        "--json", "--keep", "--no-doctor", "--events", "10", "--path", "direct", "--path", "nlb-like"
+    )
+    workdir = workdir_from(proc.stderr)
+    try:
+        assert proc.returncode == 0, proc.stderr
+        data = json.loads(proc.stdout)
+        assert [p["name"] for p in data["paths"]] == ["direct", "nlb-like"]
+        assert data["paths"][0]["results"]["h1"]["verdict"] == "streaming"
+        assert data["paths"][0]["results"]["h2"] is None
+        assert wait_until_gone(workdir) == []
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_ctrl_c_stops_every_component() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "--serve", "--keep"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    workdir = Path("/nonexistent")
+    try:
+        assert proc.stderr is not None and proc.stdout is not None
+        workdir = workdir_from(proc.stderr.readline() + "\n")
+        for line in proc.stdout:
+            if line.startswith("Ctrl-C"):
+                break
+        assert len(lab_processes(workdir)) >= 8
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        assert wait_until_gone(workdir) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(workdir, ignore_errors=True)
