@@ -157,8 +157,9 @@ class CanaryAlarms(Construct):
                     f"Buffering-{path.name}-{protocol}",
                     alarm_name=f"{base}-BufferingDelay",
                     alarm_description=(
-                        f"{where}: events arrive bunched (buffering delay > {buffering_delay_ms} ms). A proxy, "
-                        "compression or the front door holds the stream. Run `streamprobe doctor` on the URL."
+                        f"{where}: events arrive bunched (buffering delay > {buffering_delay_ms} ms). "
+                        "A proxy, compression or the front door holds the stream. "
+                        "Run `streamprobe doctor` on the URL."
                     ),
                     metric=canary_metric(
                         namespace, "BufferingDelay", path.name, protocol, statistic="Maximum", period=period
@@ -192,8 +193,8 @@ class CanaryAlarms(Construct):
                     f"Success-{path.name}-{protocol}",
                     alarm_name=f"{base}-Success",
                     alarm_description=(
-                        f"{where}: probes fail (Success < 1) or the canary stopped publishing. The error kind "
-                        "is in the canary's log line for the probe (field result.error.kind)."
+                        f"{where}: probes fail (Success < 1) or the canary stopped publishing. "
+                        "The error kind is in the canary's log line for the probe (field result.error.kind)."
                     ),
                     metric=canary_metric(
                         namespace, "Success", path.name, protocol, statistic="Minimum", period=period

@@ -175,7 +175,7 @@ class CanaryFunction(Construct):
         self.function = lambda_.Function(
             self,
             "Function",
-            description="streampath canary: probes every path over HTTP/1.1 and HTTP/2, publishes EMF metrics",
+            description="streampath canary: probes each path over HTTP/1.1 and HTTP/2, publishes EMF metrics",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler="handler.handler",

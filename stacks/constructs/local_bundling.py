@@ -127,8 +127,8 @@ class LocalPythonBundler:
                 )
                 if download.returncode != 0:
                     raise BundlingError(
-                        "cannot fill the wheel cache "
-                        f"{self.cache_dir} (run `make synth` once with network access):\n{download.stderr[-2000:]}"
+                        f"cannot fill the wheel cache {self.cache_dir} "
+                        f"(run `make synth` once with network access):\n{download.stderr[-2000:]}"
                     )
                 shutil.rmtree(staging)
                 staging.mkdir()
