@@ -1,0 +1,180 @@
+"""Stack ``StreamPath-<env>-CloudFront``: a streaming CloudFront distribution in front of the service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks import naming
+from stacks.config import AppConfig
+from stacks.config.cloudfront import OriginConfig
+from stacks.constructs.log_bucket import LogBucket
+from stacks.constructs.streaming_distribution import StreamingDistribution
+from stacks.nag import acknowledge
+
+
+class CloudFrontStack(cdk.Stack):
+    """Builds the origin named by ``cloudfront.origin.type`` and the streaming distribution in front of it.
+
+    ``nlb`` is the front-door NLB from the NLB stack; only a ``vpc_origin`` needs it (a cross-stack reference
+    to its ARN). A public ``nlb`` origin is reached by name, which keeps the two stacks independent.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        app_config: AppConfig,
+        nlb: elbv2.INetworkLoadBalancer | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        cf_cfg = app_config.enabled_cloudfront
+        if cf_cfg is None:
+            raise ValueError("CloudFrontStack needs an enabled cloudfront section")
+
+        origin = self._origin(app_config, cf_cfg.origin, nlb)
+        logs = LogBucket(
+            self,
+            "StandardLogs",
+            expiration=cdk.Duration.days(cf_cfg.logging.expiration_days),
+            # CloudFront standard logging (legacy) writes with an ACL grant to the awslogsdelivery account.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+        )
+        custom = cf_cfg.custom_domain
+        streaming = StreamingDistribution(
+            self,
+            "FrontDoor",
+            origin=origin,
+            streaming_path_patterns=cf_cfg.streaming_path_patterns,
+            http_version=cf_cfg.http_version,
+            price_class=cf_cfg.price_class,
+            enable_ipv6=cf_cfg.enable_ipv6,
+            comment=f"{cf_cfg.comment} ({app_config.name})",
+            log_bucket=logs.bucket,
+            log_includes_cookies=cf_cfg.logging.include_cookies,
+            domain_names=custom.domain_names if custom is not None else (),
+            certificate_arn=custom.certificate_arn if custom is not None else None,
+            web_acl_arn=cf_cfg.web_acl_arn,
+            allowed_countries=cf_cfg.allowed_countries,
+        )
+        self.distribution = streaming.distribution
+        self._acknowledge_optional_controls(app_config)
+
+        #: The name clients use: the first custom domain, else the ``*.cloudfront.net`` name.
+        self.host: str = (
+            custom.domain_names[0] if custom is not None else self.distribution.distribution_domain_name
+        )
+        #: ``https://stream.example.com`` — what a canary path with ``front_door: cloudfront`` prefixes.
+        self.base_url: str = f"https://{self.host}"
+
+        if cf_cfg.dns is not None:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=cf_cfg.dns.hosted_zone_id, zone_name=cf_cfg.dns.zone_name
+            )
+            alias = route53.RecordTarget.from_alias(targets.CloudFrontTarget(self.distribution))
+            route53.ARecord(self, "AliasRecord", zone=zone, record_name=cf_cfg.dns.record_name, target=alias)
+            if cf_cfg.enable_ipv6:
+                route53.AaaaRecord(
+                    self, "AliasRecordIpv6", zone=zone, record_name=cf_cfg.dns.record_name, target=alias
+                )
+
+        cdk.CfnOutput(
+            self,
+            naming.OUTPUT_DISTRIBUTION_DOMAIN_NAME,
+            value=self.distribution.distribution_domain_name,
+            description="Domain name of the CloudFront front door",
+        )
+        cdk.CfnOutput(self, naming.OUTPUT_DISTRIBUTION_ID, value=self.distribution.distribution_id)
+
+    def _origin(
+        self, app_config: AppConfig, cfg: OriginConfig, nlb: elbv2.INetworkLoadBalancer | None
+    ) -> cloudfront.IOrigin:
+        timeouts: dict[str, Any] = {
+            "read_timeout": cdk.Duration.seconds(cfg.read_timeout_seconds),
+            "keepalive_timeout": cdk.Duration.seconds(cfg.keepalive_timeout_seconds),
+            "response_completion_timeout": (
+                cdk.Duration.seconds(cfg.response_completion_timeout_seconds)
+                if cfg.response_completion_timeout_seconds is not None
+                else None
+            ),
+            "connection_attempts": cfg.connection_attempts,
+            "connection_timeout": cdk.Duration.seconds(cfg.connection_timeout_seconds),
+        }
+        listener = app_config.enabled_nlb.listener if app_config.enabled_nlb is not None else None
+        default_port = listener.port if listener is not None and cfg.type != "domain" else None
+
+        if cfg.type == "vpc_origin":
+            if nlb is None:
+                raise ValueError("a vpc_origin needs the NLB from the NLB stack")
+            port = cfg.port or default_port or (443 if cfg.protocol == "https" else 80)
+            return origins.VpcOrigin.with_network_load_balancer(
+                nlb,
+                domain_name=cfg.domain_name,
+                protocol_policy=(
+                    cloudfront.OriginProtocolPolicy.HTTPS_ONLY
+                    if cfg.protocol == "https"
+                    else cloudfront.OriginProtocolPolicy.HTTP_ONLY
+                ),
+                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2]
+                if cfg.protocol == "https"
+                else None,
+                vpc_origin_name=f"streampath-{app_config.name}-nlb",
+                https_port=port if cfg.protocol == "https" else None,
+                http_port=port if cfg.protocol == "http" else None,
+                **timeouts,
+            )
+
+        domain_name = cfg.domain_name if cfg.type == "domain" else app_config.nlb_origin_domain_name
+        if domain_name is None:  # guarded by config validation
+            raise ValueError(f"origin type {cfg.type!r} has no domain name")
+        custom_headers: dict[str, str] | None = None
+        if cfg.secret_header is not None:
+            # A {{resolve:secretsmanager:...}} dynamic reference: CloudFormation resolves it at deploy time,
+            # the template and the cloud assembly never hold the value.
+            value = cdk.SecretValue.secrets_manager(
+                cfg.secret_header.secret_arn, json_field=cfg.secret_header.json_key
+            ).unsafe_unwrap()
+            custom_headers = {cfg.secret_header.name: value}
+        return origins.HttpOrigin(
+            domain_name,
+            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
+            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            https_port=cfg.port or default_port or 443,
+            custom_headers=custom_headers,
+            **timeouts,
+        )
+
+    def _acknowledge_optional_controls(self, app_config: AppConfig) -> None:
+        cf_cfg = app_config.enabled_cloudfront
+        assert cf_cfg is not None
+        if cf_cfg.custom_domain is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR4",
+                "No custom domain configured (cloudfront.custom_domain): the default *.cloudfront.net "
+                "certificate cannot raise the viewer TLS minimum; with a custom domain it is TLSv1.2_2021.",
+            )
+        if cf_cfg.web_acl_arn is None:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR2",
+                "No WAF web ACL configured for this environment (cloudfront.web_acl_arn); the origin "
+                "keeps its own protection. Production configs attach one.",
+            )
+        if not cf_cfg.allowed_countries:
+            acknowledge(
+                self.distribution,
+                "AwsSolutions-CFR1",
+                "The streaming API serves users in every country; no geo restriction is configured "
+                "(cloudfront.allowed_countries).",
+            )

@@ -1,0 +1,132 @@
+"""Stack ``StreamPath-<env>-Nlb``: the NLB front door in the existing VPC (imported by attributes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_route53 as route53
+from aws_cdk import aws_route53_targets as targets
+from constructs import Construct
+
+from stacks import naming
+from stacks.config import AppConfig
+from stacks.config.common import SubnetConfig
+from stacks.constructs.log_bucket import LogBucket
+from stacks.constructs.streaming_nlb import StreamingNlb
+from stacks.nag import acknowledge
+
+
+class NlbStack(cdk.Stack):
+    """Composes the log bucket, the streaming NLB and the optional alias record; exports the outputs the
+    canary, the EKS TargetGroupBinding and the ops CLI read."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, app_config: AppConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        nlb_cfg, vpc_cfg, service = app_config.enabled_nlb, app_config.vpc, app_config.service
+        if nlb_cfg is None or vpc_cfg is None:
+            raise ValueError("NlbStack needs an enabled nlb section and a vpc section")
+
+        vpc = ec2.Vpc.from_vpc_attributes(
+            self,
+            "Vpc",
+            vpc_id=vpc_cfg.id,
+            availability_zones=list(vpc_cfg.availability_zones),
+            vpc_cidr_block=vpc_cfg.cidr,
+        )
+        subnet_cfgs: tuple[SubnetConfig, ...] = getattr(vpc_cfg, f"{nlb_cfg.subnet_group}_subnets")
+        subnets = [
+            ec2.Subnet.from_subnet_attributes(
+                self,
+                f"Subnet{subnet.availability_zone}",
+                subnet_id=subnet.id,
+                availability_zone=subnet.availability_zone,
+                route_table_id=subnet.route_table_id,
+            )
+            for subnet in subnet_cfgs
+        ]
+
+        logs = LogBucket(
+            self, "AccessLogs", expiration=cdk.Duration.days(nlb_cfg.access_logs.expiration_days)
+        )
+        listener = nlb_cfg.listener
+        health = nlb_cfg.target_group.health_check
+        self.streaming_nlb = StreamingNlb(
+            self,
+            "FrontDoor",
+            vpc=vpc,
+            subnets=subnets,
+            internet_facing=nlb_cfg.internet_facing,
+            ingress_cidrs=nlb_cfg.ingress.cidrs,
+            ingress_prefix_list_id=nlb_cfg.ingress.cloudfront_prefix_list_id,
+            target_cidr=vpc_cfg.cidr,
+            listener_mode=listener.mode,
+            listener_port=listener.port,
+            certificate_arn=listener.certificate_arn,
+            alpn_policy=listener.alpn_policy,
+            tcp_idle_timeout=(
+                cdk.Duration.seconds(listener.effective_idle_timeout_seconds)
+                if listener.mode == "tcp"
+                else None
+            ),
+            target_port=service.port,
+            health_check_path=service.health_check_path,
+            health_check_interval=cdk.Duration.seconds(health.interval_seconds),
+            health_check_timeout=cdk.Duration.seconds(health.timeout_seconds),
+            healthy_threshold=health.healthy_threshold,
+            unhealthy_threshold=health.unhealthy_threshold,
+            deregistration_delay=cdk.Duration.seconds(nlb_cfg.target_group.deregistration_delay_seconds),
+            connection_termination=nlb_cfg.target_group.connection_termination,
+            preserve_client_ip=nlb_cfg.target_group.preserve_client_ip,
+            access_log_bucket=logs.bucket,
+            deletion_protection=nlb_cfg.deletion_protection,
+        )
+        if "0.0.0.0/0" in nlb_cfg.ingress.cidrs:
+            acknowledge(
+                self.streaming_nlb.security_group,
+                "AwsSolutions-EC23",
+                f"Public streaming front door: browsers connect from anywhere, and only the listener port "
+                f"{listener.port} is open to 0.0.0.0/0 (config nlb.ingress.cidrs).",
+            )
+
+        self.load_balancer = self.streaming_nlb.load_balancer
+        #: The name clients use: the alias record when configured, else the load balancer's own DNS name.
+        self.host: str = (
+            nlb_cfg.dns.record_name if nlb_cfg.dns is not None else self.load_balancer.load_balancer_dns_name
+        )
+        port = "" if listener.port == {"https": 443, "http": 80}[listener.url_scheme] else f":{listener.port}"
+        #: ``https://stream-nlb.example.com`` — what a canary path with ``front_door: nlb`` prefixes.
+        self.base_url: str = f"{listener.url_scheme}://{self.host}{port}"
+
+        if nlb_cfg.dns is not None:
+            zone = route53.HostedZone.from_hosted_zone_attributes(
+                self, "Zone", hosted_zone_id=nlb_cfg.dns.hosted_zone_id, zone_name=nlb_cfg.dns.zone_name
+            )
+            route53.ARecord(
+                self,
+                "AliasRecord",
+                zone=zone,
+                record_name=nlb_cfg.dns.record_name,
+                target=route53.RecordTarget.from_alias(targets.LoadBalancerTarget(self.load_balancer)),
+            )
+
+        cdk.CfnOutput(
+            self,
+            naming.OUTPUT_NLB_DNS_NAME,
+            value=self.load_balancer.load_balancer_dns_name,
+            description="DNS name of the NLB front door",
+        )
+        cdk.CfnOutput(self, naming.OUTPUT_NLB_ARN, value=self.load_balancer.load_balancer_arn)
+        cdk.CfnOutput(
+            self,
+            naming.OUTPUT_TARGET_GROUP_ARN,
+            value=self.streaming_nlb.target_group.target_group_arn,
+            description="IP target group for the service's TargetGroupBinding (spec.targetGroupARN)",
+        )
+        cdk.CfnOutput(
+            self,
+            naming.OUTPUT_NLB_SECURITY_GROUP_ID,
+            value=self.streaming_nlb.security_group.security_group_id,
+            description="Security group of the NLB: allow it into the pods on the service port",
+        )
