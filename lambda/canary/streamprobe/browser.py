@@ -22,13 +22,14 @@ from __future__ import annotations
 import ipaddress
 import os
 import shutil
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; playwright (and httpx) are imported lazily
@@ -142,6 +143,27 @@ class BrowserRead:
     events: list[BrowserEvent] = field(default_factory=list)
 
 
+# Playwright's sync API allows one driver per thread: sessions in a thread share it (counted).
+_PLAYWRIGHT = threading.local()
+
+
+def _acquire_playwright() -> Playwright:
+    from playwright.sync_api import sync_playwright
+
+    if getattr(_PLAYWRIGHT, "users", 0) == 0:
+        _PLAYWRIGHT.pw = sync_playwright().start()
+        _PLAYWRIGHT.users = 0
+    _PLAYWRIGHT.users += 1
+    return cast("Playwright", _PLAYWRIGHT.pw)
+
+
+def _release_playwright() -> None:
+    _PLAYWRIGHT.users -= 1
+    if _PLAYWRIGHT.users == 0:
+        pw, _PLAYWRIGHT.pw = _PLAYWRIGHT.pw, None
+        pw.stop()
+
+
 class BrowserSession:
     """One headless Chromium, reused for several reads; each read gets a fresh context and connections.
 
@@ -169,19 +191,17 @@ class BrowserSession:
     def start(self) -> None:
         if self._browser is not None:
             return
-        from playwright.sync_api import sync_playwright
-
         args = list(CHROMIUM_ARGS)
         if self.http == "h1":
             args.append(DISABLE_HTTP2_ARG)
-        pw = sync_playwright().start()
+        pw = _acquire_playwright()
         try:
             # Playwright gives launch() a fresh temporary --user-data-dir and deletes it on close.
             self._browser = pw.chromium.launch(
                 executable_path=self.executable, headless=True, args=args, chromium_sandbox=False
             )
         except BaseException:
-            pw.stop()
+            _release_playwright()
             raise
         self._pw = pw
 
@@ -193,7 +213,7 @@ class BrowserSession:
                 browser.close()
         finally:
             if pw is not None:
-                pw.stop()
+                _release_playwright()
 
     def read(
         self,
