@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -230,3 +231,49 @@ def test_ctrl_c_stops_every_component() -> None:
             proc.kill()
             proc.wait()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("runuser") is None, reason="needs root to become nobody"
+)
+def test_nginx_config_works_as_non_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As root the lab adds `user root root;`; as anyone else it must not (nginx would refuse to switch).
+    from lab import configs
+    from lab.procs import ManagedProcess, free_port
+    from lab.topology import find_binary
+
+    tmp_path = Path(tempfile.mkdtemp(prefix="streampath-lab-nobody-"))  # pytest's tmp_path is root-only
+    tmp = tmp_path / "nginx"
+    tmp.mkdir()
+    port = free_port()
+    monkeypatch.setattr(configs.os, "geteuid", lambda: 65534)
+    config = configs.nginx_buffering(tmp, port=port, app_port=free_port())
+    assert "user " not in config.split("events")[0]
+    (tmp / "nginx.conf").write_text(config)
+    for path in (tmp_path, tmp):
+        os.chown(path, 65534, 65534)
+    argv = [
+        "runuser",
+        "-u",
+        "nobody",
+        "--",
+        find_binary("nginx"),
+        "-p",
+        f"{tmp}/",
+        "-c",
+        str(tmp / "nginx.conf"),
+    ]
+    argv += ["-e", str(tmp / "error.log")]
+    proc = ManagedProcess("nginx-as-nobody", argv, log_path=tmp_path / "stderr.log", ports=[port], cwd=tmp)
+    try:
+        proc.start(timeout=15)
+        # (runuser itself stays as a root parent; the nginx master and worker run as nobody)
+        owners = {
+            p: Path(f"/proc/{p}").stat().st_uid for p, cmd in lab_processes(tmp) if cmd.startswith("nginx")
+        }
+        assert len(owners) == 2 and set(owners.values()) == {65534}
+    finally:
+        proc.stop()
+        left = wait_until_gone(tmp)
+        shutil.rmtree(tmp_path, ignore_errors=True)
+    assert left == []
