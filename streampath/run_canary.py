@@ -99,9 +99,7 @@ def _error_cell(result: dict[str, Any]) -> str | None:
 
 
 def render_text(run: CanaryRun) -> str:
-    results = sorted(
-        run.results, key=lambda r: (str(r.get("path_name") or r.get("path")), str(r.get("protocol")))
-    )
+    results = run.results  # in the handler's order (the config's path order)
     head = f"Canary {run.function} ({run.region}): {len(results)} probe(s)"
     extra = {k: run.payload[k] for k in ("failed", "duration_ms") if k in run.payload}
     if extra:

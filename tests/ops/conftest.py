@@ -8,6 +8,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
@@ -27,6 +28,10 @@ class Result:
     code: int
     out: str
     err: str
+
+
+class Cli(Protocol):
+    def __call__(self, *argv: str) -> Result: ...
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +58,7 @@ def config_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cli(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+def cli(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> Cli:
     """``cli("status", "--config", path)`` runs ``streampath.cli.main`` in-process against moto."""
 
     def run(*argv: str) -> Result:
@@ -68,6 +73,11 @@ def cli(aws_env: dict[str, str], capsys: pytest.CaptureFixture[str]):  # type: i
 def run_streampath(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> Result:
     """The installed console script as a subprocess (``.venv/bin/streampath ...``)."""
     proc = subprocess.run(
-        [str(STREAMPATH), *argv], env={**clean_environ(), **env}, capture_output=True, text=True, timeout=120, cwd=cwd
+        [str(STREAMPATH), *argv],
+        env={**clean_environ(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

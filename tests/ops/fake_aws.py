@@ -60,8 +60,9 @@ class Moto:
         }
 
     def client(self, service: str, region: str = REGION) -> Any:
-        return boto3.client(
-            service,
+        session = boto3.session.Session()
+        return session.client(
+            service,  # type: ignore[call-overload]
             region_name=region,
             endpoint_url=self.endpoint,
             aws_access_key_id=ACCESS_KEY_ID,
@@ -145,11 +146,19 @@ def nlb_template(omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
             "Vpc": {"Type": "AWS::EC2::VPC", "Properties": {"CidrBlock": "10.0.0.0/16"}},
             "SubnetA": {
                 "Type": "AWS::EC2::Subnet",
-                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.0.0/24", "AvailabilityZone": "eu-west-1a"},
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "CidrBlock": "10.0.0.0/24",
+                    "AvailabilityZone": "eu-west-1a",
+                },
             },
             "SubnetB": {
                 "Type": "AWS::EC2::Subnet",
-                "Properties": {"VpcId": {"Ref": "Vpc"}, "CidrBlock": "10.0.1.0/24", "AvailabilityZone": "eu-west-1b"},
+                "Properties": {
+                    "VpcId": {"Ref": "Vpc"},
+                    "CidrBlock": "10.0.1.0/24",
+                    "AvailabilityZone": "eu-west-1b",
+                },
             },
             "NlbSecurityGroup": {
                 "Type": "AWS::EC2::SecurityGroup",
@@ -234,9 +243,15 @@ def create_stack(moto: Moto, name: str, template: dict[str, Any]) -> dict[str, s
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
-def deploy(moto: Moto, env: str, units: tuple[str, ...] = ("Nlb", "CloudFront", "Canary")) -> dict[str, dict[str, str]]:
+def deploy(
+    moto: Moto, env: str, units: tuple[str, ...] = ("Nlb", "CloudFront", "Canary")
+) -> dict[str, dict[str, str]]:
     """``cdk deploy`` stand-in: the env's stacks, each with the outputs the CLI reads. Returns them."""
-    templates = {"Nlb": nlb_template(), "CloudFront": cloudfront_template(env), "Canary": canary_template(env)}
+    templates = {
+        "Nlb": nlb_template(),
+        "CloudFront": cloudfront_template(env),
+        "Canary": canary_template(env),
+    }
     return {unit: create_stack(moto, stack_name(env, unit), templates[unit]) for unit in units}  # type: ignore[arg-type]
 
 
@@ -287,7 +302,7 @@ STAGING_PROBES = (
 
 
 def put_staging_metrics(moto: Moto, now: datetime | None = None) -> datetime:
-    """Two canary runs: 5 minutes ago (everything failing, to prove the newest value wins) and 2 minutes ago."""
+    """Two canary runs: 5 minutes ago (all failing, to prove the newest value wins) and 2 minutes ago."""
     now = now or datetime.now(UTC)
     old, recent = now - timedelta(minutes=5), now - timedelta(minutes=2)
     for probe in STAGING_PROBES:
@@ -308,7 +323,14 @@ def put_alarms(moto: Moto, env: str, topic_arn: str | None = None) -> list[str]:
     for path, protocol, metric, threshold, state, reason in (
         ("alb", "h2", "BufferingDelay", 1000.0, "ALARM", "Threshold Crossed: 3 out of the last 5 datapoints"),
         ("nlb", "h2", "BufferingDelay", 1000.0, "OK", "Threshold Crossed: no datapoints were breaching"),
-        ("cloudfront", "h2", "TimeToFirstEvent", 5000.0, "OK", "Threshold Crossed: no datapoints were breaching"),
+        (
+            "cloudfront",
+            "h2",
+            "TimeToFirstEvent",
+            5000.0,
+            "OK",
+            "Threshold Crossed: no datapoints were breaching",
+        ),
     ):
         name = alarm_name(env, f"{path}-{protocol}-{metric}")
         cloudwatch.put_metric_alarm(

@@ -11,7 +11,10 @@ from streampath.cli import main
 from tests.ops.fake_aws import write_config
 
 ANNOTATION = "alb.ingress.kubernetes.io/load-balancer-attributes"
-ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/k8s-default-coreapi-1a2b3c4d5e/0123456789abcdef"
+ARN = (
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
+    "loadbalancer/app/k8s-default-coreapi-1a2b3c4d5e/0123456789abcdef"
+)
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -25,7 +28,9 @@ def test_default_fragment_parses_as_values_yaml(capsys: pytest.CaptureFixture[st
     assert code == 0, err
     values = yaml.safe_load(out)
     assert values == {
-        "ingress": {"annotations": {ANNOTATION: "routing.http2.enabled=false,idle_timeout.timeout_seconds=3600"}}
+        "ingress": {
+            "annotations": {ANNOTATION: "routing.http2.enabled=false,idle_timeout.timeout_seconds=3600"}
+        }
     }
     # the trade-off, as a comment
     assert "at most 6 connections per origin" in out
@@ -50,15 +55,22 @@ def test_idle_timeout_out_of_alb_limits_refused(capsys: pytest.CaptureFixture[st
     code, out, err = run(capsys, "--idle-timeout", str(seconds))
     assert code == 2
     assert out == ""
-    assert err.strip() == f"streampath alb-fix: --idle-timeout: must be 1..4000 seconds (ALB limit), got {seconds}"
+    assert (
+        err.strip()
+        == f"streampath alb-fix: --idle-timeout: must be 1..4000 seconds (ALB limit), got {seconds}"
+    )
 
 
 def test_alb_arn_adds_the_aws_cli_command_as_comments(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--alb-arn", ARN, "--idle-timeout", "1800")
     assert code == 0
-    assert yaml.safe_load(out)["ingress"]["annotations"][ANNOTATION].endswith("idle_timeout.timeout_seconds=1800")
+    assert yaml.safe_load(out)["ingress"]["annotations"][ANNOTATION].endswith(
+        "idle_timeout.timeout_seconds=1800"
+    )
     command = " ".join(
-        line.lstrip("# ").rstrip("\\ ").strip() for line in out.splitlines() if "aws elbv2" in line or line.startswith("#     ")
+        line.lstrip("# ").rstrip("\\ ").strip()
+        for line in out.splitlines()
+        if "aws elbv2" in line or line.startswith("#     ")
     )
     assert command == (
         f"aws elbv2 modify-load-balancer-attributes --region eu-west-1 --load-balancer-arn {ARN} "
@@ -83,7 +95,9 @@ def test_config_region_must_match_the_alb(capsys: pytest.CaptureFixture[str], tm
     config = write_config(tmp_path, "staging")
     code, _, err = run(capsys, "--config", str(config), "--alb-arn", ARN.replace("eu-west-1", "us-east-1"))
     assert code == 2
-    assert err.strip() == f"streampath alb-fix: --alb-arn is in us-east-1, but config {config} is for eu-west-1"
+    assert (
+        err.strip() == f"streampath alb-fix: --alb-arn is in us-east-1, but config {config} is for eu-west-1"
+    )
     code, out, _ = run(capsys, "--config", str(config), "--alb-arn", ARN)
     assert code == 0 and "--region eu-west-1" in out
 

@@ -8,8 +8,16 @@ import pytest
 import yaml
 
 from stacks import naming
-from tests.ops.conftest import Result, run_streampath
-from tests.ops.fake_aws import SECRET_ACCESS_KEY, Moto, canary_template, create_stack, deploy, nlb_template, write_config
+from tests.ops.conftest import Cli, Result, run_streampath
+from tests.ops.fake_aws import (
+    SECRET_ACCESS_KEY,
+    Moto,
+    canary_template,
+    create_stack,
+    deploy,
+    nlb_template,
+    write_config,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,10 +26,18 @@ def staging(moto: Moto, config_dir: Path) -> tuple[Path, dict[str, str]]:
     return write_config(config_dir, "staging"), outputs["Nlb"]
 
 
-def test_manifest_fields(cli, staging: tuple[Path, dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def test_manifest_fields(cli: Cli, staging: tuple[Path, dict[str, str]]) -> None:
     config, outputs = staging
     result: Result = cli(
-        "targetgroupbinding", "--config", str(config), "--service", "core-api", "--port", "8080", "--namespace", "apps"
+        "targetgroupbinding",
+        "--config",
+        str(config),
+        "--service",
+        "core-api",
+        "--port",
+        "8080",
+        "--namespace",
+        "apps",
     )
     assert result.code == 0, result.err
     manifest = yaml.safe_load(result.out)
@@ -31,7 +47,9 @@ def test_manifest_fields(cli, staging: tuple[Path, dict[str, str]]) -> None:  # 
     assert manifest["metadata"]["namespace"] == "apps"
     spec = manifest["spec"]
     assert spec["targetGroupARN"] == outputs[naming.OUTPUT_TARGET_GROUP_ARN]
-    assert spec["targetGroupARN"].startswith("arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/")
+    assert spec["targetGroupARN"].startswith(
+        "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/"
+    )
     assert spec["targetType"] == "ip"
     assert spec["serviceRef"] == {"name": "core-api", "port": 8080}
     [rule] = spec["networking"]["ingress"]
@@ -43,7 +61,7 @@ def test_manifest_fields(cli, staging: tuple[Path, dict[str, str]]) -> None:  # 
     assert SECRET_ACCESS_KEY not in result.out + result.err
 
 
-def test_defaults_come_from_the_config_service(cli, staging: tuple[Path, dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def test_defaults_come_from_the_config_service(cli: Cli, staging: tuple[Path, dict[str, str]]) -> None:
     result = cli("targetgroupbinding", "--config", str(staging[0]))
     assert result.code == 0, result.err
     manifest = yaml.safe_load(result.out)
@@ -51,9 +69,17 @@ def test_defaults_come_from_the_config_service(cli, staging: tuple[Path, dict[st
     assert manifest["spec"]["serviceRef"] == {"name": "core-api", "port": 8080}
 
 
-def test_named_service_port_and_separate_target_port(cli, staging: tuple[Path, dict[str, str]]) -> None:  # type: ignore[no-untyped-def]
+def test_named_service_port_and_separate_target_port(cli: Cli, staging: tuple[Path, dict[str, str]]) -> None:
     result = cli(
-        "targetgroupbinding", "--config", str(staging[0]), "--service", "chat", "--port", "http", "--target-port", "8000"
+        "targetgroupbinding",
+        "--config",
+        str(staging[0]),
+        "--service",
+        "chat",
+        "--port",
+        "http",
+        "--target-port",
+        "8000",
     )
     assert result.code == 0, result.err
     spec = yaml.safe_load(result.out)["spec"]
@@ -61,42 +87,59 @@ def test_named_service_port_and_separate_target_port(cli, staging: tuple[Path, d
     assert spec["networking"]["ingress"][0]["ports"] == [{"protocol": "TCP", "port": 8000}]
 
 
-def test_output_file_via_console_script(moto: Moto, staging: tuple[Path, dict[str, str]], tmp_path: Path) -> None:
+def test_output_file_via_console_script(
+    moto: Moto, staging: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
     target = tmp_path / "gitops" / "apps" / "core-api" / "targetgroupbinding.yaml"
     result = run_streampath(
-        ["targetgroupbinding", "--config", str(staging[0]), "--service", "core-api", "--port", "8080", "-o", str(target)],
+        [
+            "targetgroupbinding",
+            "--config",
+            str(staging[0]),
+            "--service",
+            "core-api",
+            "--port",
+            "8080",
+            "-o",
+            str(target),
+        ],
         moto.env(),
     )
     assert result.code == 0, result.err
     assert result.out == ""
     assert result.err.strip() == f"wrote {target} (default/core-api-streampath-nlb -> StreamPath-staging-Nlb)"
-    assert yaml.safe_load(target.read_text())["spec"]["targetGroupARN"] == staging[1][naming.OUTPUT_TARGET_GROUP_ARN]
+    assert (
+        yaml.safe_load(target.read_text())["spec"]["targetGroupARN"]
+        == staging[1][naming.OUTPUT_TARGET_GROUP_ARN]
+    )
 
 
-def test_stack_not_deployed(cli, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_stack_not_deployed(cli: Cli, config_dir: Path) -> None:
     config = write_config(config_dir, "bare")
     result = cli("targetgroupbinding", "--config", str(config), "--service", "core-api", "--port", "8080")
     assert result.code == 2 and result.out == ""
     assert result.err == (
         "streampath targetgroupbinding: stack StreamPath-bare-Nlb is not deployed in eu-west-1: "
-        "run `cdk deploy -c config=bare StreamPath-bare-Nlb` (or check the config's region and your AWS account)\n"
+        "run `cdk deploy -c config=bare StreamPath-bare-Nlb` "
+        "(or check the config's region and your AWS account)\n"
     )
 
 
 @pytest.mark.parametrize("missing", [naming.OUTPUT_TARGET_GROUP_ARN, naming.OUTPUT_NLB_SECURITY_GROUP_ID])
-def test_output_missing(cli, moto: Moto, config_dir: Path, missing: str) -> None:  # type: ignore[no-untyped-def]
+def test_output_missing(cli: Cli, moto: Moto, config_dir: Path, missing: str) -> None:
     env = "old" + missing.lower()[:8]
     create_stack(moto, f"StreamPath-{env}-Nlb", nlb_template(omit_outputs=(missing,)))
     config = write_config(config_dir, env)
     result = cli("targetgroupbinding", "--config", str(config), "--service", "core-api", "--port", "8080")
     assert result.code == 2 and result.out == ""
     assert result.err.startswith(
-        f"streampath targetgroupbinding: stack StreamPath-{env}-Nlb in eu-west-1 has no output {missing} (outputs: "
+        f"streampath targetgroupbinding: stack StreamPath-{env}-Nlb in eu-west-1 "
+        f"has no output {missing} (outputs: "
     )
     assert result.err.count("\n") == 1
 
 
-def test_wrong_stack_unit_does_not_count(cli, moto: Moto, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_wrong_stack_unit_does_not_count(cli: Cli, moto: Moto, config_dir: Path) -> None:
     """Only StreamPath-<env>-Nlb is read: a canary stack alone is 'not deployed' for the binding."""
     create_stack(moto, "StreamPath-canaryonly-Canary", canary_template("canaryonly"))
     config = write_config(config_dir, "canaryonly")
@@ -113,14 +156,16 @@ def test_wrong_stack_unit_does_not_count(cli, moto: Moto, config_dir: Path) -> N
         (["--namespace", "Apps"], "--namespace: not a Kubernetes namespace name: 'Apps'"),
     ],
 )
-def test_bad_arguments_refused_before_reading_the_stack(cli, config_dir: Path, argv: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_bad_arguments_refused_before_reading_the_stack(
+    cli: Cli, config_dir: Path, argv: list[str], message: str
+) -> None:
     config = write_config(config_dir, "bare")  # nothing deployed: the argument is refused first
     result = cli("targetgroupbinding", "--config", str(config), *argv)
     assert result.code == 2
     assert result.err == f"streampath targetgroupbinding: {message}\n"
 
 
-def test_config_without_nlb_refused(cli, config_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_config_without_nlb_refused(cli: Cli, config_dir: Path) -> None:
     base = yaml.safe_load(write_config(config_dir, "cfonly").read_text())
     base["nlb"]["enabled"] = False
     base["cloudfront"]["origin"] = {"type": "domain", "domain_name": "origin.example.com"}
@@ -130,5 +175,6 @@ def test_config_without_nlb_refused(cli, config_dir: Path) -> None:  # type: ign
     result = cli("targetgroupbinding", "--config", str(config))
     assert result.code == 2, result.err
     assert result.err == (
-        "streampath targetgroupbinding: config cfonly has no NLB front door (nlb absent or disabled): nothing to bind\n"
+        "streampath targetgroupbinding: config cfonly has no NLB front door (nlb absent or disabled): "
+        "nothing to bind\n"
     )
