@@ -326,12 +326,12 @@ LOGIN_PAGE = (
 
 
 def wrong_content_type(body: str = LOGIN_PAGE, echo_request: bool = False) -> RawServer:
-    """200 with an HTML login page instead of an event stream. ``echo_request`` appends the
-    request head (header values included) to the page, as some debug pages do."""
+    """200 with an HTML login page instead of an event stream. ``echo_request`` puts the
+    request head (header values included) at the start of the page, as some debug pages do."""
 
     def handler(conn: socket.socket, stopping: threading.Event) -> None:
         request = read_request(conn)
-        page = body.encode() + (b"<pre>" + request + b"</pre>" if echo_request else b"")
+        page = (b"<pre>" + request + b"</pre>" if echo_request else b"") + body.encode()
         conn.sendall(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
             + f"Content-Length: {len(page)}\r\nConnection: close\r\n\r\n".encode()
@@ -491,5 +491,34 @@ def buffered_asgi(app: ASGIApp, *, block: int | None) -> ASGIApp:
                 pending.clear()
 
         await app(scope, receive, buffered_send)
+
+    return wrapped
+
+
+def gzip_flushing_asgi(app: ASGIApp) -> ASGIApp:
+    """Wrap ``app`` to gzip its responses when the client accepts gzip, flushing the compressor
+    after every body message (Z_SYNC_FLUSH): compressed, yet streamed."""
+    import zlib
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        accepts = dict(scope.get("headers", [])).get(b"accept-encoding", b"")
+        if scope["type"] != "http" or b"gzip" not in accepts:
+            await app(scope, receive, send)
+            return
+        compressor = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+
+        async def gzip_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+                await send({**message, "headers": [*headers, (b"content-encoding", b"gzip")]})
+            elif message["type"] == "http.response.body":
+                more = message.get("more_body", False)
+                body = compressor.compress(message.get("body", b""))
+                body += compressor.flush(zlib.Z_SYNC_FLUSH if more else zlib.Z_FINISH)
+                await send({"type": "http.response.body", "body": body, "more_body": more})
+            else:
+                await send(message)
+
+        await app(scope, receive, gzip_send)
 
     return wrapped

@@ -126,7 +126,7 @@ _SPACE = re.compile(r"\s+")
 def sanitise(data: bytes | str, limit: int = 200) -> str:
     """Printable, one-line, at most ``limit`` characters: for showing a body's first bytes."""
     text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-    text = _SPACE.sub(" ", _CONTROL.sub("?", text)).strip()
+    text = _CONTROL.sub("?", _SPACE.sub(" ", text)).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

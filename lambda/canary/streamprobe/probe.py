@@ -134,16 +134,15 @@ class _Probe:
             self.result.notes.append(
                 "br removed from Accept-Encoding: no brotli module installed to decode it"
             )
-        headers = {
+        headers = {name: str(value) for name, value in self.o.headers.items()}
+        given = {name.lower() for name in headers}
+        defaults = {
             "Accept": "text/event-stream",
             "Cache-Control": "no-cache",
             "Accept-Encoding": accept_encoding,
             "User-Agent": USER_AGENT,
         }
-        lower = {k.lower(): k for k in headers}
-        for name, value in self.o.headers.items():
-            headers.pop(lower.get(name.lower(), ""), None)
-            headers[name] = str(value)
+        headers.update({k: v for k, v in defaults.items() if k.lower() not in given})
         return headers
 
     # -- the run -------------------------------------------------------------------------------
@@ -243,18 +242,21 @@ class _Probe:
     def _excerpt(self, resp: httpx.Response) -> str:
         """The body's first bytes, decoded and sanitised, read within the timeout."""
         self.watchdog.set("phase", now() + self.o.timeout)
+        # Read a little more than shown, so that a secret echoed across the cut is still redacted.
+        wanted = EXCERPT_BYTES + max((len(s.encode()) for s in self.secrets), default=0)
         data = b""
         try:
             decoder = Decoder(resp.headers.get("content-encoding"))
             for raw in resp.iter_raw():
                 data += decoder.decode(raw)
-                if len(data) >= EXCERPT_BYTES:
+                if len(data) >= wanted:
                     break
         except Exception:
             pass
         finally:
             self.watchdog.set("phase", None)
-        return sanitise(data[:EXCERPT_BYTES], EXCERPT_BYTES)
+        text = redact(data[:wanted].decode("utf-8", errors="replace"), self.secrets)
+        return sanitise(text, EXCERPT_BYTES)
 
     def _read_stream(self, resp: httpx.Response) -> None:
         r = self.result
