@@ -28,7 +28,7 @@ from types import TracebackType
 
 from lab import configs
 from lab.certs import TlsFiles, make_tls
-from lab.procs import LabError, ManagedProcess, free_port
+from lab.procs import LabError, ManagedProcess, free_ports
 
 
 @dataclass(frozen=True)
@@ -153,10 +153,18 @@ class Lab:
 
     def _start(self, timeout: float) -> None:
         self.tls = tls = make_tls(self._dir("tls"))
-        ports = {name: free_port() for name in ("app", "fault_app", "seed", "seed_fault", "buffering")}
-        ports.update({name: free_port() for name in ("alb", "alb_defaults", "nlb", "cloudfront")})
-        if len(set(ports.values())) != len(ports):
-            raise LabError("the OS handed out the same free port twice; try again")
+        names = (
+            "app",
+            "fault_app",
+            "seed",
+            "seed_fault",
+            "buffering",
+            "alb",
+            "alb_defaults",
+            "nlb",
+            "cloudfront",
+        )
+        ports = dict(zip(names, free_ports(len(names)), strict=True))
         p = ports
         self.processes = [
             self._uvicorn("app", "streamcheck.reference_app:app", p["app"]),
