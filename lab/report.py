@@ -27,7 +27,9 @@ def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
         return f"error ({kind})", f"{result.path_name} {column}: {result.error.message}"
     verdict = result.verdict
     footnote = None
-    if column == "h2" and result.protocol != "HTTP/2":
+    if column == "browser":  # --- browser column: which protocol Chromium got ---
+        verdict += " (h2)" if result.protocol == "HTTP/2" else " (h1)"
+    elif column == "h2" and result.protocol != "HTTP/2":
         verdict += "*"
         footnote = f"{result.path_name}: offered h2, the front end negotiated {result.protocol} (ALPN)"
     text = (
@@ -35,6 +37,22 @@ def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
         f"{_ms(result.buffering_delay_ms):>8}  {verdict}"
     )
     return text, footnote
+
+
+# --- browser column (issue 7) ---
+def _browser_disagreement(cells: dict[str, ProbeResult | None]) -> str | None:
+    """A sentence when the browser's verdict differs from the probe's on the protocol Chromium got."""
+    seen = cells.get("browser")
+    if seen is None:
+        return None
+    probe_column = "h2" if cells.get("h2") is not None else "h1"
+    probed = cells.get(probe_column)
+    if probed is None or probed.verdict == seen.verdict:
+        return None
+    return f"the browser saw {seen.verdict} over {seen.protocol}, the probe ({probe_column}) {probed.verdict}"
+
+
+# --- end browser column ---
 
 
 def render_table(report: LabReport) -> str:
@@ -46,21 +64,35 @@ def render_table(report: LabReport) -> str:
     ]
     name_w = max(len(p.path.name) for p in report.paths) + 1
     head1 = f"{'':{name_w}}| {'HTTP/1.1':<{CELL_WIDTH}}| {'h2 offered (ALPN h2, http/1.1)':<{CELL_WIDTH}}"
+    head1 += f"| {'browser (Chromium fetch + getReader)':<{CELL_WIDTH}}"
     sub = f"{'TTFB':>7} {'1st ev':>8} {'delay':>8}  verdict"
-    head2 = f"{'path':<{name_w}}| {sub:<{CELL_WIDTH}}| {sub:<{CELL_WIDTH}}"
-    lines += [head1, head2, "-" * name_w + "+" + "-" * (CELL_WIDTH + 1) + "+" + "-" * (CELL_WIDTH + 1)]
+    head2 = f"{'path':<{name_w}}| {sub:<{CELL_WIDTH}}| {sub:<{CELL_WIDTH}}| {sub:<{CELL_WIDTH}}"
+    lines += [head1, head2, "-" * name_w + ("+" + "-" * (CELL_WIDTH + 1)) * 3]
     footnotes: list[str] = []
     for p in report.paths:
         cells = []
-        for column in ("h1", "h2"):
-            text, note = _cell(p.cells.get(column), column)
+        for column in ("h1", "h2", "browser"):
+            result = p.cells.get(column)
+            if column == "browser" and result is None:
+                cells.append("not run")
+                continue
+            text, note = _cell(result, column)
             cells.append(text)
             if note:
                 footnotes.append(note)
-        lines.append(f"{p.path.name:<{name_w}}| {cells[0]:<{CELL_WIDTH}}| {cells[1]:<{CELL_WIDTH}}")
+        disagreement = _browser_disagreement(p.cells)
+        if disagreement:
+            footnotes.append(f"{p.path.name}: {disagreement}")
+        lines.append(f"{p.path.name:<{name_w}}" + "".join(f"| {c:<{CELL_WIDTH}}" for c in cells))
     lines.append("")
     lines.append("TTFB: first response byte; 1st ev: first complete event; delay: buffering delay")
     lines.append("(max - min of arrival minus send time: ~0 streamed, ~the stream's length when held).")
+    lines.append(
+        "browser: headless Chromium read the stream with fetch + getReader() on the path's origin (lab "
+        "certificates accepted); (h2)/(h1): the protocol it got."
+    )
+    if report.browser_note:
+        lines.append(f"browser column empty: {report.browser_note}")
     if footnotes:
         lines += ["* " + f for f in footnotes]
     lines += ["", "Paths:"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from stacks.canary_stack import CanaryStack
 from stacks.cloudfront_stack import CloudFrontStack
 from stacks.config import AppConfig
 from stacks.naming import stack_name
@@ -41,8 +42,16 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
             description=f"streampath ({cfg.name}): CloudFront front door for the service {cfg.service.name}",
         )
 
-    # The canary stack (issue 4) is added here: it reads cfg.enabled_canary and resolves each path's
-    # ``front_door`` through ``front_door_base_urls(built)``.
+    if cfg.enabled_canary is not None:
+        built["Canary"] = CanaryStack(
+            app,
+            stack_name(cfg.name, "Canary"),
+            env_name=cfg.name,
+            canary=cfg.enabled_canary,
+            front_door_base_urls=front_door_base_urls(built),
+            env=env,
+            description=f"streampath ({cfg.name}): streaming canary, alarms and dashboard",
+        )
 
     for stack in built.values():
         for key, value in cfg.tags.items():

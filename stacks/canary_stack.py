@@ -1,7 +1,7 @@
 """The canary stack: composes the canary function + schedule, its alarms and its dashboard; outputs.
 
-Paths with ``front_door`` become ``https://<front door host><path>``; the hosts come from the front-door
-stacks (``front_door_hosts``, cross-stack references are fine).
+Paths with ``front_door`` become ``<front door base URL><path>``; the base URLs come from the front-door
+stacks (``front_door_base_urls``, e.g. ``https://<NLB DNS name>``; cross-stack references are fine).
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from stacks.constructs.canary_dashboard import CanaryDashboard
 from stacks.constructs.canary_function import CanaryFunction, CanaryPathTarget, VpcPlacement
 
 
-def resolve_targets(canary: CanaryConfig, front_door_hosts: Mapping[str, str]) -> list[CanaryPathTarget]:
-    """Config paths -> handler targets; a ``front_door`` path needs that front door's host."""
+def resolve_targets(canary: CanaryConfig, front_door_base_urls: Mapping[str, str]) -> list[CanaryPathTarget]:
+    """Config paths -> handler targets; a ``front_door`` path needs that front door's base URL."""
     targets: list[CanaryPathTarget] = []
     for path in canary.paths:
         if path.front_door is not None:
-            host = front_door_hosts.get(path.front_door)
-            if host is None:
+            base = front_door_base_urls.get(path.front_door)
+            if base is None:
                 raise ValueError(
                     f"canary path {path.name!r} uses front_door {path.front_door!r}, which is not built"
                 )
-            url = f"https://{host}{path.path}"
+            url = f"{base.rstrip('/')}{path.path}"
         else:
             assert path.url is not None
             url = path.url
@@ -58,11 +58,11 @@ class CanaryStack(cdk.Stack):
         *,
         env_name: str,
         canary: CanaryConfig,
-        front_door_hosts: Mapping[str, str] | None = None,
+        front_door_base_urls: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        targets = resolve_targets(canary, front_door_hosts or {})
+        targets = resolve_targets(canary, front_door_base_urls or {})
         period = cdk.Duration.minutes(canary.schedule_minutes)
         prefix = f"{naming.STACK_PREFIX}-{env_name}-canary"
 

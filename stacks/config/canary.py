@@ -176,6 +176,12 @@ class CanaryConfig(StrictModel):
                 f"must be greater than max_duration_seconds + probe_timeout_seconds "
                 f"({self.max_duration_seconds} + {self.probe_timeout_seconds}), got {self.timeout_seconds}",
             )
+        if self.timeout_seconds > self.schedule_minutes * 60:
+            raise FieldProblem(
+                "timeout_seconds",
+                f"must be at most the schedule period ({self.schedule_minutes * 60} s for schedule_minutes "
+                f"{self.schedule_minutes}) so runs cannot overlap, got {self.timeout_seconds}",
+            )
         seen: dict[str, int] = {}
         for index, path in enumerate(self.paths):
             if path.name in seen:
