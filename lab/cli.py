@@ -24,6 +24,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=20, help="events per stream (default 20)")
     parser.add_argument("--interval-ms", type=int, default=100, help="ms between events (default 100)")
     parser.add_argument("--no-doctor", action="store_true", help="skip the doctor for buffered paths")
+    parser.add_argument(  # browser column (issue 7)
+        "--no-browser", action="store_true", help="skip the browser column (headless Chromium)"
+    )
     parser.add_argument(
         "--path", action="append", choices=PATH_NAMES, help="probe only this path (repeatable)"
     )
@@ -59,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                 interval_ms=args.interval_ms,
                 doctor=not args.no_doctor,
                 only=args.path,
+                browser=not args.no_browser,
             )
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)

@@ -15,6 +15,9 @@ COLUMNS = ("h1", "h2")
 # What each column asks for: HTTP/1.1 forced, and HTTP/2 offered next to HTTP/1.1 (ALPN), as a browser does.
 COLUMN_HTTP = {"h1": "h1", "h2": "auto"}
 NOT_STREAMING = ("buffered", "partial")
+# --- browser column (issue 7): headless Chromium reads each path with fetch + getReader() ---
+BROWSER = "browser"  # cells["browser"]: None when not run (--no-browser, or Chromium missing)
+# --- end browser column ---
 
 
 @dataclass
@@ -47,6 +50,7 @@ class LabReport:
     interval_ms: int
     paths: list[PathReport] = field(default_factory=list)
     elapsed_s: float = 0.0
+    browser_note: str | None = None  # why the browser column is empty, when it is
 
     @property
     def stream_ms(self) -> int:
@@ -67,7 +71,9 @@ class LabReport:
                 "columns": {
                     "h1": "HTTP/1.1 forced",
                     "h2": "HTTP/2 offered with HTTP/1.1 (ALPN), like a browser",
+                    BROWSER: "headless Chromium: fetch + getReader() on the path's origin",
                 },
+                "browser_note": self.browser_note,
                 "elapsed_s": round(self.elapsed_s, 2),
             },
             "paths": [p.to_dict() for p in self.paths],
@@ -97,6 +103,34 @@ def run_doctor(lab: Lab, path: LabPath, url: str, timeout: float) -> tuple[str, 
     return str(report.diagnosis), report.to_dict()
 
 
+# --- browser column (issue 7) ---
+def run_browser(
+    paths: list[LabPath], events: int, interval_ms: int, timeout: float
+) -> tuple[dict[str, ProbeResult], str | None]:
+    """Each path read by headless Chromium, like the seed's frontend; ({}, why) when it cannot run.
+
+    Chromium offers h2 and http/1.1 like the probe's "h2" column. It cannot be given the lab's CA
+    file, so lab certificates are accepted (verify=False) here and only here.
+    """
+    from streamprobe.browser import BrowserSession, BrowserUnavailable, probe_browser
+
+    try:
+        session = BrowserSession()
+    except BrowserUnavailable as exc:
+        return {}, str(exc)
+    cells: dict[str, ProbeResult] = {}
+    with session:
+        for path in paths:
+            options = ProbeOptions(name=path.name, verify=False, timeout=timeout, max_duration=timeout * 6)
+            cells[path.name] = probe_browser(
+                path.streamcheck_url(events, interval_ms), options, session=session
+            )
+    return cells, None
+
+
+# --- end browser column ---
+
+
 def run_lab(
     lab: Lab,
     *,
@@ -106,6 +140,7 @@ def run_lab(
     workers: int = 7,
     timeout: float = 10.0,
     only: list[str] | None = None,
+    browser: bool = True,
 ) -> LabReport:
     """Probe each path x column concurrently (one fresh connection per probe), then the doctor."""
     started = time.monotonic()
@@ -125,6 +160,13 @@ def run_lab(
                 job = jobs.get((path.name, column))
                 cells[column] = None if job is None else job.result()
             report.paths.append(PathReport(path, cells))
+        # --- browser column: after the probes, one path at a time (a single Chromium) ---
+        browser_cells, report.browser_note = (
+            run_browser(paths, events, interval_ms, timeout) if browser else ({}, "not run (--no-browser)")
+        )
+        for p in report.paths:
+            p.cells[BROWSER] = browser_cells.get(p.path.name)
+        # --- end browser column ---
         if doctor:
             doctor_jobs = {
                 p.path.name: pool.submit(

@@ -131,7 +131,7 @@ def test_report_json_shape(report: LabReport) -> None:
     assert [p["name"] for p in data["paths"]] == list(PATH_NAMES)
     for p in data["paths"]:
         assert set(p) == {"name", "hops", "stands_for", "url", "tls", "results", "diagnosis", "doctor"}
-        assert set(p["results"]) == {"h1", "h2"}
+        assert set(p["results"]) == {"h1", "h2", "browser"}
         h1 = p["results"]["h1"]
         # DESIGN.md's result contract
         for key in ("url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode"):
