@@ -468,11 +468,15 @@ def block_proxy(upstream_port: int, block: int = 4096) -> RawServer:
 # -- buffering ASGI middlewares (for HTTP/2 under hypercorn) -------------------------------------
 
 
-def buffered_asgi(app: ASGIApp, *, block: int | None) -> ASGIApp:
-    """Wrap ``app`` so its response body leaves in ``block``-byte pieces, or all at the end."""
+def buffered_asgi(
+    app: ASGIApp, *, block: int | None, when: Callable[[Scope], bool] | None = None
+) -> ASGIApp:
+    """Wrap ``app`` so its response body leaves in ``block``-byte pieces, or all at the end
+    (``block=None``); only for requests where ``when(scope)`` is true, if given (e.g.
+    ``lambda s: s["http_version"] == "2"`` for a front end that buffers only HTTP/2)."""
 
     async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or (when is not None and not when(scope)):
             await app(scope, receive, send)
             return
         pending = bytearray()

@@ -1,0 +1,154 @@
+"""The streamprobe command line (DESIGN.md): ``streamprobe URL [options]``, ``streamprobe doctor URL``.
+
+Exit status: 0 streaming, 1 partial/buffered/inconclusive, 2 error or usage error (message on
+stderr, no JSON). Header values given with --header are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from .doctor import run_doctor
+from .output import render_doctor, render_repeat, render_result
+from .probe import ProbeOptions, probe
+from .repeat import run_repeat
+
+EXIT = {"streaming": 0, "partial": 1, "buffered": 1, "inconclusive": 1, "error": 2}
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {text}")
+    return value
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    name = name.strip()
+    if not colon or not name or any(c in name for c in " \t\r\n"):
+        # never echo the argument: it may be a secret
+        raise argparse.ArgumentTypeError("expected 'Name: value' (the value is not shown)")
+    return name, value.strip()
+
+
+def build_parser(doctor: bool) -> argparse.ArgumentParser:
+    prog = "streamprobe doctor" if doctor else "streamprobe"
+    description = (
+        "Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the likely cause of buffering."
+        if doctor
+        else "Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering delay."
+    )
+    p = _Parser(prog=prog, description=description)
+    p.add_argument("url", metavar="URL")
+    p.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
+    if not doctor:
+        proto = p.add_mutually_exclusive_group()
+        proto.add_argument("--http1", action="store_true", help="force HTTP/1.1")
+        proto.add_argument("--http2", action="store_true", help="require HTTP/2 (an error if not negotiated)")
+        p.add_argument(
+            "--accept-encoding",
+            metavar="VALUE",
+            help="Accept-Encoding to send (default: like a browser, gzip, deflate[, br]; 'identity' for none)",
+        )
+        p.add_argument(
+            "--repeat", type=_positive_int, default=1, metavar="N", help="run N probes; medians + worst delay"
+        )
+    p.add_argument(
+        "--header",
+        action="append",
+        type=_header,
+        default=[],
+        metavar="'K: V'",
+        help="extra request header (repeatable)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=10.0,
+        metavar="S",
+        help="connect/TLS/headers/silence bound (10)",
+    )
+    p.add_argument(
+        "--max-duration", type=_positive_float, default=60.0, metavar="S", help="whole-probe bound (60)"
+    )
+    p.add_argument(
+        "--max-event-bytes", type=_positive_int, default=1 << 20, metavar="N", help="largest event (1 MiB)"
+    )
+    tls = p.add_mutually_exclusive_group()
+    tls.add_argument("--insecure", action="store_true", help="do not verify the server certificate")
+    tls.add_argument("--cacert", metavar="FILE", help="trust this CA bundle (PEM)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    return p
+
+
+def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
+    http = "auto"
+    if not doctor:
+        http = "h1" if args.http1 else "h2" if args.http2 else "auto"
+    verify: bool | str = False if args.insecure else (args.cacert or True)
+    return ProbeOptions(
+        name=args.name,
+        http=http,
+        headers=dict(args.header),
+        accept_encoding=None if doctor else args.accept_encoding,
+        timeout=args.timeout,
+        max_duration=args.max_duration,
+        max_event_bytes=args.max_event_bytes,
+        verify=verify,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    doctor = bool(argv) and argv[0] == "doctor"
+    parser = build_parser(doctor)
+    try:
+        args = parser.parse_args(argv[1:] if doctor else argv)
+        options = _options(args, doctor)
+        if doctor:
+            report = run_doctor(args.url, options)
+            print(json.dumps(report.to_dict(), indent=2) if args.json else render_doctor(report))
+            return report.exit_code
+        if args.repeat > 1:
+            rep = run_repeat(args.url, options, args.repeat)
+            print(json.dumps(rep.to_dict(), indent=2) if args.json else render_repeat(rep))
+            return EXIT[rep.verdict]
+        result = probe(args.url, options)
+    except (UsageError, ValueError) as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        print(f"usage: see '{parser.prog} --help'", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    print(json.dumps(result.to_dict(), indent=2) if args.json else render_result(result))
+    return EXIT[result.verdict]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

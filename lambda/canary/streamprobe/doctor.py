@@ -1,0 +1,125 @@
+"""streamprobe doctor: the matrix {HTTP/1.1, HTTP/2} x {identity, compressed} and a diagnosis."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from .decoding import default_accept_encoding
+from .probe import ProbeOptions, probe, prepare_url
+from .result import ProbeResult
+
+PROTOCOLS = ("h1", "h2")
+ENCODINGS = ("identity", "compressed")
+PROTOCOL_LABEL = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+BAD = ("partial", "buffered")
+
+
+def not_offered(result: ProbeResult, http: str) -> bool:
+    """HTTP/2 required but the server did not negotiate it: a fact about the server, not a fault."""
+    return (
+        http == "h2"
+        and result.error is not None
+        and result.error.kind == "protocol"
+        and result.status is None
+    )
+
+
+def cell_state(result: ProbeResult, http: str) -> str:
+    return "not offered" if not_offered(result, http) else result.verdict
+
+
+@dataclass
+class DoctorReport:
+    url: str
+    cells: dict[tuple[str, str], ProbeResult]  # (http "h1"|"h2", encoding "identity"|"compressed")
+    compressed_encoding: str
+    diagnosis: str
+
+    def state(self, http: str, encoding: str) -> str:
+        return cell_state(self.cells[(http, encoding)], http)
+
+    @property
+    def exit_code(self) -> int:
+        states = [self.state(h, e) for h, e in self.cells]
+        if "error" in states:
+            return 2
+        if all(s in ("streaming", "not offered") for s in states):
+            return 0
+        return 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "compressed_accept_encoding": self.compressed_encoding,
+            "cells": [
+                {
+                    "http": PROTOCOL_LABEL[h],
+                    "encoding": e,
+                    "state": self.state(h, e),
+                    "result": r.to_dict(),
+                }
+                for (h, e), r in self.cells.items()
+            ],
+            "diagnosis": self.diagnosis,
+        }
+
+
+def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
+    state = {key: cell_state(r, key[0]) for key, r in cells.items()}
+    base = cells[("h1", "identity")]
+    if base.error is not None:
+        return (
+            f"the probe fails even over HTTP/1.1 without compression ({base.error.kind}): "
+            f"{base.error.message}"
+        )
+    errors = [k for k, s in state.items() if s == "error"]
+    if errors:
+        shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e} ({cells[(h, e)].error.kind})" for h, e in errors)  # type: ignore[union-attr]
+        return f"some combinations fail: {shown}; see their messages"
+    offered = {k: s for k, s in state.items() if s != "not offered"}
+    h2_note = "" if len(offered) == len(state) else " (the server does not offer HTTP/2)"
+    bad = {k for k, s in offered.items() if s in BAD}
+    if not bad:
+        if any(s == "inconclusive" for s in offered.values()):
+            return (
+                "no buffering seen, but the arrival pattern was inconclusive: probe a streamcheck URL for an exact verdict"
+                + h2_note
+            )
+        return "streams in every combination tried: no buffering found" + h2_note
+    if bad == set(offered):
+        return (
+            "buffered in every combination: a buffering proxy or the application itself holds the stream, "
+            "whatever the protocol and compression" + h2_note
+        )
+    if all(e == "compressed" for _, e in bad) and all(
+        s == "streaming" for (_, e), s in offered.items() if e == "identity"
+    ):
+        return (
+            "buffered only when compression is requested: a compressing proxy or middleware holds the stream "
+            "(exclude text/event-stream from compression)"
+        )
+    if all(h == "h2" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h == "h1"):
+        return (
+            "buffered only over HTTP/2: the HTTP/2 front end (load balancer or CDN) holds the stream; "
+            "serve HTTP/1.1 to clients (ALPN HTTP1Only) or fix that hop"
+        )
+    shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e}: {state[(h, e)]}" for h, e in sorted(bad))
+    return f"buffering in some combinations ({shown}): more than one cause, or an intermittent one; repeat with --repeat"
+
+
+def run_doctor(url: str, options: ProbeOptions | None = None) -> DoctorReport:
+    """Probe ``url`` four times (sequentially, so the probes do not disturb each other)."""
+    options = options or ProbeOptions()
+    options.validate()
+    prepare_url(url, options)  # ValueError before any request
+    compressed, _note = default_accept_encoding()
+    cells: dict[tuple[str, str], ProbeResult] = {}
+    for http in PROTOCOLS:
+        for encoding in ENCODINGS:
+            cell_options = dataclasses.replace(
+                options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
+            )
+            cells[(http, encoding)] = probe(url, cell_options)
+    return DoctorReport(url, cells, compressed, diagnose(cells))

@@ -1,0 +1,102 @@
+"""Human-readable output: the verdict first, then the numbers that support it."""
+
+from __future__ import annotations
+
+from .doctor import ENCODINGS, PROTOCOL_LABEL, PROTOCOLS, DoctorReport
+from .repeat import RepeatReport
+from .result import ProbeResult
+
+
+def ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.1f} ms" if value < 10_000 else f"{value / 1000:.2f} s"
+
+
+def headline(r: ProbeResult) -> str:
+    if r.error is not None:
+        return f"ERROR ({r.error.kind}): {r.error.message}"
+    if r.buffering_delay_ms is not None:
+        return f"{r.verdict.upper()}: buffering delay {ms(r.buffering_delay_ms)}"
+    return f"{r.verdict.upper()} ({r.mode} mode: judged by arrival pattern)"
+
+
+def timings_line(t: dict[str, float | None]) -> str:
+    names = (("dns", "dns"), ("connect", "connect"), ("tls", "tls"), ("ttfb", "ttfb"))
+    parts = [f"{label} {ms(t.get(key))}" for key, label in names]
+    parts += [f"first event {ms(t.get('first_event'))}", f"total {ms(t.get('total'))}"]
+    return "  ".join(parts)
+
+
+def render_result(r: ProbeResult) -> str:
+    lines = [
+        headline(r),
+        f"  url        {r.url}",
+        f"  path       {r.path_name}    protocol {r.protocol}    status {r.status if r.status is not None else '-'}"
+        f"    content-encoding {r.content_encoding or 'identity'}",
+        f"  events     {r.events} ({r.mode} mode)",
+        f"  timings    {timings_line(r.timings_ms)}",
+    ]
+    if r.header_names:
+        lines.append(f"  headers    {', '.join(r.header_names)} (values not shown)")
+    lines += [f"  note       {note}" for note in r.notes]
+    return "\n".join(lines)
+
+
+def render_repeat(rep: RepeatReport) -> str:
+    delay = rep.worst_buffering_delay_ms
+    head = f"{rep.verdict.upper()} (worst of {len(rep.results)} runs)"
+    if delay is not None:
+        head += f": worst buffering delay {ms(delay)}, median {ms(rep.median_buffering_delay_ms)}"
+    lines = [
+        head,
+        f"  url        {rep.url}",
+        f"  verdicts   {', '.join(f'{k} {n}' for k, n in rep.verdict_counts.items())}",
+    ]
+    lines.append(f"  medians    {timings_line(rep.median_timings_ms)}")
+    lines.append("  runs")
+    lines.append(
+        f"    {'#':>3}  {'verdict':<12} {'protocol':<9} {'delay':>10} {'ttfb':>10} {'first event':>12} {'total':>10}  error"
+    )
+    for i, r in enumerate(rep.results, 1):
+        t = r.timings_ms
+        err = f"{r.error.kind}: {r.error.message}" if r.error else ""
+        lines.append(
+            f"    {i:>3}  {r.verdict:<12} {r.protocol:<9} {ms(r.buffering_delay_ms):>10} {ms(t['ttfb']):>10} "
+            f"{ms(t['first_event']):>12} {ms(t['total']):>10}  {err}"
+        )
+    return "\n".join(lines)
+
+
+def doctor_cell(rep: DoctorReport, http: str, encoding: str) -> str:
+    r = rep.cells[(http, encoding)]
+    state = rep.state(http, encoding)
+    if state == "not offered":
+        return "not offered"
+    if r.error is not None:
+        return f"error ({r.error.kind})"
+    text = state
+    if r.buffering_delay_ms is not None:
+        text += f" {ms(r.buffering_delay_ms)}"
+    if encoding == "compressed":
+        text += f" [{r.content_encoding or 'not compressed'}]"
+    return text
+
+
+def render_doctor(rep: DoctorReport) -> str:
+    widths = (10, 28, 40)
+    header = ["", "identity", f"compressed ({rep.compressed_encoding})"]
+    lines = [f"doctor {rep.url}", "  " + "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    for http in PROTOCOLS:
+        row = [PROTOCOL_LABEL[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
+        lines.append("  " + "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    errors = [
+        f"  {PROTOCOL_LABEL[h]} {e}: {r.error.kind}: {r.error.message}"
+        for (h, e), r in rep.cells.items()
+        if r.error is not None and rep.state(h, e) != "not offered"
+    ]
+    if errors:
+        lines.append("errors")
+        lines += errors
+    lines.append(f"diagnosis: {rep.diagnosis}")
+    return "\n".join(lines)
