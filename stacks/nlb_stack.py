@@ -48,7 +48,7 @@ class NlbStack(cdk.Stack):
         ]
 
         logs = LogBucket(
-            self, "AccessLogs", expiration=cdk.Duration.days(nlb_cfg.access_logs.expiration_days)
+            self, "NlbLogs", expiration=cdk.Duration.days(nlb_cfg.access_logs.expiration_days)
         )
         listener = nlb_cfg.listener
         health = nlb_cfg.target_group.health_check

@@ -264,8 +264,14 @@ def _parse_yaml(text: str, shown: str) -> Any:
 
 def _format_errors(error: ValidationError) -> list[str]:
     lines: list[str] = []
-    for item in error.errors(include_url=False):
+    items = error.errors(include_url=False)
+    for item in items:
         loc = list(item["loc"])
+        if item["type"] == "too_short" and any(
+            other is not item and len(other["loc"]) > len(loc) and list(other["loc"][: len(loc)]) == loc
+            for other in items
+        ):
+            continue  # "at least 1 item" only because the items themselves were refused: say that instead
         reason = _reason(item, loc)
         line = f"{_dotted(loc) or '(top level)'}: {reason}"
         if line not in lines:

@@ -1,0 +1,84 @@
+"""Synthesise the CDK app from a config in tests, the way ``cdk synth`` does (same context, cdk-nag on).
+
+``cdk.App()`` in a test does not read ``cdk.json``, so :func:`cdk_context` passes its context (feature flags)
+explicitly. :func:`synth_config` caches per config name for the whole session: synthesising is the slow part
+(seconds per app), and every test of a config reads the same templates.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CDK_CLI = REPO_ROOT / "node_modules" / ".bin" / "cdk"
+
+# jsii prints a large banner on an end-of-life Node unless the major version is listed here.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+
+
+@dataclass
+class Synthesised:
+    """One synthesised app: stacks by unit (``Nlb``, ``CloudFront``, ``Canary``), their templates, the out dir."""
+
+    config_name: str
+    outdir: Path
+    stacks: dict[str, Any]
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def template(self, unit: str) -> Any:
+        """``aws_cdk.assertions.Template`` for one unit (built from the JSON: no second synthesis)."""
+        from aws_cdk.assertions import Template
+
+        return Template.from_json(self.templates[unit])
+
+    def template_files(self) -> list[Path]:
+        return sorted(self.outdir.glob("*.template.json"))
+
+
+def cdk_context(**overrides: Any) -> dict[str, Any]:
+    """The ``context`` of ``cdk.json`` (feature flags and the default config), plus overrides."""
+    context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    context.update(overrides)
+    return context
+
+
+def synth_app(config_name: str, outdir: Path, *, nag: bool = True) -> Synthesised:
+    """Build and synthesise the app for ``config/<config_name>.yaml`` into ``outdir`` (not cached)."""
+    import aws_cdk as cdk
+
+    from stacks import nag as nag_module
+    from stacks.app_builder import build_app
+    from stacks.config import load_config_by_name
+
+    cfg = load_config_by_name(config_name)
+    app = cdk.App(context=cdk_context(config=config_name), outdir=str(outdir))
+    stacks = build_app(app, cfg)
+    if nag:
+        nag_module.apply(app)
+    assembly = app.synth()
+    result = Synthesised(config_name=config_name, outdir=outdir, stacks=stacks)
+    for unit, stack in stacks.items():
+        artifact = assembly.get_stack_artifact(stack.artifact_id)
+        result.templates[unit] = json.loads((outdir / artifact.template_file).read_text())
+    return result
+
+
+_OUT_ROOT: list[Path] = []
+
+
+def set_output_root(path: Path) -> None:
+    """Where :func:`synth_config` writes (a session temp dir, set once by the conftest)."""
+    _OUT_ROOT[:] = [path]
+
+
+@functools.cache
+def synth_config(config_name: str) -> Synthesised:
+    """Session-cached :func:`synth_app` of a named config (cdk-nag on, so a finding fails here)."""
+    if not _OUT_ROOT:
+        raise RuntimeError("call set_output_root() first (tests/stacks/conftest.py does)")
+    return synth_app(config_name, _OUT_ROOT[0] / config_name)
