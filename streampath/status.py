@@ -130,7 +130,8 @@ def collect(cfg: AppConfig, aws: Aws, account: str, minutes: int, now: datetime 
         or DEFAULT_NAMESPACE
     )
     pairs: list[tuple[str, str]] = [(p.name, proto) for p in canary.paths for proto in p.protocols]
-    end = (now or datetime.now(UTC)).replace(microsecond=0)
+    # Whole minutes (CloudWatch aligns periods to the clock; the current minute is included).
+    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0) + timedelta(minutes=1)
     results = read_metrics(aws, namespace, pairs, end - timedelta(minutes=minutes), end)
     for path in dict.fromkeys(p for p, _ in pairs):
         if not any(r.metrics for r in results if r.path == path):

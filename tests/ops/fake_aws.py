@@ -27,7 +27,7 @@ import yaml
 from moto.server import ThreadedMotoServer
 
 from stacks import naming
-from stacks.naming import stack_name
+from stacks.naming import Unit, stack_name
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
@@ -244,15 +244,15 @@ def create_stack(moto: Moto, name: str, template: dict[str, Any]) -> dict[str, s
 
 
 def deploy(
-    moto: Moto, env: str, units: tuple[str, ...] = ("Nlb", "CloudFront", "Canary")
-) -> dict[str, dict[str, str]]:
+    moto: Moto, env: str, units: tuple[Unit, ...] = ("Nlb", "CloudFront", "Canary")
+) -> dict[Unit, dict[str, str]]:
     """``cdk deploy`` stand-in: the env's stacks, each with the outputs the CLI reads. Returns them."""
-    templates = {
+    templates: dict[Unit, dict[str, Any]] = {
         "Nlb": nlb_template(),
         "CloudFront": cloudfront_template(env),
         "Canary": canary_template(env),
     }
-    return {unit: create_stack(moto, stack_name(env, unit), templates[unit]) for unit in units}  # type: ignore[arg-type]
+    return {unit: create_stack(moto, stack_name(env, unit), templates[unit]) for unit in units}
 
 
 # --- metrics and alarms ---------------------------------------------------------------------------------
