@@ -98,8 +98,12 @@ def _parse_secret(raw: Any, where: str) -> AuthSecret | None:
         header,
     )
     json_key = raw.get("json_key")
-    _expect(json_key is None or (isinstance(json_key, str) and bool(json_key)), f"{where}.json_key",
-            "must be a non-empty string or null", json_key)  # fmt: skip
+    _expect(
+        json_key is None or (isinstance(json_key, str) and bool(json_key)),
+        f"{where}.json_key",
+        "must be a non-empty string or null",
+        json_key,
+    )
     return AuthSecret(arn=arn, header=header, json_key=json_key)
 
 
@@ -117,8 +121,12 @@ def _parse_path(raw: Any, i: int) -> PathConfig:
     url = raw.get("url")
     _expect(isinstance(url, str), f"{where}.url", "must be a string", url)
     parts = urlsplit(url)
-    _expect(parts.scheme in ("http", "https") and bool(parts.netloc), f"{where}.url",
-            "must be an absolute http(s) URL", url)  # fmt: skip
+    _expect(
+        parts.scheme in ("http", "https") and bool(parts.netloc),
+        f"{where}.url",
+        "must be an absolute http(s) URL",
+        url,
+    )
     protocols = raw.get("protocols", list(PROTOCOLS))
     _expect(
         isinstance(protocols, list)
