@@ -135,11 +135,12 @@ def render_chart(report: LabReport, out: Path) -> None:
                 continue
             delay = result.buffering_delay_ms or 0.0
             colour = VERDICT_COLOURS.get(result.verdict, "#424242")
-            ax.bar(x, max(delay, top * 0.004), width, color=colour, hatch=hatch, edgecolor="white")
+            shown = max(delay, top * 0.015)  # a streamed path's few ms would not show at all
+            ax.bar(x, shown, width, color=colour, hatch=hatch, edgecolor="white")
             label = f"{delay:.0f} ms"
             if column == "h2" and result.protocol != "HTTP/2":
-                label += "\n(h1!)"
-            ax.text(x, max(delay, 0) + top * 0.012, label, ha="center", va="bottom", fontsize=8)
+                label += "\n(got h1)"
+            ax.text(x, shown + top * 0.01, label, ha="center", va="bottom", fontsize=8, color=colour)
     ax.axhline(report.stream_ms, color="#c62828", linestyle=":", linewidth=1)
     ax.text(
         -0.45,
@@ -163,7 +164,7 @@ def render_chart(report: LabReport, out: Path) -> None:
         Patch(facecolor="white", edgecolor="black", label="left bar: HTTP/1.1"),
         Patch(facecolor="white", edgecolor="black", hatch="//", label="right bar: h2 offered"),
     ]
-    ax.legend(handles=legend, loc="upper center", fontsize=8, ncols=4, bbox_to_anchor=(0.5, -0.2))
+    ax.legend(handles=legend, loc="upper center", fontsize=8, ncols=4, bbox_to_anchor=(0.5, -0.16))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(out)
