@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
+from botocore.exceptions import ClientError
 
 from stacks import naming
 from tests.ops.conftest import Cli, Result, run_streampath
@@ -177,4 +179,34 @@ def test_config_without_nlb_refused(cli: Cli, config_dir: Path) -> None:
     assert result.err == (
         "streampath targetgroupbinding: config cfonly has no NLB front door (nlb absent or disabled): "
         "nothing to bind\n"
+    )
+
+
+@pytest.mark.filterwarnings("ignore:Exception\\(InvalidVPCIdError\\):UserWarning")  # moto's own error shape
+def test_stack_stuck_in_progress(cli: Cli, moto: Moto, config_dir: Path) -> None:
+    """moto leaves a stack whose resource failed in CREATE_IN_PROGRESS: it has no outputs to trust."""
+    cfn = moto.client("cloudformation")
+    subnet = {"VpcId": "vpc-0doesnotexist0000", "CidrBlock": "10.0.0.0/24"}
+    broken = {"Resources": {"Subnet": {"Type": "AWS::EC2::Subnet", "Properties": subnet}}}
+    with pytest.raises(ClientError):
+        cfn.create_stack(StackName="StreamPath-stuck-Nlb", TemplateBody=json.dumps(broken))
+    assert (
+        cfn.describe_stacks(StackName="StreamPath-stuck-Nlb")["Stacks"][0]["StackStatus"]
+        == "CREATE_IN_PROGRESS"
+    )
+    result = cli("targetgroupbinding", "--config", str(write_config(config_dir, "stuck")))
+    assert result.code == 2 and result.out == ""
+    assert result.err == (
+        "streampath targetgroupbinding: stack StreamPath-stuck-Nlb in eu-west-1 is CREATE_IN_PROGRESS, "
+        "so it has no usable outputs\n"
+    )
+
+
+def test_deleted_stack_is_not_deployed(cli: Cli, moto: Moto, config_dir: Path) -> None:
+    create_stack(moto, "StreamPath-gone-Nlb", nlb_template())
+    moto.client("cloudformation").delete_stack(StackName="StreamPath-gone-Nlb")
+    result = cli("targetgroupbinding", "--config", str(write_config(config_dir, "gone")))
+    assert result.code == 2
+    assert result.err.startswith(
+        "streampath targetgroupbinding: stack StreamPath-gone-Nlb is not deployed in eu-west-1"
     )
