@@ -10,8 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 from streamcheck.reference_app import create_app
-
 from streamprobe import ProbeOptions, probe
+
 from tests.probe.conftest import STREAM
 from tests.support import servers
 from tests.support.servers import RunningServer
@@ -74,22 +74,22 @@ def test_h1_4k_block_proxy_streams_small_events_only_in_blocks(block_h1: servers
 
 
 def test_h2_streaming_direct(h2_server: RunningServer) -> None:
-    r = probe(h2_server.url(PADDED), ProbeOptions(verify=h2_server.ca_pem))
+    r = probe(h2_server.url(PADDED), ProbeOptions(verify=h2_server.verify))
     assert (r.protocol, r.verdict) == ("HTTP/2", "streaming"), r.to_dict()
 
 
 def test_h2_hold_all_is_buffered(hold_all_h2: RunningServer) -> None:
-    r = probe(hold_all_h2.url(STREAM), ProbeOptions(verify=hold_all_h2.ca_pem, http="h2"))
+    r = probe(hold_all_h2.url(STREAM), ProbeOptions(verify=hold_all_h2.verify, http="h2"))
     assert (r.protocol, r.verdict) == ("HTTP/2", "buffered"), r.to_dict()
 
 
 def test_h2_4k_blocks_is_partial(block_h2: RunningServer) -> None:
-    r = probe(block_h2.url(PADDED), ProbeOptions(verify=block_h2.ca_pem, http="h2"))
+    r = probe(block_h2.url(PADDED), ProbeOptions(verify=block_h2.verify, http="h2"))
     assert (r.protocol, r.verdict) == ("HTTP/2", "partial"), r.to_dict()
 
 
 def test_h1_over_tls_to_the_h2_server_still_streams(h2_server: RunningServer) -> None:
-    r = probe(h2_server.url(STREAM), ProbeOptions(verify=h2_server.ca_pem, http="h1"))
+    r = probe(h2_server.url(STREAM), ProbeOptions(verify=h2_server.verify, http="h1"))
     assert (r.protocol, r.verdict) == ("HTTP/1.1", "streaming"), r.to_dict()
 
 

@@ -10,8 +10,8 @@ from contextlib import contextmanager
 
 import pytest
 from streamcheck.reference_app import create_app
-
 from streamprobe import ProbeOptions, ProbeResult, probe
+
 from tests.probe.conftest import STREAM
 from tests.support import servers
 from tests.support.servers import RunningServer

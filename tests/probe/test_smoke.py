@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from streamprobe import ProbeOptions, probe
+
 from tests.probe.conftest import STREAM
 from tests.support.servers import RunningServer
 
@@ -24,7 +25,7 @@ def test_streams_over_http11(h1_server: RunningServer) -> None:
 
 def test_streams_over_http2_with_tls_and_dns(h2_server: RunningServer) -> None:
     url = h2_server.url(STREAM).replace("127.0.0.1", "localhost")
-    result = probe(url, ProbeOptions(verify=h2_server.ca_pem))
+    result = probe(url, ProbeOptions(verify=h2_server.verify))
     assert result.ok, result.error
     assert result.protocol == "HTTP/2"
     assert result.verdict == "streaming"

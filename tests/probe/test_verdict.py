@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from streamprobe import verdict as v
 
 

@@ -48,6 +48,11 @@ class RunningServer:
     def url(self, path: str = "/") -> str:
         return self.base_url + path
 
+    @property
+    def verify(self) -> str | bool:
+        """What a client should pass as ``verify=``: the CA file for TLS servers."""
+        return self.ca_pem or True
+
 
 def listening_socket() -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -468,9 +473,7 @@ def block_proxy(upstream_port: int, block: int = 4096) -> RawServer:
 # -- buffering ASGI middlewares (for HTTP/2 under hypercorn) -------------------------------------
 
 
-def buffered_asgi(
-    app: ASGIApp, *, block: int | None, when: Callable[[Scope], bool] | None = None
-) -> ASGIApp:
+def buffered_asgi(app: ASGIApp, *, block: int | None, when: Callable[[Scope], bool] | None = None) -> ASGIApp:
     """Wrap ``app`` so its response body leaves in ``block``-byte pieces, or all at the end
     (``block=None``); only for requests where ``when(scope)`` is true, if given (e.g.
     ``lambda s: s["http_version"] == "2"`` for a front end that buffers only HTTP/2)."""

@@ -60,7 +60,8 @@ def _header(text: str) -> tuple[str, str]:
 def build_parser(doctor: bool) -> argparse.ArgumentParser:
     prog = "streamprobe doctor" if doctor else "streamprobe"
     description = (
-        "Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the likely cause of buffering."
+        "Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} "
+        "and name the likely cause of buffering."
         if doctor
         else "Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering delay."
     )
@@ -74,7 +75,7 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
         p.add_argument(
             "--accept-encoding",
             metavar="VALUE",
-            help="Accept-Encoding to send (default: like a browser, gzip, deflate[, br]; 'identity' for none)",
+            help="Accept-Encoding (default like a browser: gzip, deflate[, br]; 'identity' for none)",
         )
         p.add_argument(
             "--repeat", type=_positive_int, default=1, metavar="N", help="run N probes; medians + worst delay"

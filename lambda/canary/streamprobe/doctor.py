@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .decoding import default_accept_encoding
-from .probe import ProbeOptions, probe, prepare_url
+from .probe import ProbeOptions, prepare_url, probe
 from .result import ProbeResult
 
 PROTOCOLS = ("h1", "h2")
@@ -84,8 +84,8 @@ def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
     if not bad:
         if any(s == "inconclusive" for s in offered.values()):
             return (
-                "no buffering seen, but the arrival pattern was inconclusive: probe a streamcheck URL for an exact verdict"
-                + h2_note
+                "no buffering seen, but the arrival pattern was inconclusive: "
+                "probe a streamcheck URL for an exact verdict" + h2_note
             )
         return "streams in every combination tried: no buffering found" + h2_note
     if bad == set(offered):
@@ -106,7 +106,10 @@ def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
             "serve HTTP/1.1 to clients (ALPN HTTP1Only) or fix that hop"
         )
     shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e}: {state[(h, e)]}" for h, e in sorted(bad))
-    return f"buffering in some combinations ({shown}): more than one cause, or an intermittent one; repeat with --repeat"
+    return (
+        f"buffering in some combinations ({shown}): more than one cause, or an intermittent one; "
+        "repeat with --repeat"
+    )
 
 
 def run_doctor(url: str, options: ProbeOptions | None = None) -> DoctorReport:

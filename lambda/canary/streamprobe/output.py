@@ -32,8 +32,9 @@ def render_result(r: ProbeResult) -> str:
     lines = [
         headline(r),
         f"  url        {r.url}",
-        f"  path       {r.path_name}    protocol {r.protocol}    status {r.status if r.status is not None else '-'}"
-        f"    content-encoding {r.content_encoding or 'identity'}",
+        f"  path       {r.path_name}    protocol {r.protocol}    "
+        f"status {r.status if r.status is not None else '-'}    "
+        f"content-encoding {r.content_encoding or 'identity'}",
         f"  events     {r.events} ({r.mode} mode)",
         f"  timings    {timings_line(r.timings_ms)}",
     ]
@@ -56,7 +57,8 @@ def render_repeat(rep: RepeatReport) -> str:
     lines.append(f"  medians    {timings_line(rep.median_timings_ms)}")
     lines.append("  runs")
     lines.append(
-        f"    {'#':>3}  {'verdict':<12} {'protocol':<9} {'delay':>10} {'ttfb':>10} {'first event':>12} {'total':>10}  error"
+        f"    {'#':>3}  {'verdict':<12} {'protocol':<9} {'delay':>10} {'ttfb':>10} "
+        f"{'first event':>12} {'total':>10}  error"
     )
     for i, r in enumerate(rep.results, 1):
         t = r.timings_ms

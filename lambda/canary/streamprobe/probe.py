@@ -210,7 +210,8 @@ class _Probe:
             return ProbeError(
                 "protocol",
                 f"HTTP/2 was required but {self.where} did not speak HTTP/2 over cleartext "
-                f"(prior knowledge; browsers use HTTP/2 only over TLS): {str(exc)[:120] or type(exc).__name__}",
+                "(prior knowledge; browsers use HTTP/2 only over TLS): "
+                f"{str(exc)[:120] or type(exc).__name__}",
             )
         return err
 

@@ -206,7 +206,8 @@ class TrackedStream(httpcore.NetworkStream):
             offered = f"it chose {alpn}" if alpn else "it chose no protocol (so HTTP/1.1)"
             raise ProbeFailure(
                 "protocol",
-                f"HTTP/2 was required but {self._dial.where} did not offer it in the TLS handshake (ALPN): {offered}",
+                f"HTTP/2 was required but {self._dial.where} did not offer it "
+                f"in the TLS handshake (ALPN): {offered}",
             )
         return TrackedStream(inner, self._dial)
 
