@@ -148,7 +148,7 @@ def collect(cfg: AppConfig, aws: Aws, account: str, minutes: int, now: datetime 
         elif buffered is not None and buffered.value > 0:
             problems.append(f"path {r.path} {r.protocol}: the last probe saw a buffered stream (Buffered=1)")
 
-    alarms = read_alarms(aws, stack_name(cfg.name, "Canary"))
+    alarms = read_alarms(aws, alarm_prefix(cfg.name))
     problems += [f"alarm {a.name} is in ALARM: {a.reason}" for a in alarms if a.state == "ALARM"]
     return Status(
         env=cfg.name,
@@ -227,6 +227,13 @@ def read_metrics(
     return results
 
 
+def alarm_prefix(env_name: str) -> str:
+    """``StreamPath-<env>-``: every alarm of the environment's stacks (the canary stack names its alarms
+    ``StreamPath-<env>-canary-<path>-<protocol>-<Metric>``, ``...-<path>-Degraded``, ``...-FunctionErrors``).
+    The trailing dash keeps ``staging2``'s alarms out of ``staging``."""
+    return f"{naming.STACK_PREFIX}-{env_name}-"
+
+
 def read_alarms(aws: Aws, prefix: str) -> list[AlarmState]:
     alarms: list[AlarmState] = []
     paginator = aws.cloudwatch().get_paginator("describe_alarms")
@@ -279,7 +286,7 @@ def render_text(status: Status, now: datetime | None = None) -> str:
             ["PATH", "PROTO", "SUCCESS", "BUFFERED", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS", "AT"], rows
         )
     )
-    out += ["", f"Alarms ({len(status.alarms)}, prefix {stack_name(status.env, 'Canary')})"]
+    out += ["", f"Alarms ({len(status.alarms)}, prefix {alarm_prefix(status.env)})"]
     if status.alarms:
         out.append(
             table(

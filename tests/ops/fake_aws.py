@@ -313,8 +313,8 @@ def put_staging_metrics(moto: Moto, now: datetime | None = None) -> datetime:
 
 
 def alarm_name(env: str, suffix: str) -> str:
-    """``StreamPath-<env>-Canary-...``: the canary stack's alarms all start with its stack name."""
-    return f"{stack_name(env, 'Canary')}-{suffix}"
+    """``StreamPath-<env>-canary-<suffix>``, as stacks/canary_stack.py names the canary's alarms."""
+    return f"{naming.STACK_PREFIX}-{env}-canary-{suffix}"
 
 
 def put_alarms(moto: Moto, env: str, topic_arn: str | None = None) -> list[str]:
@@ -349,17 +349,33 @@ def put_alarms(moto: Moto, env: str, topic_arn: str | None = None) -> list[str]:
         )
         cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
         created.append(name)
-    # An alarm of another environment, which status must not show.
+    # The function's own alarm, in OK.
+    name = alarm_name(env, "FunctionErrors")
     cloudwatch.put_metric_alarm(
-        AlarmName=alarm_name("other", "nlb-h1-BufferingDelay"),
-        Namespace="StreamPath",
-        MetricName="BufferingDelay",
-        Statistic="Maximum",
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Statistic="Sum",
         Period=60,
-        EvaluationPeriods=1,
+        EvaluationPeriods=5,
         Threshold=1.0,
-        ComparisonOperator="GreaterThanThreshold",
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
     )
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="OK", StateReason="Threshold Crossed: no errors")
+    created.append(name)
+    # Alarms of other environments (one whose name starts like this one's), which status must not show.
+    for other in ("other", f"{env}2"):
+        cloudwatch.put_metric_alarm(
+            AlarmName=alarm_name(other, "nlb-h1-BufferingDelay"),
+            Namespace="StreamPath",
+            MetricName="BufferingDelay",
+            Statistic="Maximum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=1.0,
+            ComparisonOperator="GreaterThanThreshold",
+        )
     return created
 
 
