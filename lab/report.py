@@ -80,6 +80,17 @@ def render_table(report: LabReport) -> str:
             cells.append(text)
             if note:
                 footnotes.append(note)
+        for column, first in p.rechecked.items():
+            again = p.cells[column]
+            if again is None:
+                continue
+            note = (
+                f"{p.path.name} {column}: first probe partial ({_ms(first.buffering_delay_ms)}), "
+                f"probed again alone: {again.verdict} ({_ms(again.buffering_delay_ms)})"
+            )
+            if again.verdict == "streaming":
+                note += ": a stall on a busy machine, not buffering"
+            footnotes.append(note)
         disagreement = _browser_disagreement(p.cells)
         if disagreement:
             footnotes.append(f"{p.path.name}: {disagreement}")

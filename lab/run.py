@@ -26,6 +26,9 @@ class PathReport:
     cells: dict[str, ProbeResult | None]  # None: not applicable (no TLS, so no HTTP/2 to offer)
     diagnosis: str | None = None
     doctor: dict[str, Any] | None = None
+    # A cell first judged "partial" is probed again alone; the first result is kept here. On a busy
+    # machine a CPU stall of a few hundred ms looks like partial buffering; real buffering repeats.
+    rechecked: dict[str, ProbeResult] = field(default_factory=dict)
 
     @property
     def buffered(self) -> bool:
@@ -41,6 +44,7 @@ class PathReport:
             "results": {k: (None if v is None else v.to_dict()) for k, v in self.cells.items()},
             "diagnosis": self.diagnosis,
             "doctor": self.doctor,
+            "rechecked": {k: v.to_dict() for k, v in self.rechecked.items()},
         }
 
 
@@ -131,6 +135,18 @@ def run_browser(
 # --- end browser column ---
 
 
+def recheck_partial(lab: Lab, report: LabReport, timeout: float) -> None:
+    """Probe every "partial" cell once more, alone, and show that result (the first is kept)."""
+    for p in report.paths:
+        for column in COLUMNS:
+            first = p.cells.get(column)
+            if first is None or first.verdict != "partial":
+                continue
+            url = p.path.streamcheck_url(report.events, report.interval_ms)
+            p.rechecked[column] = first
+            p.cells[column] = probe(url, probe_options(lab, p.path, column, timeout))
+
+
 def run_lab(
     lab: Lab,
     *,
@@ -160,6 +176,7 @@ def run_lab(
                 job = jobs.get((path.name, column))
                 cells[column] = None if job is None else job.result()
             report.paths.append(PathReport(path, cells))
+        recheck_partial(lab, report, timeout)
         # --- browser column: after the probes, one path at a time (a single Chromium) ---
         browser_cells, report.browser_note = (
             run_browser(paths, events, interval_ms, timeout) if browser else ({}, "not run (--no-browser)")

@@ -130,7 +130,17 @@ def test_report_json_shape(report: LabReport) -> None:
     assert data["lab"]["events"] == EVENTS and data["lab"]["interval_ms"] == INTERVAL_MS
     assert [p["name"] for p in data["paths"]] == list(PATH_NAMES)
     for p in data["paths"]:
-        assert set(p) == {"name", "hops", "stands_for", "url", "tls", "results", "diagnosis", "doctor"}
+        assert set(p) == {
+            "name",
+            "hops",
+            "stands_for",
+            "url",
+            "tls",
+            "results",
+            "diagnosis",
+            "doctor",
+            "rechecked",
+        }
         assert set(p["results"]) == {"h1", "h2", "browser"}
         h1 = p["results"]["h1"]
         # DESIGN.md's result contract
