@@ -4,21 +4,23 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import aws_cdk as cdk
 
 from stacks import nag
 from stacks.app_builder import build_app
-from stacks.config import ConfigError, load_config_by_name
+from stacks.config import ConfigError, load_config, load_config_by_name
 
 
 def main() -> int:
     app = cdk.App()
-    name = app.node.try_get_context("config") or "default"
+    # ``-c config=staging`` reads config/staging.yaml; ``-c config=path/to/file.yaml`` reads that file.
+    name = str(app.node.try_get_context("config") or "default")
     try:
-        cfg = load_config_by_name(str(name))
+        cfg = load_config(Path(name)) if name.endswith((".yaml", ".yml")) else load_config_by_name(name)
     except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(error, file=sys.stderr)
         return 1
     build_app(app, cfg)
     nag.apply(app)

@@ -47,9 +47,7 @@ class NlbStack(cdk.Stack):
             for subnet in subnet_cfgs
         ]
 
-        logs = LogBucket(
-            self, "NlbLogs", expiration=cdk.Duration.days(nlb_cfg.access_logs.expiration_days)
-        )
+        logs = LogBucket(self, "NlbLogs", expiration=cdk.Duration.days(nlb_cfg.access_logs.expiration_days))
         listener = nlb_cfg.listener
         health = nlb_cfg.target_group.health_check
         self.streaming_nlb = StreamingNlb(

@@ -348,7 +348,7 @@ def _suggestion(loc: list[Any]) -> str:
     if model is None or not isinstance(loc[-1], str):
         return ""
     fields = list(model.model_fields)
-    close = difflib.get_close_matches(loc[-1], fields, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(loc[-1], fields, n=1, cutoff=0.75)
     if close:
         return f" (did you mean {close[0]!r}?)"
     return f" (allowed: {', '.join(fields)})"

@@ -147,7 +147,9 @@ def test_production_waf_price_class_and_alias_records(production_app: Synthesise
                 "Name": "api.example.com.",
                 "Type": record_type,
                 "HostedZoneId": "Z0PRODUCTIONEXAMPLE01",
-                "AliasTarget": Match.object_like({"DNSName": {"Fn::GetAtt": [Match.any_value(), "DomainName"]}}),
+                "AliasTarget": Match.object_like(
+                    {"DNSName": {"Fn::GetAtt": [Match.any_value(), "DomainName"]}}
+                ),
             },
         )
 

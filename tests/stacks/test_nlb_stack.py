@@ -24,7 +24,9 @@ def test_tls_listener_terminates_tls_with_http1_alpn_and_recommended_policy(defa
             "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
             "Certificates": [
                 {
-                    "CertificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+                    "CertificateArn": (
+                        "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+                    )
                 }
             ],
         },

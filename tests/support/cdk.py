@@ -23,7 +23,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
 
 @dataclass
 class Synthesised:
-    """One synthesised app: stacks by unit (``Nlb``, ``CloudFront``, ``Canary``), their templates, the out dir."""
+    """One synthesised app: stacks by unit (``Nlb``, ``CloudFront``, ``Canary``), templates, out dir."""
 
     config_name: str
     outdir: Path
