@@ -134,7 +134,7 @@ def canary_pairs(config_path: Path) -> list[tuple[str, str]]:
 # --- stacks ------------------------------------------------------------------------------------------------
 
 
-def nlb_template(omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+def nlb_template(omit_outputs: tuple[str, ...] = (), region: str = REGION) -> dict[str, Any]:
     outputs = {
         naming.OUTPUT_NLB_DNS_NAME: {"Value": {"Fn::GetAtt": ["Nlb", "DNSName"]}},
         naming.OUTPUT_NLB_ARN: {"Value": {"Ref": "Nlb"}},
@@ -149,7 +149,7 @@ def nlb_template(omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
                 "Properties": {
                     "VpcId": {"Ref": "Vpc"},
                     "CidrBlock": "10.0.0.0/24",
-                    "AvailabilityZone": "eu-west-1a",
+                    "AvailabilityZone": f"{region}a",
                 },
             },
             "SubnetB": {
@@ -157,7 +157,7 @@ def nlb_template(omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
                 "Properties": {
                     "VpcId": {"Ref": "Vpc"},
                     "CidrBlock": "10.0.1.0/24",
-                    "AvailabilityZone": "eu-west-1b",
+                    "AvailabilityZone": f"{region}b",
                 },
             },
             "NlbSecurityGroup": {
@@ -192,11 +192,11 @@ def cloudfront_template(env: str) -> dict[str, Any]:
     }
 
 
-def canary_template(env: str, omit_outputs: tuple[str, ...] = ()) -> dict[str, Any]:
+def canary_template(env: str, omit_outputs: tuple[str, ...] = (), region: str = REGION) -> dict[str, Any]:
     outputs = {
         naming.OUTPUT_CANARY_FUNCTION_NAME: {"Value": {"Ref": "CanaryFunction"}},
         naming.OUTPUT_DASHBOARD_URL: {
-            "Value": f"https://{REGION}.console.aws.amazon.com/cloudwatch/home?region={REGION}"
+            "Value": f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
             f"#dashboards:name=StreamPath-{env}"
         },
         naming.OUTPUT_ALARM_TOPIC_ARN: {"Value": {"Ref": "AlarmTopic"}},
@@ -235,8 +235,8 @@ def canary_template(env: str, omit_outputs: tuple[str, ...] = ()) -> dict[str, A
     }
 
 
-def create_stack(moto: Moto, name: str, template: dict[str, Any]) -> dict[str, str]:
-    cfn = moto.client("cloudformation")
+def create_stack(moto: Moto, name: str, template: dict[str, Any], region: str = REGION) -> dict[str, str]:
+    cfn = moto.client("cloudformation", region)
     cfn.create_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
     stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack["StackStatus"]
@@ -244,15 +244,18 @@ def create_stack(moto: Moto, name: str, template: dict[str, Any]) -> dict[str, s
 
 
 def deploy(
-    moto: Moto, env: str, units: tuple[Unit, ...] = ("Nlb", "CloudFront", "Canary")
+    moto: Moto,
+    env: str,
+    units: tuple[Unit, ...] = ("Nlb", "CloudFront", "Canary"),
+    region: str = REGION,
 ) -> dict[Unit, dict[str, str]]:
     """``cdk deploy`` stand-in: the env's stacks, each with the outputs the CLI reads. Returns them."""
     templates: dict[Unit, dict[str, Any]] = {
-        "Nlb": nlb_template(),
+        "Nlb": nlb_template(region=region),
         "CloudFront": cloudfront_template(env),
-        "Canary": canary_template(env),
+        "Canary": canary_template(env, region=region),
     }
-    return {unit: create_stack(moto, stack_name(env, unit), templates[unit]) for unit in units}
+    return {unit: create_stack(moto, stack_name(env, unit), templates[unit], region) for unit in units}
 
 
 # --- metrics and alarms ---------------------------------------------------------------------------------
@@ -271,7 +274,9 @@ class Probe:
     buffered: bool = False
 
 
-def put_probe(moto: Moto, probe: Probe, at: datetime, namespace: str = "StreamPath") -> None:
+def put_probe(
+    moto: Moto, probe: Probe, at: datetime, namespace: str = "StreamPath", region: str = REGION
+) -> None:
     dims = [{"Name": "Path", "Value": probe.path}, {"Name": "Protocol", "Value": probe.protocol}]
     data = [
         ("TimeToFirstByte", probe.ttfb, "Milliseconds"),
@@ -280,7 +285,7 @@ def put_probe(moto: Moto, probe: Probe, at: datetime, namespace: str = "StreamPa
         ("Success", 1.0 if probe.success else 0.0, "Count"),
         ("Buffered", 1.0 if probe.buffered else 0.0, "Count"),
     ]
-    moto.client("cloudwatch").put_metric_data(
+    moto.client("cloudwatch", region).put_metric_data(
         Namespace=namespace,
         MetricData=[
             {"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit, "Timestamp": at}
@@ -301,14 +306,24 @@ STAGING_PROBES = (
 )
 
 
-def put_staging_metrics(moto: Moto, now: datetime | None = None) -> datetime:
+def probes_for(pairs: list[tuple[str, str]] | None = None) -> list[Probe]:
+    """STAGING_PROBES for these path x protocol pairs (a streaming probe for a pair it lacks)."""
+    known = {(p.path, p.protocol): p for p in STAGING_PROBES}
+    if pairs is None:
+        return list(STAGING_PROBES)
+    return [known.get(pair, Probe(*pair, ttfb=30.0, first_event=31.0, buffering_delay=2.5)) for pair in pairs]
+
+
+def put_staging_metrics(
+    moto: Moto, now: datetime | None = None, pairs: list[tuple[str, str]] | None = None, region: str = REGION
+) -> datetime:
     """Two canary runs: 5 minutes ago (all failing, to prove the newest value wins) and 2 minutes ago."""
     now = now or datetime.now(UTC)
     old, recent = now - timedelta(minutes=5), now - timedelta(minutes=2)
-    for probe in STAGING_PROBES:
+    for probe in probes_for(pairs):
         stale = Probe(probe.path, probe.protocol, 9999.0, 9999.0, 9999.0, success=False, buffered=True)
-        put_probe(moto, stale, old)
-        put_probe(moto, probe, recent)
+        put_probe(moto, stale, old, region=region)
+        put_probe(moto, probe, recent, region=region)
     return recent
 
 
@@ -317,12 +332,12 @@ def alarm_name(env: str, suffix: str) -> str:
     return f"{naming.STACK_PREFIX}-{env}-canary-{suffix}"
 
 
-def put_alarms(moto: Moto, env: str, topic_arn: str | None = None) -> list[str]:
-    cloudwatch = moto.client("cloudwatch")
+def put_alarms(moto: Moto, env: str, topic_arn: str | None = None, region: str = REGION) -> list[str]:
+    cloudwatch = moto.client("cloudwatch", region)
     created = []
     for path, protocol, metric, threshold, state, reason in (
         ("alb", "h2", "BufferingDelay", 1000.0, "ALARM", "Threshold Crossed: 3 out of the last 5 datapoints"),
-        ("nlb", "h2", "BufferingDelay", 1000.0, "OK", "Threshold Crossed: no datapoints were breaching"),
+        ("nlb", "h1", "BufferingDelay", 1000.0, "OK", "Threshold Crossed: no datapoints were breaching"),
         (
             "cloudfront",
             "h2",
@@ -382,7 +397,7 @@ def put_alarms(moto: Moto, env: str, topic_arn: str | None = None) -> list[str]:
 # --- what the canary Lambda returns (lambda/canary/handler.py's shape) ---------------------------------
 
 
-def handler_payload() -> dict[str, Any]:
+def handler_payload(pairs: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The handler's return value for one run over config/default.yaml's paths: ``{"probes", "failed",
     "duration_ms", "results": [{"path", "protocol", "ok", "verdict", "error_kind"}]}``."""
     results = [
@@ -393,6 +408,6 @@ def handler_payload() -> dict[str, Any]:
             "verdict": "buffered" if p.buffered else "streaming",
             "error_kind": None,
         }
-        for p in STAGING_PROBES
+        for p in probes_for(pairs)
     ]
     return {"probes": len(results), "failed": 0, "duration_ms": 2290.4, "results": results}

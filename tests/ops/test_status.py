@@ -72,7 +72,7 @@ def test_json_report(cli: Cli, staging: dict[str, Any]) -> None:
     alarms = {a["name"]: a["state"] for a in report["alarms"]}
     assert alarms == {
         alarm_name("staging", "alb-h2-BufferingDelay"): "ALARM",
-        alarm_name("staging", "nlb-h2-BufferingDelay"): "OK",
+        alarm_name("staging", "nlb-h1-BufferingDelay"): "OK",
         alarm_name("staging", "cloudfront-h2-TimeToFirstEvent"): "OK",
         alarm_name("staging", "FunctionErrors"): "OK",
     }  # other environments' alarms (other, staging2) are not listed

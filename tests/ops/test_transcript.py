@@ -22,7 +22,7 @@ def test_transcript_runs() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     text = proc.stdout
-    assert "wrote gitops/apps/core-api/targetgroupbinding.yaml (default/core-api-streampath-nlb" in text
+    assert "wrote gitops/apps/core-api/targetgroupbinding.yaml (core/core-api-streampath-nlb" in text
     assert "kind: TargetGroupBinding" in text
     assert "1 file changed" in text  # the manifest was committed
     assert "  alb         h2     ok       BUFFERED  44.0" in text

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m tests.ops.transcript > /tmp/transcript.md
 
+It uses the repository's ``config/staging.yaml`` (``--config staging``): its region, paths and service.
 Steps: the stacks (standing in for ``cdk deploy``: created through CloudFormation's API in moto, so the
 outputs are moto's, not a real deployment's), ``streampath targetgroupbinding``, committing the manifest
 (a throwaway git repo), one canary run's metrics and alarms put into CloudWatch, ``streampath status``,
@@ -19,16 +20,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from stacks.config import load_config_by_name
 from stacks.naming import stack_name
 from tests.ops.conftest import clean_environ, run_streampath
 from tests.ops.fake_aws import (
+    ACCOUNT,
     Moto,
     deploy,
     handler_payload,
     moto_server,
     put_alarms,
     put_staging_metrics,
-    write_config,
 )
 
 ENV = "staging"
@@ -49,13 +51,18 @@ def streampath(moto: Moto, argv: list[str], cwd: Path) -> str:
 def main() -> int:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     out: list[str] = []
+    cfg = load_config_by_name(ENV)
+    if cfg.account not in (None, ACCOUNT):
+        raise SystemExit(f"config/{ENV}.yaml is for account {cfg.account}; the fake deployment is {ACCOUNT}")
+    region = cfg.region
+    canary = cfg.enabled_canary
+    assert canary is not None, f"config/{ENV}.yaml has no canary"
+    pairs: list[tuple[str, str]] = [(p.name, proto) for p in canary.paths for proto in p.protocols]
     with tempfile.TemporaryDirectory() as tmp, moto_server() as moto:
         work = Path(tmp)
-        (work / "config").mkdir()
-        write_config(work / "config", ENV)
-        config = f"config/{ENV}.yaml"
+        config = ENV
 
-        outputs = deploy(moto, ENV)
+        outputs = deploy(moto, ENV, region=region)
         out.append("## 1. cdk deploy (stand-in: the same stacks and outputs, created in moto)\n")
         for unit, values in outputs.items():
             out.append(f"{stack_name(ENV, unit)}")
@@ -71,7 +78,7 @@ def main() -> int:
             streampath(
                 moto,
                 ["targetgroupbinding", "--config", config, "--service", "core-api", "--port", "8080",
-                 "--namespace", "default", "--output", f"gitops/{manifest}"],
+                 "--output", f"gitops/{manifest}"],
                 work,
             )
         )  # fmt: skip
@@ -85,25 +92,25 @@ def main() -> int:
         out.append(f"$ git commit -m {shlex.quote(message)}")
         out.append(shell([*git, "commit", "-m", message], gitops))
 
-        put_staging_metrics(moto)
-        put_alarms(moto, ENV, outputs["Canary"]["AlarmTopicArn"])
+        put_staging_metrics(moto, pairs=pairs, region=region)
+        put_alarms(moto, ENV, outputs["Canary"]["AlarmTopicArn"], region=region)
         out.append("## 4. streampath status (after a few canary runs)\n")
         out.append(streampath(moto, ["status", "--config", config], work))
         out.append(streampath(moto, ["status", "--config", config, "--json"], work))
 
-        moto.queue_lambda_results(json.dumps(handler_payload()))
+        moto.queue_lambda_results(json.dumps(handler_payload(pairs)), region=region)
         out.append("## 5. streampath run-canary\n")
         out.append(streampath(moto, ["run-canary", "--config", config], work))
 
         out.append("## 6. streampath alb-fix\n")
         alb = (
-            "arn:aws:elasticloadbalancing:eu-west-1:123456789012:"
+            f"arn:aws:elasticloadbalancing:{region}:{ACCOUNT}:"
             "loadbalancer/app/k8s-default-coreapi-1a2b3c4d5e/0123456789abcdef"
         )
         out.append(streampath(moto, ["alb-fix", "--config", config, "--alb-arn", alb], work))
 
         out.append("## Refusals\n")
-        out.append(streampath(moto, ["run-canary", "--config", "config/nosuch.yaml"], work))
+        out.append(streampath(moto, ["run-canary", "--config", "nosuch"], work))
         no_creds = {
             k: v for k, v in moto.env().items() if k not in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
         }
