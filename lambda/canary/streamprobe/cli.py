@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from .browser import BrowserUnavailable
 from .doctor import run_doctor
 from .output import render_doctor, render_repeat, render_result
 from .probe import ProbeOptions, probe
@@ -105,6 +106,12 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
     tls.add_argument("--insecure", action="store_true", help="do not verify the server certificate")
     tls.add_argument("--cacert", metavar="FILE", help="trust this CA bundle (PEM)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(  # browser column (issue 7)
+        "--browser",
+        action="store_true",
+        help="also/instead read the URL in headless Chromium (fetch + getReader()); needs Debian's chromium "
+        "and the [browser] extra; --cacert is not supported there (use --insecure for lab certificates)",
+    )
     return p
 
 
@@ -133,14 +140,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv[1:] if doctor else argv)
         options = _options(args, doctor)
         if doctor:
-            report = run_doctor(args.url, options)
+            report = run_doctor(args.url, options, browser=args.browser)
             print(json.dumps(report.to_dict(), indent=2) if args.json else render_doctor(report))
+            if report.browser is not None and not args.json:  # browser column (issue 7)
+                print("\nbrowser (headless Chromium, fetch + getReader()):\n" + render_result(report.browser))
             return report.exit_code
-        if args.repeat > 1:
+        if args.browser:  # browser column (issue 7): one read in headless Chromium instead of the probe
+            if args.repeat > 1:
+                raise UsageError("--browser reads once: it does not combine with --repeat")
+            from .browser import probe_browser
+
+            result = probe_browser(args.url, options)
+        elif args.repeat > 1:
             rep = run_repeat(args.url, options, args.repeat)
             print(json.dumps(rep.to_dict(), indent=2) if args.json else render_repeat(rep))
             return EXIT[rep.verdict]
-        result = probe(args.url, options)
+        else:
+            result = probe(args.url, options)
+    except BrowserUnavailable as exc:  # browser column (issue 7)
+        print(f"{parser.prog}: {exc}", file=sys.stderr)
+        return 2
     except (UsageError, ValueError) as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         print(f"usage: see '{parser.prog} --help'", file=sys.stderr)

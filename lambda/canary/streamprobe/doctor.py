@@ -36,6 +36,7 @@ class DoctorReport:
     cells: dict[tuple[str, str], ProbeResult]  # (http "h1"|"h2", encoding "identity"|"compressed")
     compressed_encoding: str
     diagnosis: str
+    browser: ProbeResult | None = None  # browser column (issue 7): headless Chromium, not in the diagnosis
 
     def state(self, http: str, encoding: str) -> str:
         return cell_state(self.cells[(http, encoding)], http)
@@ -63,6 +64,7 @@ class DoctorReport:
                 for (h, e), r in self.cells.items()
             ],
             "diagnosis": self.diagnosis,
+            **({"browser": self.browser.to_dict()} if self.browser is not None else {}),  # browser column
         }
 
 
@@ -112,11 +114,19 @@ def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
     )
 
 
-def run_doctor(url: str, options: ProbeOptions | None = None) -> DoctorReport:
-    """Probe ``url`` four times (sequentially, so the probes do not disturb each other)."""
+def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool = False) -> DoctorReport:
+    """Probe ``url`` four times (sequentially, so the probes do not disturb each other).
+
+    ``browser``: also read it once in headless Chromium (``report.browser``; raises
+    ``streamprobe.browser.BrowserUnavailable`` before any probe when Chromium/Playwright is missing).
+    """
     options = options or ProbeOptions()
     options.validate()
     prepare_url(url, options)  # ValueError before any request
+    if browser:  # browser column (issue 7): fail fast, before the matrix
+        from .browser import check_browser
+
+        check_browser()
     compressed, _note = default_accept_encoding()
     cells: dict[tuple[str, str], ProbeResult] = {}
     for http in PROTOCOLS:
@@ -125,4 +135,9 @@ def run_doctor(url: str, options: ProbeOptions | None = None) -> DoctorReport:
                 options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
             )
             cells[(http, encoding)] = probe(url, cell_options)
-    return DoctorReport(url, cells, compressed, diagnose(cells))
+    report = DoctorReport(url, cells, compressed, diagnose(cells))
+    if browser:  # browser column (issue 7)
+        from .browser import probe_browser
+
+        report.browser = probe_browser(url, dataclasses.replace(options, http="auto", accept_encoding=None))
+    return report
