@@ -49,10 +49,14 @@ CONFIG, CONFIG_ERROR = _cold_start()
 def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
     if CONFIG is None:
         raise ConfigError(str(CONFIG_ERROR))
-    config = CONFIG
-    started = time.monotonic()
     remaining_s = context.get_remaining_time_in_millis() / 1000.0
-    budget_s = max(0.5, min(config.deadline_s, remaining_s - SAFETY_MARGIN_S))
+    budget_s = max(0.5, min(CONFIG.deadline_s, remaining_s - SAFETY_MARGIN_S))
+    return run(CONFIG, budget_s=budget_s)
+
+
+def run(config: CanaryConfig, *, budget_s: float) -> dict[str, Any]:
+    """One canary run: probe everything within ``budget_s``, publish EMF, log one line per probe."""
+    started = time.monotonic()
     outcomes = run_probes(config, budget_s=budget_s, secrets=secrets)
     summary: list[dict[str, Any]] = []
     for outcome in outcomes:

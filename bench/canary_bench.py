@@ -1,0 +1,264 @@
+"""Canary benchmark: concurrency, cold import, peak memory, bundle size and monthly cost.
+
+Runs the handler from the **bundled asset** (built by the same local bundler ``cdk synth`` uses) in a
+clean interpreter (``python -I -S -B``: only the asset on ``sys.path``, no bytecode cache, as on Lambda's
+read-only ``/var/task``) against the reference app on loopback (uvicorn for HTTP/1.1, hypercorn + TLS
+for HTTP/2). Prints a Markdown table.
+
+- 20 paths x {h1, h2} in one invocation vs the slowest of the same paths run alone (goal <= 1.2x)
+- cold import of ``handler`` incl. CANARY_CONFIG validation (goal < 300 ms)
+- peak RSS of the invocation process
+- monthly cost of one path probed every minute over both protocols vs CloudWatch Synthetics
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from statistics import median
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "lambda" / "canary"), str(REPO / "service")]
+
+from stacks.constructs.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS  # noqa: E402
+from stacks.constructs.local_bundling import LocalPythonBundler  # noqa: E402
+
+PATHS = 20
+STREAM = "/api/streamcheck?events=20&interval_ms=100"  # the default config's stream: ~1.9 s
+MEMORY_MB = 512
+INVOCATIONS_PER_MONTH = 30 * 24 * 60  # every minute, 30 days
+# us-east-1 list prices (checked 2026): Lambda arm64 per GB-second and per request; Synthetics per run.
+LAMBDA_ARM_GB_S = 0.0000133334
+LAMBDA_REQUEST = 0.20 / 1_000_000
+SYNTHETICS_RUN = 0.0012
+CUSTOM_METRIC_MONTH = 0.30  # first 10k metrics
+STANDARD_ALARM_MONTH = 0.10
+COMPOSITE_ALARM_MONTH = 0.50
+
+DRIVER = r"""
+import json, os, sys, time, resource
+out = os.fdopen(os.dup(1), "w")
+devnull = os.open(os.devnull, os.O_WRONLY)
+os.dup2(devnull, 1)  # EMF + log lines are still produced, just not kept
+start = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+import handler
+import_ms = (time.perf_counter() - start) * 1000
+error = handler.CONFIG_ERROR
+result = {"import_ms": import_ms, "config_error": None if error is None else str(error)}
+if sys.argv[2] == "import":
+    start = time.perf_counter()
+    import streamprobe  # what the first probe of a container imports (lazily)
+    result["probe_import_ms"] = (time.perf_counter() - start) * 1000
+if sys.argv[2] == "run":
+    import streamprobe  # a warm container: the probe stack is loaded
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    summary = handler.run(handler.CONFIG, budget_s=50)
+    cpu1 = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_s = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
+    result.update(wall_ms=(time.perf_counter() - t) * 1000, cpu_s=cpu_s)
+    result.update(failed=summary["failed"], probes=summary["probes"])
+# VmHWM: this process's own peak RSS (ru_maxrss can carry the parent's across exec on Linux)
+with open("/proc/self/status") as status:
+    hwm_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+result["maxrss_mb"] = hwm_kb / 1024
+out.write(json.dumps(result) + "\n")
+out.flush()
+os._exit(0)
+"""
+
+
+def run_driver(asset: Path, config: dict[str, Any], mode: str) -> dict[str, Any]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "CANARY_"))}
+    env.update(CANARY_CONFIG=json.dumps(config), POWERTOOLS_SERVICE_NAME="streampath-canary")
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-B", "-c", DRIVER, str(asset), mode],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=str(asset),
+        timeout=300,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def config_for(paths: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"probe_timeout_s": 10, "max_duration_s": 30, "deadline_s": 50, "paths": paths}
+
+
+def zipped_size(directory: Path) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "asset.zip"
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(directory.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(directory))
+        return target.stat().st_size
+
+
+@contextlib.contextmanager
+def server_process(args: list[str], port: int) -> Iterator[None]:
+    """A reference-app server in its own process (its own GIL, like a real remote service)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "service")}
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+                break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"server did not start: {args}")
+            time.sleep(0.1)
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> int:
+    from tests.support.servers import RunningServer
+    from tests.support.tls import tls_files
+
+    tls = tls_files()
+    bin_dir = Path(sys.executable).parent
+    p1, p2 = free_port(), free_port()
+    h1 = RunningServer("127.0.0.1", p1)
+    h2 = RunningServer("127.0.0.1", p2, "https", tls.ca_pem)
+    uvicorn_cmd = [
+        str(bin_dir / "uvicorn"),
+        "streamcheck.reference_app:app",
+        "--port",
+        str(p1),
+        "--log-level",
+        "warning",
+    ]
+    hypercorn_cmd = [
+        str(bin_dir / "hypercorn"),
+        "streamcheck.reference_app:app",
+        "--bind",
+        f"127.0.0.1:{p2}",
+        "--certfile",
+        tls.cert_pem,
+        "--keyfile",
+        tls.key_pem,
+        "--log-level",
+        "warning",
+    ]
+
+    with tempfile.TemporaryDirectory(prefix="canary-asset-") as tmp:
+        asset = Path(tmp)
+        LocalPythonBundler(source_dir=CANARY_SOURCE_DIR, requirements=REQUIREMENTS).try_bundle(str(asset))
+        unzipped = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
+        zipped = zipped_size(asset)
+
+        with server_process(uvicorn_cmd, p1), server_process(hypercorn_cmd, p2):
+            # Half the paths plain HTTP (h1 only), half TLS (h1 + h2): 30 probes, like a real mix.
+            def path(i: int) -> dict[str, Any]:
+                if i % 2 == 0:
+                    return {"name": f"p{i:02d}", "url": h1.url(STREAM), "protocols": ["h1"]}
+                return {
+                    "name": f"p{i:02d}",
+                    "url": h2.url(STREAM),
+                    "protocols": ["h1", "h2"],
+                    "verify": h2.ca_pem,
+                }
+
+            paths = [path(i) for i in range(PATHS)]
+            import_runs = [run_driver(asset, config_for(paths[:1]), "import") for _ in range(5)]
+            imports = [r["import_ms"] for r in import_runs]
+            probe_imports = [r["probe_import_ms"] for r in import_runs]
+            singles = [run_driver(asset, config_for([p]), "run") for p in paths]
+            for single in singles:
+                assert single["failed"] == 0, single
+            all_runs = [run_driver(asset, config_for(paths), "run") for _ in range(3)]
+            for run in all_runs:
+                assert run["failed"] == 0, run
+            one_path_both = [run_driver(asset, config_for([paths[1]]), "run") for _ in range(3)]
+
+    slowest_single = max(s["wall_ms"] for s in singles)
+    all_median = statistics.median(r["wall_ms"] for r in all_runs)
+    ratio = all_median / slowest_single
+    import_median = statistics.median(imports)
+    peak_all = max(r["maxrss_mb"] for r in all_runs)
+    peak_single = max(s["maxrss_mb"] for s in singles)
+    probes_all = all_runs[0]["probes"]
+    cpu_all = statistics.median(r["cpu_s"] for r in all_runs)
+    cpu_single = statistics.median(r["cpu_s"] for r in one_path_both)
+    vcpu = MEMORY_MB / 1769  # Lambda: 1769 MB = 1 vCPU
+
+    duration_s = statistics.median(r["wall_ms"] for r in one_path_both) / 1000  # warm runs
+    gb_s = MEMORY_MB / 1024 * duration_s
+    lambda_month = INVOCATIONS_PER_MONTH * (gb_s * LAMBDA_ARM_GB_S + LAMBDA_REQUEST)
+    synthetics_month = INVOCATIONS_PER_MONTH * SYNTHETICS_RUN
+    metrics_month = 2 * 10 * CUSTOM_METRIC_MONTH
+    alarms_month = 2 * 3 * STANDARD_ALARM_MONTH + COMPOSITE_ALARM_MONTH
+
+    import_ok = "OK" if import_median < 300 else "MISSED"
+    ratio_ok = "OK" if ratio <= 1.2 else "MISSED"
+    cpu_wall = f"at {MEMORY_MB} MB (~{vcpu:.2f} vCPU): {cpu_all / vcpu:.1f} s / {cpu_single / vcpu:.1f} s"
+    rows = [
+        (
+            "bundle (pure-Python wheels)",
+            f"{unzipped / 1e6:.1f} MB unzipped, {zipped / 1e6:.1f} MB zipped",
+            "",
+        ),
+        (f"{PATHS} paths ({probes_all} probes) in one invocation, median of 3", f"{all_median:.0f} ms", ""),
+        (f"slowest single path run alone (of {PATHS})", f"{slowest_single:.0f} ms", ""),
+        ("ratio all / slowest single", f"{ratio:.2f}x", f"<= 1.2x {ratio_ok}"),
+        (
+            "cold `import handler` + config validation, no .pyc",
+            f"{import_median:.0f} ms",
+            f"< 300 ms {import_ok}",
+        ),
+        ("  + first probe per container imports httpx/h2/streamprobe", f"{median(probe_imports):.0f} ms", ""),
+        (
+            f"CPU (user+sys) of one run: {PATHS} paths / 1 path",
+            f"{cpu_all:.2f} s / {cpu_single:.2f} s",
+            cpu_wall,
+        ),
+        (
+            f"peak RSS: {PATHS} paths / 1 path",
+            f"{peak_all:.0f} MB / {peak_single:.0f} MB",
+            f"< {MEMORY_MB} MB",
+        ),
+        ("one path h1+h2 every minute: billed duration", f"{duration_s * 1000:.0f} ms at {MEMORY_MB} MB", ""),
+        ("  Lambda arm64 compute + requests / month", f"${lambda_month:.2f}", ""),
+        ("  CloudWatch Synthetics, $0.0012 a run / month", f"${synthetics_month:.2f}", ""),
+        (
+            "  either way: 20 custom metrics + 6 alarms + composite",
+            f"${metrics_month + alarms_month:.2f}",
+            "",
+        ),
+    ]
+    print("| canary benchmark | measured | goal |")
+    print("|---|---|---|")
+    for name, value, goal in rows:
+        print(f"| {name} | {value} | {goal} |")
+    print(f"\n(prices: us-east-1 list; {INVOCATIONS_PER_MONTH} runs/month)")
+    print("(reference app under uvicorn and hypercorn in their own processes on this machine:")
+    print(f" network time ~0, but they share its {os.cpu_count()} CPUs with the canary)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
