@@ -63,6 +63,7 @@ def run(config: CanaryConfig, *, budget_s: float) -> dict[str, Any]:
         result = outcome.result
         publish(config.namespace, outcome.path.name, outcome.protocol, result)
         error = result.get("error") or {}
+        timings = result.get("timings_ms") or {}
         logger.info(
             "probe result",
             extra={
@@ -83,6 +84,11 @@ def run(config: CanaryConfig, *, budget_s: float) -> dict[str, Any]:
                 "ok": bool(result.get("ok")),
                 "verdict": result.get("verdict"),
                 "error_kind": error.get("kind"),
+                # Same names as the probe result (DESIGN.md), so `streampath run-canary` reads both.
+                "status": result.get("status"),
+                "timings_ms": {k: timings.get(k) for k in ("ttfb", "first_event")},
+                "events": result.get("events"),
+                "buffering_delay_ms": result.get("buffering_delay_ms"),
             }
         )
     duration_ms = round((time.monotonic() - started) * 1000, 1)

@@ -99,6 +99,15 @@ def test_streaming_buffered_and_failing_paths_in_one_invocation(
     assert proxied["BufferingDelay"] > 600
     assert run.probe_log("proxy", "h1")["result"]["verdict"] == "buffered"
 
+    # The returned summary (what `streampath run-canary` prints) carries the same numbers as the log line.
+    summary = {(r["path"], r["protocol"]): r for r in run.returned["results"]}
+    held = summary[("proxy", "h1")]
+    logged = run.probe_log("proxy", "h1")["result"]
+    assert held["verdict"] == "buffered" and held["status"] == 200 and held["events"] == 11
+    assert held["buffering_delay_ms"] == logged["buffering_delay_ms"]
+    assert held["timings_ms"] == {k: logged["timings_ms"][k] for k in ("ttfb", "first_event")}
+    assert summary[("refused", "h1")]["error_kind"] == "connect"
+
     failed_doc = run.emf_for("refused", "h1")
     failed = assert_design_emf(failed_doc)
     assert failed["Success"] == 0.0

@@ -399,7 +399,8 @@ def put_alarms(moto: Moto, env: str, topic_arn: str | None = None, region: str =
 
 def handler_payload(pairs: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """The handler's return value for one run over config/default.yaml's paths: ``{"probes", "failed",
-    "duration_ms", "results": [{"path", "protocol", "ok", "verdict", "error_kind"}]}``."""
+    "duration_ms", "results": [{"path", "protocol", "ok", "verdict", "error_kind", "status", "timings_ms",
+    "events", "buffering_delay_ms"}]}``."""
     results = [
         {
             "path": p.path,
@@ -407,6 +408,10 @@ def handler_payload(pairs: list[tuple[str, str]] | None = None) -> dict[str, Any
             "ok": p.success,
             "verdict": "buffered" if p.buffered else "streaming",
             "error_kind": None,
+            "status": 200,
+            "timings_ms": {"ttfb": p.ttfb, "first_event": p.first_event},
+            "events": 21,
+            "buffering_delay_ms": p.buffering_delay,
         }
         for p in probes_for(pairs)
     ]

@@ -46,9 +46,11 @@ def test_table_verdict_first(cli: Cli, moto: Moto, staging: dict[str, Any]) -> N
     assert result.code == 1, result.err  # alb h2 is buffered
     lines = result.out.splitlines()
     assert lines[0] == f"Canary {staging['function']} (eu-west-1): 7 probe(s), failed 0, duration_ms 2290.4"
-    assert lines[1].split() == ["VERDICT", "PATH", "PROTOCOL", "OK"]
+    assert lines[1].split() == [
+        "VERDICT", "PATH", "PROTOCOL", "OK", "STATUS", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS", "EVENTS",
+    ]  # fmt: skip
     rows = [line.split() for line in lines[2:]]
-    assert rows == [
+    assert [row[:4] for row in rows] == [
         ["streaming", "alb", "h1", "yes"],
         ["buffered", "alb", "h2", "yes"],
         ["streaming", "nlb", "h1", "yes"],
@@ -57,6 +59,8 @@ def test_table_verdict_first(cli: Cli, moto: Moto, staging: dict[str, Any]) -> N
         ["streaming", "cloudfront", "h2", "yes"],
         ["streaming", "direct", "h1", "yes"],
     ]
+    # The handler's summary carries the timings the table shows (alb h2: held ~1.9 s).
+    assert rows[1][4:] == ["200", "44.0", "1968.0", "1921.4", "21"]
     assert result.err == ""
 
 
