@@ -43,7 +43,7 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
         )
         if nlb_stack is not None and cfg.enabled_cloudfront.origin.type != "domain":
             # The origin is the NLB (by its alias record or as a VPC origin): deploy the NLB first.
-            built["CloudFront"].add_dependency(nlb_stack)
+            built["CloudFront"].add_stack_dependency(nlb_stack, "the origin is the NLB")
 
     if cfg.enabled_canary is not None:
         built["Canary"] = CanaryStack(
