@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import ssl
 import uuid
@@ -69,13 +70,27 @@ def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
     return parsed
 
 
-def ssl_context_for(verify: bool | str) -> ssl.SSLContext:
+def ssl_context_for(verify: bool | str, http2: bool) -> ssl.SSLContext:
+    """The TLS context for a probe. Loading the default CA bundle costs ~25 ms of CPU, so contexts
+    for verify=True/False are shared between probes: one per ALPN offer, because httpcore sets the
+    ALPN list on the context (always the same list for the same ``http2``)."""
     if isinstance(verify, str):
         try:
             return ssl.create_default_context(cafile=verify)
         except (OSError, ssl.SSLError) as exc:
             raise ValueError(f"cannot use CA file {verify!r}: {exc}") from None
+    return _shared_context(verify, http2)
+
+
+@functools.cache
+def _shared_context(verify: bool, http2: bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify)
+
+
+@functools.cache
+def _unused_context() -> ssl.SSLContext:
+    """For http:// URLs (httpx's transport wants a context; it is never used)."""
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 class _DialTransport(httpx.HTTPTransport):
@@ -116,7 +131,10 @@ class _Probe:
         )
         self.result.header_names = list(options.headers)
         self.headers = self._request_headers()
-        self.ssl_context = ssl_context_for(options.verify) if url.scheme == "https" else None
+        http2 = options.http != "h1"
+        self.ssl_context = (
+            ssl_context_for(options.verify, http2) if url.scheme == "https" else _unused_context()
+        )
         self.events: list[EventArrival] = []
         self.last_data_at: float | None = None
 
@@ -153,9 +171,7 @@ class _Probe:
         watchdog = Watchdog()
         clock = PhaseClock(watchdog, o.timeout)
         backend = DialBackend([], watchdog=watchdog, clock=clock, require_h2=require_h2, where=self.where)
-        transport = _DialTransport(
-            self.ssl_context or ssl.create_default_context(), o.http != "h2", o.http != "h1", backend
-        )
+        transport = _DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
         client = httpx.Client(transport=transport, timeout=httpx.Timeout(o.timeout), follow_redirects=False)
         self.clock, self.backend, self.watchdog = clock, backend, watchdog
         self.t0 = t0 = now()  # the clock starts after the client exists
@@ -319,6 +335,7 @@ class _Probe:
 
     def _finish(self) -> ProbeResult:
         r, clock, t0 = self.result, self.clock, self.t0
+        r.clock_origin = t0
 
         def span(start: str, end: str) -> float | None:
             a, b = clock.marks.get(start), clock.marks.get(end)

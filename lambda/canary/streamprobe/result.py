@@ -81,6 +81,7 @@ class ProbeResult:
     # Not serialised: the raw material for benchmarks and the browser-side judge.
     arrivals: list[EventArrival] = field(default_factory=list, repr=False)
     request_sent_ms: float | None = field(default=None, repr=False)
+    clock_origin: float | None = field(default=None, repr=False)  # time.perf_counter() when the clock started
 
     @property
     def ok(self) -> bool:
