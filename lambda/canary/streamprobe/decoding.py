@@ -30,7 +30,7 @@ def default_accept_encoding() -> tuple[str, str | None]:
     """(header value, note) — like a browser, minus br when it could not be decoded here."""
     if BROTLI is not None:
         return BROWSER_ACCEPT_ENCODING, None
-    return "gzip, deflate", "br not offered in Accept-Encoding: no brotli module installed to decode it"
+    return "gzip, deflate", "Accept-Encoding without br: no brotli decoder installed"
 
 
 class UnsupportedEncoding(Exception):

@@ -88,7 +88,10 @@ def doctor_cell(rep: DoctorReport, http: str, encoding: str) -> str:
 def render_doctor(rep: DoctorReport) -> str:
     widths = (10, 28, 40)
     header = ["", "identity", f"compressed ({rep.compressed_encoding})"]
-    lines = [f"doctor {rep.url}", "  " + "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines = [
+        f"doctor {rep.url}",
+        ("  " + "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))).rstrip(),
+    ]
     for http in PROTOCOLS:
         row = [PROTOCOL_LABEL[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
         lines.append("  " + "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())

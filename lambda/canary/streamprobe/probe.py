@@ -130,6 +130,9 @@ class _Probe:
             url=str(url), path_name=options.name, protocol="HTTP/2" if options.http == "h2" else "HTTP/1.1"
         )
         self.result.header_names = list(options.headers)
+        self.result.mode = (
+            "streamcheck" if is_streamcheck_url(url) else "generic"
+        )  # until events say otherwise
         self.headers = self._request_headers()
         http2 = options.http != "h1"
         self.ssl_context = (
