@@ -137,3 +137,12 @@ def test_gzip_that_flushes_per_event_streams_and_decodes() -> None:
         r = probe(srv.url(STREAM))
     assert r.content_encoding == "gzip"
     assert (r.events, r.verdict) == (11, "streaming"), r.to_dict()
+
+
+def test_brotli_that_flushes_per_event_streams_and_decodes() -> None:
+    """Browsers ask for br; with a brotli module installed (a project dependency) the probe asks too."""
+    with servers.uvicorn_server(servers.brotli_flushing_asgi(create_app())) as srv:
+        r = probe(srv.url(STREAM))
+    assert r.content_encoding == "br"
+    assert (r.events, r.verdict) == (11, "streaming"), r.to_dict()
+    assert not any("br" in note for note in r.notes)

@@ -529,3 +529,31 @@ def gzip_flushing_asgi(app: ASGIApp) -> ASGIApp:
         await app(scope, receive, gzip_send)
 
     return wrapped
+
+
+def brotli_flushing_asgi(app: ASGIApp) -> ASGIApp:
+    """Like :func:`gzip_flushing_asgi` with brotli (``br``): compressed per event, yet streamed."""
+    import brotli
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        accepts = dict(scope.get("headers", [])).get(b"accept-encoding", b"")
+        if scope["type"] != "http" or b"br" not in accepts:
+            await app(scope, receive, send)
+            return
+        compressor = brotli.Compressor()
+
+        async def br_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"content-length"]
+                await send({**message, "headers": [*headers, (b"content-encoding", b"br")]})
+            elif message["type"] == "http.response.body":
+                more = message.get("more_body", False)
+                body = compressor.process(message.get("body", b""))
+                body += compressor.flush() if more else compressor.finish()
+                await send({"type": "http.response.body", "body": body, "more_body": more})
+            else:
+                await send(message)
+
+        await app(scope, receive, br_send)
+
+    return wrapped
