@@ -152,59 +152,45 @@ class CanaryAlarms(Construct):
             for protocol in path.protocols:
                 base = f"{alarm_name_prefix}-{path.name}-{protocol}"
                 where = f"{path.name} over {protocol}"
-                alarms.buffering[protocol] = cw.Alarm(
-                    self,
-                    f"Buffering-{path.name}-{protocol}",
-                    alarm_name=f"{base}-BufferingDelay",
-                    alarm_description=(
+                # (alarms of this kind, construct id prefix, metric, statistic, threshold, comparison, why)
+                specs = (
+                    (
+                        alarms.buffering, "Buffering", "BufferingDelay", "Maximum", buffering_delay_ms,
+                        cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                         f"{where}: events arrive bunched (buffering delay > {buffering_delay_ms} ms). "
                         "A proxy, compression or the front door holds the stream. "
-                        "Run `streamprobe doctor` on the URL."
+                        "Run `streamprobe doctor` on the URL.",
                     ),
-                    metric=canary_metric(
-                        namespace, "BufferingDelay", path.name, protocol, statistic="Maximum", period=period
-                    ),
-                    threshold=buffering_delay_ms,
-                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=evaluation_periods,
-                    datapoints_to_alarm=datapoints_to_alarm,
-                    treat_missing_data=cw.TreatMissingData.BREACHING,
-                )
-                alarms.first_event[protocol] = cw.Alarm(
-                    self,
-                    f"FirstEvent-{path.name}-{protocol}",
-                    alarm_name=f"{base}-TimeToFirstEvent",
-                    alarm_description=(
+                    (
+                        alarms.first_event, "FirstEvent", "TimeToFirstEvent", "Maximum",
+                        time_to_first_event_ms, cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                         f"{where}: the first event takes > {time_to_first_event_ms} ms (or never arrives). "
                         "Compare TimeToFirstByte: a slow TTFB is the backend, a fast TTFB with a slow first "
-                        "event is buffering."
+                        "event is buffering.",
                     ),
-                    metric=canary_metric(
-                        namespace, "TimeToFirstEvent", path.name, protocol, statistic="Maximum", period=period
-                    ),
-                    threshold=time_to_first_event_ms,
-                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=evaluation_periods,
-                    datapoints_to_alarm=datapoints_to_alarm,
-                    treat_missing_data=cw.TreatMissingData.BREACHING,
-                )
-                alarms.success[protocol] = cw.Alarm(
-                    self,
-                    f"Success-{path.name}-{protocol}",
-                    alarm_name=f"{base}-Success",
-                    alarm_description=(
+                    (
+                        alarms.success, "Success", "Success", "Minimum", 1,
+                        cw.ComparisonOperator.LESS_THAN_THRESHOLD,
                         f"{where}: probes fail (Success < 1) or the canary stopped publishing. "
-                        "The error kind is in the canary's log line for the probe (field result.error.kind)."
+                        "The error kind is in the canary's log line for the probe (field result.error.kind).",
                     ),
-                    metric=canary_metric(
-                        namespace, "Success", path.name, protocol, statistic="Minimum", period=period
-                    ),
-                    threshold=1,
-                    comparison_operator=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-                    evaluation_periods=evaluation_periods,
-                    datapoints_to_alarm=datapoints_to_alarm,
-                    treat_missing_data=cw.TreatMissingData.BREACHING,
-                )
+                )  # fmt: skip
+                for by_protocol, id_prefix, metric_name, statistic, threshold, comparison, why in specs:
+                    by_protocol[protocol] = cw.Alarm(
+                        self,
+                        f"{id_prefix}-{path.name}-{protocol}",
+                        alarm_name=f"{base}-{metric_name}",
+                        alarm_description=why,
+                        metric=canary_metric(
+                            namespace, metric_name, path.name, protocol, statistic=statistic, period=period
+                        ),
+                        threshold=threshold,
+                        comparison_operator=comparison,
+                        evaluation_periods=evaluation_periods,
+                        datapoints_to_alarm=datapoints_to_alarm,
+                        # A canary that stops publishing must alarm, not go quiet.
+                        treat_missing_data=cw.TreatMissingData.BREACHING,
+                    )
             # One composite per path keeps the top-level rule short (CloudWatch caps a rule at 10240
             # characters) and gives the dashboard one status per path.
             alarms.degraded = cw.CompositeAlarm(
