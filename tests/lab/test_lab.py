@@ -94,7 +94,6 @@ def test_tls_nginx_at_defaults_holds_http1_but_streams_h2(report: LabReport) -> 
 
 
 def test_doctor_explains_each_path_that_did_not_stream(report: LabReport) -> None:
-    pytest.importorskip("streamprobe.doctor", reason="the probe's doctor is not written yet")
     not_streaming = {p.path.name for p in report.paths if p.buffered}
     assert not_streaming == {"compression-fault", "buffering-nginx", "tls-nginx-defaults"}
     for name in not_streaming:
@@ -102,6 +101,7 @@ def test_doctor_explains_each_path_that_did_not_stream(report: LabReport) -> Non
         assert p.diagnosis and not p.diagnosis.startswith(("doctor failed", "doctor not available"))
         assert p.doctor is not None
     assert "compress" in (report.path("compression-fault").diagnosis or "").lower()
+    assert "only over HTTP/1.1" in (report.path("tls-nginx-defaults").diagnosis or "")
     for p in report.paths:
         if p.path.name not in not_streaming:
             assert p.diagnosis is None

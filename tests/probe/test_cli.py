@@ -180,6 +180,17 @@ def test_doctor_names_the_http2_front_end(h2_server: RunningServer) -> None:
     assert "diagnosis: buffered only over HTTP/2" in proc.stdout
 
 
+def test_doctor_names_a_hop_that_buffers_http1_only() -> None:
+    from tests.support.tls import tls_files
+
+    tls = tls_files()
+    app = servers.buffered_asgi(create_app(), block=None, when=lambda scope: scope["http_version"] != "2")
+    with servers.hypercorn_server(app, tls=tls) as srv:
+        proc = cli("doctor", srv.url(STREAM), "--cacert", tls.ca_pem)
+    assert proc.returncode == 1, proc.stdout
+    assert "diagnosis: buffered only over HTTP/1.1" in proc.stdout
+
+
 def test_doctor_all_streaming_exit_0(h2_server: RunningServer) -> None:
     assert h2_server.ca_pem is not None
     proc = cli("doctor", h2_server.url(STREAM), "--cacert", h2_server.ca_pem)

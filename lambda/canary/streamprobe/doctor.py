@@ -107,6 +107,12 @@ def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
             "buffered only over HTTP/2: the HTTP/2 front end (load balancer or CDN) holds the stream; "
             "serve HTTP/1.1 to clients (ALPN HTTP1Only) or fix that hop"
         )
+    if all(h == "h1" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h == "h2"):
+        return (
+            "buffered only over HTTP/1.1: a hop buffers HTTP/1.1 responses (e.g. a TLS-terminating "
+            "nginx left at proxy_buffering on) while HTTP/2 streams; browsers on h2 see it stream, "
+            "HTTP/1.1 clients (curl, an HTTP1Only front door) do not: turn that hop's buffering off"
+        )
     shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e}: {state[(h, e)]}" for h, e in sorted(bad))
     return (
         f"buffering in some combinations ({shown}): more than one cause, or an intermittent one; "
