@@ -115,8 +115,8 @@ def _cdk_synth(tmp_path: Path, config: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.skipif(not CDK_CLI.exists(), reason="the pinned CDK CLI is not installed (make bootstrap)")
 def test_real_cdk_synth_works_without_credentials(tmp_path: Path) -> None:
+    assert CDK_CLI.exists(), "the pinned CDK CLI is not installed: run make bootstrap"
     result = _cdk_synth(tmp_path, "default")
     assert result.returncode == 0, result.stdout + result.stderr
     out = tmp_path / "out"
@@ -126,8 +126,8 @@ def test_real_cdk_synth_works_without_credentials(tmp_path: Path) -> None:
     assert "missing" not in json.loads((out / "manifest.json").read_text())
 
 
-@pytest.mark.skipif(not CDK_CLI.exists(), reason="the pinned CDK CLI is not installed (make bootstrap)")
 def test_real_cdk_synth_fails_with_one_clear_line_on_a_bad_config(tmp_path: Path) -> None:
+    assert CDK_CLI.exists(), "the pinned CDK CLI is not installed: run make bootstrap"
     bad = tmp_path / "bad.yaml"
     text = (REPO_ROOT / "config" / "default.yaml").read_text()
     bad.write_text(
