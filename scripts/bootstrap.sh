@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
+# jsii prints an end-of-life banner for old Node majors unless this lists the running one.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)}
 stamp_dir=.venv/.stamps
 
 need_apt() {
@@ -46,10 +48,17 @@ need_node() {
   fi
 }
 
+need_wheels() {
+  # The canary's pure-Python wheels for Lambda (arm64, Python 3.14), cached in .wheels/ so that
+  # `make synth` bundles the asset without touching the network.
+  .venv/bin/python -m stacks.constructs.canary_function >/dev/null
+}
+
 case "${1:-all}" in
   apt) need_apt ;;
   python) need_venv ;;
   node) need_node ;;
-  all) need_apt; need_venv; need_node ;;
-  *) echo "usage: $0 [all|apt|python|node]" >&2; exit 2 ;;
+  wheels) need_wheels ;;
+  all) need_apt; need_venv; need_node; need_wheels ;;
+  *) echo "usage: $0 [all|apt|python|node|wheels]" >&2; exit 2 ;;
 esac

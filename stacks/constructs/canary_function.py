@@ -276,3 +276,20 @@ def _retention(days: int) -> logs.RetentionDays:
             f"log retention {days} days is not one CloudWatch Logs accepts: {sorted(_RETENTION)}"
         )
     return _RETENTION[days]
+
+
+def prefetch_wheels() -> Path:
+    """Fill the wheel cache for the canary's asset now (the only step that needs PyPI).
+
+    `make bootstrap` calls this so that `make synth` itself never reaches a network.
+    """
+    from stacks.constructs.local_bundling import LocalPythonBundler
+
+    bundler = LocalPythonBundler(
+        source_dir=CANARY_SOURCE_DIR, requirements=REQUIREMENTS, python_version=RUNTIME_PYTHON_VERSION
+    )
+    return bundler.site_packages()
+
+
+if __name__ == "__main__":
+    print(f"canary asset dependencies ready in {prefetch_wheels()}")
