@@ -12,6 +12,7 @@ Sections live in their own modules (``common``, ``nlb``, ``cloudfront``, ``canar
 from __future__ import annotations
 
 import difflib
+import json
 import re
 import types
 import typing
@@ -21,7 +22,7 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from stacks.config.canary import CanaryConfig, CanaryPathConfig
+from stacks.config.canary import H2_NEEDS_TLS, CanaryConfig, CanaryPathConfig
 from stacks.config.cloudfront import CloudFrontConfig
 from stacks.config.common import (
     AccountId,
@@ -53,6 +54,37 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "config"
+
+#: Opt-in Regions: CloudFront standard logging (legacy) does not deliver to S3 buckets there, and the
+#: CloudFront stack's log bucket lives in the stack's region.
+CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+    }
+)
+#: Lambda caps the total size of a function's environment variables (keys and values) at 4 KB.
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
+#: Room kept for the canary's other variables (POWERTOOLS_*), the key CANARY_CONFIG and the namespace.
+CANARY_OTHER_ENV_BYTES = 160
+#: A front door's host that is only known at deploy time (a CloudFormation token): the longest NLB name,
+#: ``<32-char name>-<16 hex>.elb.<region>.amazonaws.com``, rounded up.
+UNRESOLVED_HOST_BYTES = 100
 
 EnvName = Annotated[
     str,
@@ -112,7 +144,69 @@ class AppConfig(StrictModel):
                         f"canary.paths[{index}].front_door",
                         f"{path.front_door!r} is not an enabled front door (enabled: {enabled})",
                     )
+                if (
+                    path.front_door == "nlb"
+                    and nlb is not None
+                    and nlb.listener.url_scheme == "http"
+                    and "h2" in path.protocols
+                ):
+                    raise FieldProblem(f"canary.paths[{index}].protocols", H2_NEEDS_TLS)
+            size = self.canary_environment_bytes_estimate
+            if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
+                raise FieldProblem(
+                    "canary.paths",
+                    f"the canary's configuration needs about {size} bytes of environment variables and "
+                    f"Lambda allows {LAMBDA_ENVIRONMENT_MAX_BYTES} in all: shorten URLs and headers or "
+                    "split the paths over two environments",
+                )
         return self
+
+    @property
+    def canary_environment_bytes_estimate(self) -> int:
+        """An upper estimate of the canary function's environment size (CANARY_CONFIG plus the rest), with
+        each front-door host the stack only knows at deploy time counted as UNRESOLVED_HOST_BYTES."""
+        canary = self.enabled_canary
+        if canary is None:
+            return 0
+        nlb, cloudfront = self.enabled_nlb, self.enabled_cloudfront
+        hosts = {
+            "nlb": nlb.dns.record_name if nlb is not None and nlb.dns is not None else None,
+            "cloudfront": (
+                cloudfront.custom_domain.domain_names[0]
+                if cloudfront is not None and cloudfront.custom_domain is not None
+                else None
+            ),
+        }
+        paths = []
+        for path in canary.paths:
+            if path.front_door is not None:
+                host = hosts[path.front_door] or "h" * UNRESOLVED_HOST_BYTES
+                url = f"https://{host}:65535{path.path}"
+            else:
+                url = path.url or ""
+            secret = path.auth_secret
+            paths.append(
+                {
+                    "name": path.name,
+                    "url": url,
+                    "protocols": list(path.protocols),
+                    "headers": dict(path.headers),
+                    "auth_secret": (
+                        {"arn": secret.arn, "header": secret.header, "json_key": secret.json_key}
+                        if secret is not None
+                        else None
+                    ),
+                }
+            )
+        document = {
+            "namespace": canary.namespace,
+            "probe_timeout_s": canary.probe_timeout_seconds,
+            "max_duration_s": canary.max_duration_seconds,
+            "deadline_s": canary.timeout_seconds,
+            "paths": paths,
+        }
+        encoded = json.dumps(document, separators=(",", ":"))
+        return len(encoded.encode("utf-8")) + CANARY_OTHER_ENV_BYTES + len(canary.namespace)
 
     def _check_nlb_placement(self, nlb: NlbConfig) -> None:
         if self.vpc is None:
@@ -125,6 +219,12 @@ class AppConfig(StrictModel):
             )
 
     def _check_cloudfront_origin(self, cloudfront: CloudFrontConfig, nlb: NlbConfig | None) -> None:
+        if self.region in CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS:
+            raise FieldProblem(
+                "region",
+                f"the cloudfront front door's standard-logging bucket would be in {self.region!r}, an "
+                "opt-in Region CloudFront does not deliver standard logs to; deploy from a default Region",
+            )
         origin = cloudfront.origin
         if origin.type == "domain":
             return

@@ -52,6 +52,10 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
+#: CloudWatch caps an alarm's period x evaluation periods: 1 day for periods under an hour, else 7 days.
+ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD = 86_400
+ALARM_WINDOW_MAX_SECONDS = 604_800
+
 #: Header names that carry credentials: refused in ``headers`` (they would land in the template and the
 #: Lambda environment in clear text); put them in Secrets Manager and use ``auth_secret``.
 _SECRET_HEADER = re.compile(
@@ -80,6 +84,15 @@ PathName = Annotated[
 UrlPathAndQuery = Annotated[
     str, matching(r"/[^\s#]*", "a path starting with '/' like '/api/streamcheck?events=20'")
 ]
+
+
+#: Over plain http the probe can only try HTTP/2 by prior knowledge (h2c): browsers never do that and
+#: HTTP/1.1 servers (uvicorn, an NLB TCP listener in front of one) refuse it, so every h2 probe would fail
+#: and keep the Success alarm in ALARM.
+H2_NEEDS_TLS = (
+    "'h2' needs an https URL: over plain http HTTP/2 means prior knowledge (h2c), which browsers never "
+    "use and HTTP/1.1 servers refuse, so every h2 probe would fail; set protocols: [h1]"
+)
 
 
 class VpcPlacementConfig(StrictModel):
@@ -143,6 +156,8 @@ class CanaryPathConfig(StrictModel):
         if self.url is not None and self.path is not None:
             raise FieldProblem("path", "only used with front_door; put the path into url")
         unique(list(self.protocols), "protocol")
+        if self.url is not None and "h2" in self.protocols and urlsplit(self.url).scheme == "http":
+            raise FieldProblem("protocols", H2_NEEDS_TLS)
         for header in self.headers:
             if _SECRET_HEADER.fullmatch(header):
                 raise FieldProblem(
@@ -181,6 +196,15 @@ class CanaryConfig(StrictModel):
                 "timeout_seconds",
                 f"must be at most the schedule period ({self.schedule_minutes * 60} s for schedule_minutes "
                 f"{self.schedule_minutes}) so runs cannot overlap, got {self.timeout_seconds}",
+            )
+        period_s = self.schedule_minutes * 60
+        window_max = ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD if period_s < 3600 else ALARM_WINDOW_MAX_SECONDS
+        if period_s * self.alarms.evaluation_periods > window_max:
+            raise FieldProblem(
+                "alarms.evaluation_periods",
+                f"must be at most {window_max // period_s} with schedule_minutes {self.schedule_minutes} "
+                f"(CloudWatch caps period x evaluation periods at {window_max // 3600} h for a "
+                f"{period_s} s period), got {self.alarms.evaluation_periods}",
             )
         seen: dict[str, int] = {}
         for index, path in enumerate(self.paths):

@@ -24,6 +24,10 @@ AlpnPolicyName = Literal["HTTP1Only", "HTTP2Only", "HTTP2Optional", "HTTP2Prefer
 
 #: TLS listeners keep idle TCP flows for a fixed 350 s; only TCP listeners accept another value.
 TLS_LISTENER_IDLE_TIMEOUT_SECONDS = 350
+#: Rules the CloudFront origin-facing managed prefix list counts for in a security group (its "weight").
+CLOUDFRONT_PREFIX_LIST_WEIGHT = 55
+#: The default quota of inbound rules per security group (Amazon VPC; adjustable).
+DEFAULT_SECURITY_GROUP_RULES_QUOTA = 60
 #: Default idle timeout for a TCP listener: long enough for SSE streams with sparse heartbeats.
 TCP_LISTENER_DEFAULT_IDLE_TIMEOUT_SECONDS = 3600
 
@@ -104,12 +108,26 @@ class IngressConfig(StrictModel):
     #: ``com.amazonaws.global.cloudfront.origin-facing`` in the stack's region (region-specific id, never
     #: looked up).
     cloudfront_prefix_list_id: PrefixListId | None = None
+    #: The account's "Inbound or outbound rules per security group" quota (60 unless raised).
+    security_group_rules_quota: Annotated[StrictInt, int_range(60, 1000)] = DEFAULT_SECURITY_GROUP_RULES_QUOTA
 
     @model_validator(mode="after")
     def _some_source(self) -> IngressConfig:
         unique(list(self.cidrs), "CIDR")
         if not self.cidrs and self.cloudfront_prefix_list_id is None:
             raise FieldProblem("cidrs", "list at least one CIDR, or set cloudfront_prefix_list_id")
+        # One rule per CIDR; the CloudFront prefix list counts as its weight, not as one rule.
+        weight = CLOUDFRONT_PREFIX_LIST_WEIGHT if self.cloudfront_prefix_list_id is not None else 0
+        if len(self.cidrs) + weight > self.security_group_rules_quota:
+            room = self.security_group_rules_quota - weight
+            with_list = " next to cloudfront_prefix_list_id (which counts as 55 rules)" if weight else ""
+            raise FieldProblem(
+                "cidrs",
+                f"at most {room} CIDRs fit{with_list} in a security group with "
+                f"security_group_rules_quota {self.security_group_rules_quota}; the deployment would fail "
+                f"with RulesPerSecurityGroupLimitExceeded, got {len(self.cidrs)} (raise the VPC quota and "
+                "security_group_rules_quota, or list fewer CIDRs)",
+            )
         return self
 
 

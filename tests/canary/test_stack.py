@@ -369,3 +369,30 @@ def test_whole_default_app_is_cdk_nag_clean(tmp_path: Path) -> None:
     assert "Canary" in result.stacks
     function = result.template("Canary").find_resources("AWS::Lambda::Function")
     assert len(function) == 1
+
+
+def _env_bytes(variables: dict[str, Any], token_bytes: int) -> int:
+    """Size of a synthesised Lambda environment, each CloudFormation token counted as ``token_bytes``."""
+
+    def size(value: Any) -> int:
+        if isinstance(value, str):
+            return len(value.encode("utf-8"))
+        if isinstance(value, dict) and "Fn::Join" in value:
+            return sum(size(part) for part in value["Fn::Join"][1])
+        return token_bytes  # Fn::GetStackOutput, Ref, Fn::GetAtt: a value known at deploy time
+
+    return sum(len(key) + size(value) for key, value in variables.items())
+
+
+@pytest.mark.parametrize("config_name", ["default", "staging", "production"])
+def test_environment_estimate_bounds_the_synthesised_environment(config_name: str, tmp_path: Path) -> None:
+    """Config validation refuses a canary whose environment would exceed Lambda's 4 KB; its estimate must
+    not be smaller than what the stack really writes (tokens counted as the estimate counts hosts)."""
+    from stacks.config import UNRESOLVED_HOST_BYTES, load_config_by_name
+
+    built = synth_app(config_name, tmp_path, nag=False)
+    template = built.template("Canary").to_json()
+    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    actual = _env_bytes(function["Properties"]["Environment"]["Variables"], UNRESOLVED_HOST_BYTES)
+    estimate = load_config_by_name(config_name).canary_environment_bytes_estimate
+    assert actual <= estimate < actual + 400, (actual, estimate)

@@ -450,6 +450,61 @@ CASES: list[tuple[str, Mutation, str]] = [
         "canary.vpc_placement.security_group_ids[0]: must be a security group id like "
         "'sg-0123456789abcdef0', got 'sg-1'",
     ),
+    # --- deploy-time limits that synth alone would not catch (each passed validation before) --------------
+    (
+        "alarm-window-longer-than-a-day",
+        all_of(
+            setting("canary", "schedule_minutes", value=30),
+            setting("canary", "alarms", "evaluation_periods", value=49),
+        ),
+        "canary.alarms.evaluation_periods: must be at most 48 with schedule_minutes 30 (CloudWatch caps "
+        "period x evaluation periods at 24 h for a 1800 s period), got 49",
+    ),
+    (
+        "h2-over-plain-http-url",
+        setting("canary", "paths", 3, "protocols", value=["h1", "h2"]),
+        "canary.paths[3].protocols: 'h2' needs an https URL: over plain http HTTP/2 means prior knowledge "
+        "(h2c), which browsers never use and HTTP/1.1 servers refuse, so every h2 probe would fail; set "
+        "protocols: [h1]",
+    ),
+    (
+        "h2-over-plain-http-nlb-front-door",
+        all_of(
+            VPC_ORIGIN,
+            setting("nlb", "listener", "port", value=80),
+            setting("canary", "paths", 1, "protocols", value=["h1", "h2"]),
+        ),
+        "canary.paths[1].protocols: 'h2' needs an https URL: over plain http HTTP/2 means prior knowledge "
+        "(h2c), which browsers never use and HTTP/1.1 servers refuse, so every h2 probe would fail; set "
+        "protocols: [h1]",
+    ),
+    (
+        "canary-environment-over-4kb",
+        setting(
+            "canary",
+            "paths",
+            value=[
+                {"name": f"p{i}", "url": f"https://api.example.com/api/streamcheck?events=20&pad={'x' * 150}"}
+                for i in range(20)
+            ],
+        ),
+        "canary.paths: the canary's configuration needs about 5933 bytes of environment variables and "
+        "Lambda allows 4096 in all: shorten URLs and headers or split the paths over two environments",
+    ),
+    (
+        "too-many-cidrs-next-to-cloudfront-prefix-list",
+        setting("nlb", "ingress", "cidrs", value=[f"10.0.{i}.0/24" for i in range(6)]),
+        "nlb.ingress.cidrs: at most 5 CIDRs fit next to cloudfront_prefix_list_id (which counts as 55 rules) "
+        "in a security group with security_group_rules_quota 60; the deployment would fail with "
+        "RulesPerSecurityGroupLimitExceeded, got 6 (raise the VPC quota and security_group_rules_quota, or "
+        "list fewer CIDRs)",
+    ),
+    (
+        "cloudfront-in-opt-in-region",
+        setting("region", value="eu-south-1"),
+        "region: the cloudfront front door's standard-logging bucket would be in 'eu-south-1', an opt-in "
+        "Region CloudFront does not deliver standard logs to; deploy from a default Region",
+    ),
 ]
 
 
@@ -566,3 +621,10 @@ def test_config_is_frozen() -> None:
     with pytest.raises(pydantic.ValidationError):
         cfg.name = "other"
     assert isinstance(cfg, AppConfig)
+
+
+def test_raised_security_group_quota_admits_more_cidrs(tmp_path: Path) -> None:
+    data = copy.deepcopy(DEFAULT)
+    data["nlb"]["ingress"]["cidrs"] = [f"10.0.{i}.0/24" for i in range(6)]
+    data["nlb"]["ingress"]["security_group_rules_quota"] = 100
+    assert len(load_config(write_config(tmp_path, data)).nlb.ingress.cidrs) == 6  # type: ignore[union-attr]
