@@ -70,6 +70,11 @@ class NlbStack(cdk.Stack):
             ),
             target_port=service.port,
             health_check_path=service.health_check_path,
+            # A TCP listener on 443 passes the client's TLS through to the pods, so they speak TLS on the
+            # target port and the health check must too.
+            health_check_protocol="HTTPS"
+            if listener.mode == "tcp" and listener.url_scheme == "https"
+            else "HTTP",
             health_check_interval=cdk.Duration.seconds(health.interval_seconds),
             health_check_timeout=cdk.Duration.seconds(health.timeout_seconds),
             healthy_threshold=health.healthy_threshold,

@@ -52,6 +52,7 @@ class StreamingNlb(Construct):
         tcp_idle_timeout: cdk.Duration | None,
         target_port: int,
         health_check_path: str,
+        health_check_protocol: Literal["HTTP", "HTTPS"] = "HTTP",
         health_check_interval: cdk.Duration,
         health_check_timeout: cdk.Duration,
         healthy_threshold: int,
@@ -109,7 +110,9 @@ class StreamingNlb(Construct):
             preserve_client_ip=preserve_client_ip,
             health_check=elbv2.HealthCheck(
                 enabled=True,
-                protocol=elbv2.Protocol.HTTP,
+                # HTTPS when the pods speak TLS on the target port (TCP passthrough): an HTTP check against a
+                # TLS port fails on every target. NLB does not validate the target's certificate.
+                protocol=elbv2.Protocol.HTTPS if health_check_protocol == "HTTPS" else elbv2.Protocol.HTTP,
                 path=health_check_path,
                 port="traffic-port",
                 interval=health_check_interval,

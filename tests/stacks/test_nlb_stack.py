@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from aws_cdk.assertions import Capture, Match
+from pathlib import Path
+
+import aws_cdk as cdk
+import yaml
+from aws_cdk.assertions import Capture, Match, Template
 
 from stacks import naming
-from tests.support.cdk import Synthesised
+from stacks.config import CONFIG_DIR, load_config
+from stacks.nlb_stack import NlbStack
+from tests.support.cdk import Synthesised, cdk_context
 
 LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
 TARGET_GROUP = "AWS::ElasticLoadBalancingV2::TargetGroup"
@@ -221,3 +227,22 @@ def test_stack_names_and_environment(any_app: Synthesised) -> None:
     assert stack.stack_name == naming.stack_name(any_app.config_name, "Nlb")
     assert stack.account == "123456789012"
     assert stack.region in ("eu-west-1", "us-east-1")
+
+
+def test_tls_passthrough_listener_health_checks_over_https(tmp_path: Path) -> None:
+    """A TCP listener on 443 passes TLS through: the pods speak TLS on the target port, so an HTTP health
+    check would mark every target unhealthy. TLS termination at the NLB keeps HTTP (see above)."""
+    data = yaml.safe_load((CONFIG_DIR / "default.yaml").read_text())
+    listener = data["nlb"]["listener"]
+    listener.update(mode="tcp", port=443)
+    del listener["certificate_arn"], listener["alpn_policy"]
+    path = tmp_path / "passthrough.yaml"
+    path.write_text(yaml.safe_dump(data))
+    cfg = load_config(path)
+    app = cdk.App(context=cdk_context())
+    stack = NlbStack(app, "Passthrough", app_config=cfg, env=cdk.Environment(region=cfg.region))
+    template = Template.from_stack(stack)
+    template.has_resource_properties(LISTENER, {"Protocol": "TCP", "Port": 443})
+    template.has_resource_properties(
+        TARGET_GROUP, {"HealthCheckProtocol": "HTTPS", "HealthCheckPath": "/healthz", "Port": 8080}
+    )
