@@ -69,6 +69,38 @@ def refused_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def connect_hangs() -> Iterator[int]:
+    """A loopback port where a TCP connect() hangs: a listener that never accepts, its accept queue
+    (backlog 0) filled first, so the kernel drops further SYNs (Linux). Checked before it is yielded."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    fillers: list[socket.socket] = []
+    try:
+        listener.bind((HOST, 0))
+        listener.listen(0)
+        port = int(listener.getsockname()[1])
+        for _ in range(3):
+            filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect((HOST, port))
+            fillers.append(filler)
+        time.sleep(0.1)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as check:
+            check.settimeout(0.3)
+            try:
+                check.connect((HOST, port))
+            except TimeoutError:
+                pass
+            else:
+                raise RuntimeError("connect_hangs: a connect to the full listener completed")
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
 # -- well-behaved ASGI servers -------------------------------------------------------------------
 
 

@@ -475,8 +475,10 @@ def _error(
 
 def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> ProbeResult:
     """Judge a read with the probe's own result type and :func:`streamprobe.verdict.judge`."""
+    import httpx
+
     from .errors import redact
-    from .probe import ProbeOptions
+    from .probe import ProbeOptions, display_url, url_secrets
     from .result import EventArrival, ProbeError, ProbeResult
     from .verdict import judge
 
@@ -489,7 +491,7 @@ def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> P
         for e in read.events
     ]
     r = ProbeResult(
-        url=read.url,
+        url=display_url(httpx.URL(read.url)),
         path_name=o.name,
         protocol=protocol,
         status=read.status,
@@ -537,7 +539,7 @@ def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> P
         r.verdict = "inconclusive"
         r.notes.append("the stream ended without a single event")
     if r.error is not None:
-        secrets = [str(v) for v in o.headers.values() if str(v)]
+        secrets = [str(v) for v in o.headers.values() if str(v)] + url_secrets(httpx.URL(read.url))
         r.verdict = "error"
         r.error = ProbeError(r.error.kind, redact(r.error.message, secrets))
     return r

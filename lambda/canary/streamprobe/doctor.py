@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .decoding import default_accept_encoding
-from .probe import ProbeOptions, prepare_url, probe
+from .probe import ProbeOptions, display_url, prepare_url, probe
 from .result import ProbeResult
 
 PROTOCOLS = ("h1", "h2")
@@ -128,7 +128,7 @@ def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool =
     """
     options = options or ProbeOptions()
     options.validate()
-    prepare_url(url, options)  # ValueError before any request
+    shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))  # ValueError first
     if browser:  # browser column (issue 7): fail fast, before the matrix
         from .browser import check_browser
 
@@ -141,7 +141,7 @@ def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool =
                 options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
             )
             cells[(http, encoding)] = probe(url, cell_options)
-    report = DoctorReport(url, cells, compressed, diagnose(cells))
+    report = DoctorReport(shown, cells, compressed, diagnose(cells))
     if browser:  # browser column (issue 7)
         from .browser import probe_browser
 

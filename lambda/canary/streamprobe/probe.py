@@ -49,10 +49,23 @@ class ProbeOptions:
         for name, value in self.headers.items():
             if not name or any(c in name for c in ":\r\n ") or any(c in str(value) for c in "\r\n"):
                 raise ValueError(f"invalid header {name!r} (the value is not shown)")
+            if not str(value).isascii():  # httpx sends values as ASCII; its error would show a character
+                raise ValueError(f"header {name!r}: the value must be ASCII (the value is not shown)")
 
 
 def is_streamcheck_url(url: httpx.URL) -> bool:
     return url.path.rstrip("/").endswith("/streamcheck")
+
+
+def display_url(url: httpx.URL) -> str:
+    """The URL as results show it: userinfo is a credential (httpx sends it as Basic auth), so it
+    is masked as ``***``."""
+    return str(url.copy_with(userinfo=b"***")) if url.userinfo else str(url)
+
+
+def url_secrets(url: httpx.URL) -> list[str]:
+    """Credentials carried by the URL itself (the password, or a token given as the user name)."""
+    return [v for v in (url.password or url.username,) if v]
 
 
 def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
@@ -125,9 +138,11 @@ class _Probe:
         host = url.host
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.where = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
-        self.secrets = [str(v) for v in options.headers.values() if str(v)]
+        self.secrets = [str(v) for v in options.headers.values() if str(v)] + url_secrets(url)
         self.result = ProbeResult(
-            url=str(url), path_name=options.name, protocol="HTTP/2" if options.http == "h2" else "HTTP/1.1"
+            url=display_url(url),
+            path_name=options.name,
+            protocol="HTTP/2" if options.http == "h2" else "HTTP/1.1",
         )
         self.result.header_names = list(options.headers)
         self.result.mode = (
@@ -195,7 +210,13 @@ class _Probe:
                 addresses = resolve(self.url.host, self.port, o.timeout)
             else:
                 started = now()
-                addresses = resolve(self.url.host, self.port, o.timeout, o.resolver)
+                # max_duration bounds the whole probe, DNS included
+                budget = min(o.timeout, max(self.t0 + o.max_duration - started, 0.001))
+                try:
+                    addresses = resolve(self.url.host, self.port, budget, o.resolver)
+                except ProbeFailure as exc:
+                    r.error = exc.error
+                    return
                 r.timings_ms["dns"] = (now() - started) * 1000
             self.backend.addresses = addresses
             shown = addresses[0][1][0]
@@ -244,8 +265,9 @@ class _Probe:
             message = f"{self.where} answered HTTP {resp.status_code} {resp.reason_phrase}".rstrip()
             location = resp.headers.get("location")
             if 300 <= resp.status_code < 400 and location:
-                target = httpx.URL(location)
-                message += f", redirecting to {sanitise(str(target.copy_with(query=None, fragment=None)))}"
+                # without what may carry a credential: userinfo, query and fragment
+                target = httpx.URL(location).copy_with(userinfo=b"", query=None, fragment=None)
+                message += f", redirecting to {sanitise(str(target))}"
             excerpt = self._excerpt(resp)
             if excerpt:
                 message += f"; the body starts: {excerpt}"

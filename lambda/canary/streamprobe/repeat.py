@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from .probe import ProbeOptions, probe
+from .probe import ProbeOptions, display_url, prepare_url, probe
 from .result import TIMING_KEYS, ProbeResult
 
 # worst first: the order in which one bad run outweighs good ones
@@ -74,5 +74,6 @@ class RepeatReport:
 def run_repeat(url: str, options: ProbeOptions, count: int) -> RepeatReport:
     if count < 1:
         raise ValueError("repeat must be >= 1")
+    shown = display_url(prepare_url(url, ProbeOptions(add_nonce=False)))  # ValueError for a bad URL
     results = [probe(url, options) for _ in range(count)]
-    return RepeatReport(results[0].url if count == 1 else url, results)
+    return RepeatReport(results[0].url if count == 1 else shown, results)

@@ -103,6 +103,11 @@ class Watchdog:
                 self._deadlines[name] = deadline
             self._cond.notify()
 
+    def earliest(self) -> float | None:
+        """The earliest pending deadline (the probe's clock), or None."""
+        with self._cond:
+            return min(self._deadlines.values(), default=None)
+
     def add_socket(self, sock: socket.socket) -> None:
         with self._cond:
             self._sockets.append(sock)
@@ -247,9 +252,18 @@ class DialBackend(httpcore.NetworkBackend):
     ) -> httpcore.NetworkStream:
         last: Exception | None = None
         for _family, sockaddr in self.addresses:
+            # A blocked connect() has no socket the watchdog could shut down yet: bound each attempt
+            # by what is left of the phase deadline and max_duration, so all attempts share them.
+            deadline = self.watchdog.earliest()
+            attempt = timeout
+            if deadline is not None:
+                left = deadline - now()
+                if left <= 0:
+                    raise httpcore.ConnectTimeout("connect deadline passed")
+                attempt = left if attempt is None else min(attempt, left)
             try:
                 stream = self._inner.connect_tcp(
-                    str(sockaddr[0]), int(sockaddr[1]), timeout, local_address, socket_options
+                    str(sockaddr[0]), int(sockaddr[1]), attempt, local_address, socket_options
                 )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
