@@ -236,3 +236,67 @@ def test_secret_header_values_never_reach_the_result() -> None:
 def test_bad_url_or_option_raises_value_error(url: str, options: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         probe(url, ProbeOptions(**options))  # type: ignore[arg-type]
+
+
+def test_gzip_bomb_is_too_large_without_inflating_it() -> None:
+    """64 MiB of one line in 64 KiB of gzip: stopped at max_event_bytes, never inflated whole.
+
+    The probe runs in its own interpreter so its peak memory can be read: inflating even one
+    network read of this body at once grew it by ~26 MiB here; piece by piece it grows by ~0."""
+    import gzip
+    import subprocess
+    import sys
+    import threading
+
+    body = gzip.compress(b"data: " + b"x" * (64 * 1024 * 1024), 9)
+    head = (
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body)
+    )
+
+    def handler(conn: socket.socket, stopping: threading.Event) -> None:
+        servers.read_request(conn)
+        conn.sendall(head + body)
+        stopping.wait(5)
+
+    child = (
+        "import resource, sys\n"
+        "from streamprobe import ProbeOptions, probe\n"
+        "probe(sys.argv[2])  # warm up imports and buffers on a plain stream\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "r = probe(sys.argv[1], ProbeOptions(timeout=3, max_event_bytes=200_000))\n"
+        "grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before\n"
+        "print(r.error.kind if r.error else None, grown // 1024)\n"
+    )
+    with servers.RawServer(handler) as srv, servers.delayed_sse(0, 3, 0.01) as plain:
+        proc = subprocess.run(
+            [sys.executable, "-c", child, srv.url("/"), plain.url("/")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert proc.returncode == 0, proc.stderr
+    kind, grown_mib = proc.stdout.split()
+    assert kind == "too_large"
+    assert int(grown_mib) < 8, f"peak memory grew {grown_mib} MiB while reading a gzip bomb"
+
+
+def test_an_endless_flood_of_tiny_events_is_bounded() -> None:
+    import threading
+
+    from streamprobe.probe import MAX_EVENTS
+
+    def handler(conn: socket.socket, stopping: threading.Event) -> None:
+        servers.read_request(conn)
+        conn.sendall(servers.SSE_HEAD)
+        block = b"data: x\n\n" * 10_000
+        try:
+            while not stopping.is_set():
+                conn.sendall(block)
+        except OSError:
+            pass
+
+    with servers.RawServer(handler) as srv:
+        result, _ = run(srv.url("/"), timeout=3, max_duration=30)
+    assert_error(result, "too_large")
+    assert str(MAX_EVENTS) in result.error.message  # type: ignore[union-attr]

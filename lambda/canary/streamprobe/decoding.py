@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib
 import zlib
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Protocol
+from typing import Final, Protocol
 
 
 def _brotli_module() -> ModuleType | None:
@@ -24,6 +25,9 @@ def _brotli_module() -> ModuleType | None:
 
 BROTLI = _brotli_module()
 BROWSER_ACCEPT_ENCODING = "gzip, deflate, br"
+#: Largest piece of decoded output produced at once (zlib can inflate ~1000:1; brotli's limit is soft
+#: and may overshoot by one internal buffer).
+PIECE_BYTES: Final = 64 * 1024
 
 
 def default_accept_encoding() -> tuple[str, str | None]:
@@ -38,14 +42,15 @@ class UnsupportedEncoding(Exception):
 
 
 class _Decoder(Protocol):
-    def decode(self, data: bytes) -> bytes: ...
+    def pieces(self, data: bytes) -> Iterator[bytes]: ...
 
     def flush(self) -> bytes: ...
 
 
 class _Identity:
-    def decode(self, data: bytes) -> bytes:
-        return data
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        if data:
+            yield data
 
     def flush(self) -> bytes:
         return b""
@@ -55,17 +60,27 @@ class _Zlib:
     def __init__(self, gzip: bool) -> None:
         self._gzip = gzip
         self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS)
-        self._first = True
+        # "deflate" is zlib-wrapped by the RFC but often sent raw: decide on the first two bytes,
+        # which may arrive in separate chunks.
+        self._head: bytes | None = None if gzip else b""
 
-    def decode(self, data: bytes) -> bytes:
-        if self._first and not self._gzip and data:
-            self._first = False
-            try:
-                return self._obj.decompress(data)
-            except zlib.error:  # "deflate" sent as a raw deflate stream (no zlib header)
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        if self._head is not None:
+            self._head += data
+            if len(self._head) < 2:
+                return
+            data, self._head = self._head, None
+            cmf, flg = data[0], data[1]
+            if not (cmf & 0x0F == 8 and (cmf << 8 | flg) % 31 == 0):
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-        self._first = False
-        return self._obj.decompress(data)
+        out = self._obj.decompress(data, PIECE_BYTES)
+        while True:
+            if out:
+                yield out
+            tail = self._obj.unconsumed_tail
+            if not tail:
+                return
+            out = self._obj.decompress(tail, PIECE_BYTES)
 
     def flush(self) -> bytes:
         return self._obj.flush()
@@ -75,9 +90,20 @@ class _Brotli:
     def __init__(self, module: ModuleType) -> None:
         self._obj = module.Decompressor()
 
-    def decode(self, data: bytes) -> bytes:
-        method = getattr(self._obj, "process", None) or self._obj.decompress
-        return bytes(method(data))
+    def pieces(self, data: bytes) -> Iterator[bytes]:
+        obj = self._obj
+        if not hasattr(obj, "can_accept_more_data"):  # brotlicffi / old brotli: no output limit
+            method = getattr(obj, "process", None) or obj.decompress
+            if out := bytes(method(data)):
+                yield out
+            return
+        out = obj.process(data, output_buffer_limit=PIECE_BYTES)
+        while True:
+            if out:
+                yield bytes(out)
+            if obj.is_finished() or obj.can_accept_more_data():
+                return
+            out = obj.process(b"", output_buffer_limit=PIECE_BYTES)
 
     def flush(self) -> bytes:
         return b""
@@ -105,13 +131,24 @@ class Decoder:
             else:
                 raise UnsupportedEncoding(f"the server used an unknown content-encoding {name!r}")
 
+    def iter_decode(self, data: bytes) -> Iterator[bytes]:
+        """Decoded ``data`` in pieces of at most ``PIECE_BYTES``: a compression bomb is inflated only as
+        far as the caller reads (the SSE parser stops at ``max_event_bytes``)."""
+        return self._through(0, data)
+
+    def _through(self, index: int, data: bytes) -> Iterator[bytes]:
+        if index == len(self._chain):
+            if data:
+                yield data
+            return
+        for piece in self._chain[index].pieces(data):
+            yield from self._through(index + 1, piece)
+
     def decode(self, data: bytes) -> bytes:
-        for step in self._chain:
-            data = step.decode(data)
-        return data
+        return b"".join(self.iter_decode(data))
 
     def flush(self) -> bytes:
         data = b""
         for step in self._chain:
-            data = step.decode(data) + step.flush()
+            data = b"".join(step.pieces(data)) + step.flush()
         return data

@@ -22,6 +22,13 @@ from .verdict import judge
 
 USER_AGENT = "streamprobe/0.1 (+https://github.com/streampath)"
 EXCERPT_BYTES = 200
+#: Events kept per probe: an endless fast stream must not grow memory without bound (each arrival is
+#: recorded); 100k is far above any SSE answer a canary should probe (streamcheck sends at most 501).
+MAX_EVENTS = 100_000
+
+
+class _TooManyEvents(Exception):
+    pass
 
 
 @dataclass
@@ -290,7 +297,10 @@ class _Probe:
         try:
             decoder = Decoder(resp.headers.get("content-encoding"))
             for raw in resp.iter_raw():
-                data += decoder.decode(raw)
+                for piece in decoder.iter_decode(raw):
+                    data += piece
+                    if len(data) >= wanted:
+                        break
                 if len(data) >= wanted:
                     break
         except Exception:
@@ -310,13 +320,20 @@ class _Probe:
         try:
             for raw in resp.iter_raw():
                 t = now()
-                self._record(parser.feed(decoder.decode(raw)), t)
+                for piece in decoder.iter_decode(raw):
+                    self._record(parser.feed(piece), t)
             self._record(parser.feed(decoder.flush()), now())
         except EventTooLarge as exc:
             raise ProbeFailure(
                 "too_large",
                 f"an event from {self.where} grew past max_event_bytes ({exc.limit} bytes) without ending "
                 f"(a line without a newline, or a stream that is not SSE)",
+            ) from None
+        except _TooManyEvents:
+            raise ProbeFailure(
+                "too_large",
+                f"{self.where} sent more than {MAX_EVENTS} events in one stream; a probe keeps at most that "
+                "many (point it at a bounded stream such as streamcheck)",
             ) from None
         except Exception as exc:
             if self.watchdog.fired == "max_duration":
@@ -340,6 +357,8 @@ class _Probe:
         )
 
     def _record(self, events: list[SSEEvent], t: float) -> None:
+        if len(self.events) + len(events) > MAX_EVENTS:
+            raise _TooManyEvents
         for ev in events:
             sent_ms: float | None = None
             seq: int | None = None
