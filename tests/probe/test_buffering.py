@@ -48,7 +48,6 @@ def block_h2(tls: TLSFiles) -> Iterator[RunningServer]:
 def test_h1_streaming_direct(h1_server: RunningServer) -> None:
     r = probe(h1_server.url(PADDED))
     assert (r.protocol, r.mode, r.verdict) == ("HTTP/1.1", "streamcheck", "streaming"), r.to_dict()
-    assert r.buffering_delay_ms is not None and r.buffering_delay_ms < 50
 
 
 def test_h1_hold_all_proxy_is_buffered(hold_all_h1: servers.RawServer) -> None:
