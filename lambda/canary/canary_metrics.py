@@ -11,23 +11,11 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
+from streamprobe.metric_names import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
 
-DIMENSION_PATH: Final = "Path"
-DIMENSION_PROTOCOL: Final = "Protocol"
+# The contract with the alarms and the dashboard (DESIGN.md), shared with the stack.
+__all__ = ["DIMENSION_PATH", "DIMENSION_PROTOCOL", "METRICS", "emf_document", "metric_values", "publish"]
 
-# (metric name, unit): the contract with the alarms and the dashboard (DESIGN.md).
-METRICS: Final[tuple[tuple[str, str], ...]] = (
-    ("TimeToFirstByte", "Milliseconds"),
-    ("TimeToFirstEvent", "Milliseconds"),
-    ("BufferingDelay", "Milliseconds"),
-    ("StreamDuration", "Milliseconds"),
-    ("DnsTime", "Milliseconds"),
-    ("ConnectTime", "Milliseconds"),
-    ("TlsTime", "Milliseconds"),
-    ("EventsReceived", "Count"),
-    ("Success", "Count"),
-    ("Buffered", "Count"),
-)
 _TIMING_METRICS: Final = (
     ("TimeToFirstByte", "ttfb"),
     ("TimeToFirstEvent", "first_event"),

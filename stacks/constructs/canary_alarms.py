@@ -28,22 +28,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
+from streamprobe.metric_names import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
 
-DIMENSION_PATH: Final = "Path"
-DIMENSION_PROTOCOL: Final = "Protocol"
-#: (metric name, unit) exactly as the handler publishes them (DESIGN.md; tested against the handler).
-METRICS: Final[tuple[tuple[str, str], ...]] = (
-    ("TimeToFirstByte", "Milliseconds"),
-    ("TimeToFirstEvent", "Milliseconds"),
-    ("BufferingDelay", "Milliseconds"),
-    ("StreamDuration", "Milliseconds"),
-    ("DnsTime", "Milliseconds"),
-    ("ConnectTime", "Milliseconds"),
-    ("TlsTime", "Milliseconds"),
-    ("EventsReceived", "Count"),
-    ("Success", "Count"),
-    ("Buffered", "Count"),
-)
 _NAMES: Final = frozenset(name for name, _ in METRICS)
 
 
