@@ -16,6 +16,10 @@ class LabError(RuntimeError):
     """A component failed to start (the message includes the tail of its log)."""
 
 
+class PortConflict(LabError):
+    """A component's port was taken by another process between choosing it and binding it."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -43,6 +47,55 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
             return True
     except OSError:
         return False
+
+
+def _listening_inodes(port: int) -> set[str] | None:
+    """Socket inodes listening on 127.0.0.1:``port`` (None when /proc/net/tcp cannot be read)."""
+    local = f"0100007F:{port:04X}"
+    try:
+        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    except OSError:
+        return None
+    found = set()
+    for row in rows:
+        fields = row.split()
+        if len(fields) > 9 and fields[1] == local and fields[3] == "0A":  # 0A: LISTEN
+            found.add(fields[9])
+    return found
+
+
+def _group_socket_inodes(pgid: int) -> set[str]:
+    """Socket inodes held open by processes in process group or session ``pgid``."""
+    inodes = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if pgid not in (int(fields[2]), int(fields[3])):  # pgrp, session
+                continue
+            for fd in (entry / "fd").iterdir():
+                target = os.readlink(fd)
+                if target.startswith("socket:["):
+                    inodes.add(target[8:-1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return inodes
+
+
+def port_owned_by(port: int, pgid: int) -> bool:
+    """Whether the socket listening on ``port`` belongs to group ``pgid`` (True where /proc can't tell).
+
+    A port chosen free a moment ago may have been taken by someone else since: a connection that
+    succeeds proves nothing about *our* component listening there.
+    """
+    listening = _listening_inodes(port)
+    if listening is None:
+        return True
+    return bool(listening & _group_socket_inodes(pgid))
+
+
+_IN_USE = "address already in use"
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -109,13 +162,19 @@ class ManagedProcess:
         while True:
             code = self.proc.poll()
             if code is not None:
-                raise LabError(
-                    f"{self.name} exited with status {code} while starting; {self.log_path}:\n"
-                    f"{tail(self.log_path)}"
-                )
-            if all(port_open(p) for p in self.ports) and (self.ready is None or self.ready()):
+                log = tail(self.log_path)
+                error = PortConflict if _IN_USE in log.lower() else LabError
+                raise error(f"{self.name} exited with status {code} while starting; {self.log_path}:\n{log}")
+            listening = all(port_open(p) for p in self.ports)
+            owned = listening and all(port_owned_by(p, self.proc.pid) for p in self.ports)
+            if owned and (self.ready is None or self.ready()):
                 return
             if time.monotonic() > deadline:
+                if listening or any(_listening_inodes(p) for p in self.ports):
+                    raise PortConflict(
+                        f"{self.name}: another process listens on one of {self.ports}; "
+                        f"{self.log_path}:\n{tail(self.log_path)}"
+                    )
                 raise LabError(
                     f"{self.name} did not listen on {self.ports} within {timeout:.0f} s; "
                     f"{self.log_path}:\n{tail(self.log_path)}"

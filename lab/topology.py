@@ -28,7 +28,7 @@ from types import TracebackType
 
 from lab import configs
 from lab.certs import TlsFiles, make_tls
-from lab.procs import LabError, ManagedProcess, free_ports
+from lab.procs import LabError, ManagedProcess, PortConflict, free_ports
 
 
 @dataclass(frozen=True)
@@ -98,21 +98,47 @@ class Lab:
     ) -> None:
         self.stop()
 
-    def start(self, timeout: float = 20.0) -> None:
+    def start(self, timeout: float = 20.0, attempts: int = 3) -> None:
+        """Start every component; a port taken between choosing and binding it means fresh ports."""
         atexit.register(self.stop)
         try:
-            self._start(timeout)
+            for attempt in range(1, attempts + 1):
+                try:
+                    self._start(timeout)
+                    return
+                except PortConflict:
+                    self._stop_processes()
+                    self.processes = []
+                    if attempt == attempts:
+                        raise
         except BaseException:
             self.stop()
             raise
+
+    def _stop_processes(self) -> None:
+        """Stop every component, even when stopping one of them fails or is interrupted."""
+        failure: BaseException | None = None
+        for proc in reversed(self.processes):
+            try:
+                proc.stop()
+            except BaseException as exc:  # a second Ctrl-C: still stop the others, then re-raise
+                failure = failure or exc
+                with contextlib.suppress(Exception):
+                    proc.stop(grace=0.5)
+        if failure is not None:
+            raise failure
 
     def stop(self) -> None:
         with self._lock:
             if self._stopped:
                 return
             self._stopped = True
-        for proc in reversed(self.processes):
-            proc.stop()
+        try:
+            self._stop_processes()
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
         with contextlib.suppress(Exception):
             atexit.unregister(self.stop)
         if self._own_workdir and not self.keep_workdir:
