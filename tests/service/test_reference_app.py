@@ -83,7 +83,7 @@ def test_gzip_variant_streams_without_accept_encoding(gzip_base_url: str) -> Non
     )
     assert "content-encoding" not in response.headers
     lags = [e.arrived_ms - e.data["sent_ms"] for e in events]
-    assert max(lags) - min(lags) < 80
+    assert max(lags) - min(lags) < 150  # held would be about 900 ms; room for a busy 2-core machine
 
 
 def test_gzip_variant_holds_the_chat_stream_too(gzip_base_url: str) -> None:

@@ -52,7 +52,7 @@ def stream(url: str, limit: int | None = None, **kw: Any) -> tuple[httpx.Respons
 def test_headers(base_url: str) -> None:
     response, events = stream(f"{base_url}/api/streamcheck?events=1&interval_ms=0")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["content-type"] == "text/event-stream"
     assert response.headers["cache-control"] == "no-cache, no-transform"
     assert response.headers["x-accel-buffering"] == "no"
     assert "content-encoding" not in response.headers
@@ -105,10 +105,11 @@ def test_timing_events_spaced_by_interval(base_url: str) -> None:
     assert ticks[0].arrived_ms < 500
     # The schedule is absolute (no drift): event i is sent at i x interval, generous margin for a busy CI.
     for i, e in enumerate(ticks):
-        assert i * interval - 1 <= e.data["sent_ms"] <= i * interval + 80, (i, e.data)
+        assert i * interval - 1 <= e.data["sent_ms"] <= i * interval + 150, (i, e.data)
     # And they arrive spread out, as sent (streamed: arrival - sent is about constant).
+    # (buffered would be about 900 ms; 150 ms leaves room for a busy 2-core machine)
     lags = [e.arrived_ms - e.data["sent_ms"] for e in ticks]
-    assert max(lags) - min(lags) < 80
+    assert max(lags) - min(lags) < 150
     assert ticks[-1].arrived_ms - ticks[0].arrived_ms > (n - 1) * interval * 0.8
 
 
