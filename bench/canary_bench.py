@@ -31,8 +31,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "lambda" / "canary"), str(REPO / "service")]
 
-from stacks.constructs.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS  # noqa: E402
-from stacks.constructs.local_bundling import LocalPythonBundler  # noqa: E402
+from streampath_cdk.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS  # noqa: E402
+from streampath_cdk.local_bundling import LocalPythonBundler  # noqa: E402
 
 PATHS = 20
 STREAM = "/api/streamcheck?events=20&interval_ms=100"  # the default config's stream: ~1.9 s
@@ -53,7 +53,7 @@ devnull = os.open(os.devnull, os.O_WRONLY)
 os.dup2(devnull, 1)  # EMF + log lines are still produced, just not kept
 start = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-import handler
+from streampath_canary import handler
 import_ms = (time.perf_counter() - start) * 1000
 error = handler.CONFIG_ERROR
 result = {"import_ms": import_ms, "config_error": None if error is None else str(error)}

@@ -31,10 +31,10 @@ need_venv() {
     "$PYTHON" -m venv .venv
   fi
   mkdir -p "$stamp_dir"
-  if [[ ! -f "$stamp_dir/pip" || pyproject.toml -nt "$stamp_dir/pip" ]]; then
+  if [[ ! -f "$stamp_dir/pip" || pyproject.toml -nt "$stamp_dir/pip" || probe/pyproject.toml -nt "$stamp_dir/pip" ]]; then
     echo "bootstrap: installing Python packages into .venv"
     .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
-    .venv/bin/python -m pip install -q -e '.[dev,browser,chart]'
+    .venv/bin/python -m pip install -q -e './probe[brotli,browser]' -e '.[dev,browser,chart]'
     touch "$stamp_dir/pip"
   fi
 }
@@ -51,7 +51,7 @@ need_node() {
 need_wheels() {
   # The canary's pure-Python wheels for Lambda (arm64, Python 3.14), cached in .wheels/ so that
   # `make synth` bundles the asset without touching the network.
-  .venv/bin/python -m stacks.constructs.canary_function >/dev/null
+  .venv/bin/python -m streampath_cdk.canary_function >/dev/null
 }
 
 case "${1:-all}" in

@@ -1,7 +1,7 @@
 """Builds every enabled stack of one environment from its validated config.
 
 ``build_app(app, cfg)`` returns the stacks by unit (``"Nlb"``, ``"CloudFront"``, ``"Canary"``) so callers and
-tests reach each one; app.py stays thin. Stacks are named by ``stacks.naming.stack_name`` (a contract with the
+tests reach each one; app.py stays thin. Stacks are named by ``streampath.naming.stack_name`` (a contract with the
 ops CLI) and share one environment: account (optional) and region from the config, so nothing is looked up.
 """
 
@@ -11,8 +11,8 @@ import aws_cdk as cdk
 
 from stacks.canary_stack import CanaryStack
 from stacks.cloudfront_stack import CloudFrontStack
-from stacks.config import AppConfig
-from stacks.naming import stack_name
+from streampath.config import AppConfig
+from streampath.naming import stack_name
 from stacks.nlb_stack import NlbStack
 
 

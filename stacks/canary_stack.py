@@ -12,11 +12,11 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from stacks import naming
-from stacks.config.canary import CanaryConfig
-from stacks.constructs.canary_alarms import AlarmedPath, CanaryAlarms
-from stacks.constructs.canary_dashboard import CanaryDashboard
-from stacks.constructs.canary_function import CanaryFunction, CanaryPathTarget, VpcPlacement
+from streampath import naming
+from streampath.config.canary import CanaryConfig
+from streampath_cdk.canary_alarms import AlarmedPath, CanaryAlarms
+from streampath_cdk.canary_dashboard import CanaryDashboard
+from streampath_cdk.canary_function import CanaryFunction, CanaryPathTarget, VpcPlacement
 
 
 def resolve_targets(canary: CanaryConfig, front_door_base_urls: Mapping[str, str]) -> list[CanaryPathTarget]:

@@ -13,12 +13,12 @@ from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks import naming
-from stacks.config import AppConfig
-from stacks.config.cloudfront import OriginConfig
-from stacks.constructs.log_bucket import LogBucket
-from stacks.constructs.streaming_distribution import StreamingDistribution
-from stacks.nag import acknowledge
+from streampath import naming
+from streampath.config import AppConfig
+from streampath.config.cloudfront import OriginConfig
+from streampath_cdk.log_bucket import LogBucket
+from streampath_cdk.streaming_distribution import StreamingDistribution
+from streampath_cdk.nag import acknowledge
 
 
 class CloudFrontStack(cdk.Stack):

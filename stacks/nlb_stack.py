@@ -10,12 +10,12 @@ from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
-from stacks import naming
-from stacks.config import AppConfig
-from stacks.config.common import SubnetConfig
-from stacks.constructs.log_bucket import LogBucket
-from stacks.constructs.streaming_nlb import StreamingNlb
-from stacks.nag import acknowledge
+from streampath import naming
+from streampath.config import AppConfig
+from streampath.config.common import SubnetConfig
+from streampath_cdk.log_bucket import LogBucket
+from streampath_cdk.streaming_nlb import StreamingNlb
+from streampath_cdk.nag import acknowledge
 
 
 class NlbStack(cdk.Stack):

@@ -1,10 +1,10 @@
-"""Load the environment's config (``stacks.config``) for the CLI, turning its errors into refusals."""
+"""Load the environment's config (``streampath.config``) for the CLI, turning its errors into refusals."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from stacks.config import AppConfig, ConfigError, load_config, load_config_by_name
+from streampath.config import AppConfig, ConfigError, load_config, load_config_by_name
 from streampath.errors import Refusal
 
 __all__ = ["AppConfig", "load"]

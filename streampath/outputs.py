@@ -1,4 +1,4 @@
-"""Deployed stacks and their outputs, found only through ``stacks.naming`` (the stacks' contract)."""
+"""Deployed stacks and their outputs, found only through ``streampath.naming`` (the stacks' contract)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from stacks.naming import Unit, stack_name
+from streampath.naming import Unit, stack_name
 from streampath.aws import aws_errors
 from streampath.errors import Refusal
 

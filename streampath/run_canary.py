@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from stacks import naming
+from streampath import naming
 from streampath.aws import Aws, aws_errors
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
 from streampath.outputs import describe_stack

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from stacks import naming
-from stacks.naming import Unit, stack_name
+from streampath import naming
+from streampath.naming import Unit, stack_name
 from streampath.aws import Aws, aws_errors
 from streampath.envconfig import AppConfig
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal

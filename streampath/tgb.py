@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from stacks import naming
+from streampath import naming
 from streampath.errors import Refusal
 from streampath.outputs import DeployedStack
 

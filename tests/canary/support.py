@@ -36,7 +36,7 @@ DESIGN_DIMENSIONS = ["Path", "Protocol"]
 DRIVER = """
 import json, os, sys
 {path_setup}
-import handler
+from streampath_canary import handler
 
 class Context:
     function_name = "streampath-canary-test"

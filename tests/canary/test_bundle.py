@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from streamcheck.reference_app import app as reference_app
 
-from stacks.constructs.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS
-from stacks.constructs.local_bundling import LocalPythonBundler, inputs_hash
+from streampath_cdk.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS
+from streampath_cdk.local_bundling import LocalPythonBundler, inputs_hash
 from tests.canary.support import assert_design_emf, run_handler
 from tests.support.servers import RunningServer, hypercorn_server, uvicorn_server
 from tests.support.tls import tls_files

@@ -145,7 +145,7 @@ def test_secret_header_reaches_the_server_and_never_the_logs(
 
 def test_secret_cache_ttl_against_moto(moto_endpoint: str, secretsmanager: Any) -> None:
     """Fetched once per TTL per container: a rotated value is picked up only after the TTL."""
-    from canary_secrets import SecretCache, SecretError
+    from streampath_canary.auth_secrets import SecretCache, SecretError
 
     arn = secretsmanager.create_secret(Name="canary/rotating", SecretString="v1")["ARN"]
     now = [1000.0]

@@ -12,9 +12,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks import nag, naming
+from streampath import naming
+from streampath_cdk import nag
 from stacks.canary_stack import CanaryStack
-from stacks.config.canary import CanaryConfig
+from streampath.config.canary import CanaryConfig
 from tests.canary.support import DESIGN_DIMENSIONS, DESIGN_METRICS
 from tests.support.cdk import cdk_context, synth_app
 
@@ -113,7 +114,7 @@ def test_function_runtime_architecture_and_sizing(synthesised: tuple[Template, d
 def test_canary_config_env_is_what_the_handler_validates(
     synthesised: tuple[Template, dict[str, Any], Path],
 ) -> None:
-    from canary_config import parse_config
+    from streampath_canary.settings import parse_config
 
     _, raw, _ = synthesised
     (function,) = resources(raw, "AWS::Lambda::Function").values()
@@ -388,7 +389,7 @@ def _env_bytes(variables: dict[str, Any], token_bytes: int) -> int:
 def test_environment_estimate_bounds_the_synthesised_environment(config_name: str, tmp_path: Path) -> None:
     """Config validation refuses a canary whose environment would exceed Lambda's 4 KB; its estimate must
     not be smaller than what the stack really writes (tokens counted as the estimate counts hosts)."""
-    from stacks.config import UNRESOLVED_HOST_BYTES, load_config_by_name
+    from streampath.config import UNRESOLVED_HOST_BYTES, load_config_by_name
 
     built = synth_app(config_name, tmp_path, nag=False)
     template = built.template("Canary").to_json()

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from canary_config import ConfigError, parse_config
-from canary_metrics import METRICS, emf_document, metric_values
+from streampath_canary.settings import ConfigError, parse_config
+from streampath_canary.metrics import METRICS, emf_document, metric_values
 
 from tests.canary.support import DESIGN_METRICS, assert_design_emf
 
@@ -64,7 +64,7 @@ def test_header_values_are_not_echoed_in_errors() -> None:
 
 
 def test_metric_names_are_design_md() -> None:
-    # One definition (streamprobe.metric_names) serves the handler, the alarms and the dashboard;
+    # One definition (streampath_canary.contract) serves the handler, the alarms and the dashboard;
     # this pins it to DESIGN.md's table, copied independently into tests/canary/support.py.
     assert dict(METRICS) == DESIGN_METRICS
 

@@ -2,7 +2,7 @@
 
 Everything goes through the real AWS APIs over HTTP (boto3 -> moto on 127.0.0.1):
 - the stacks are created with CloudFormation ``CreateStack`` from small templates whose outputs carry the
-  ``stacks.naming`` keys (moto builds the VPC, security group, NLB, target group, IAM role, Lambda
+  ``streampath.naming`` keys (moto builds the VPC, security group, NLB, target group, IAM role, Lambda
   function, SNS topic and S3 bucket they reference; CloudFront is not modelled by moto, so that stack's
   distribution outputs are fixed example values next to a real S3 log bucket);
 - the canary's metrics are put with ``PutMetricData``, its alarms with ``PutMetricAlarm`` / ``SetAlarmState``;
@@ -26,8 +26,8 @@ import boto3
 import yaml
 from moto.server import ThreadedMotoServer
 
-from stacks import naming
-from stacks.naming import Unit, stack_name
+from streampath import naming
+from streampath.naming import Unit, stack_name
 
 ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"

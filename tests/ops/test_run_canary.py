@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from stacks import naming
+from streampath import naming
 from tests.ops.conftest import Cli, run_streampath
 from tests.ops.fake_aws import (
     SECRET_ACCESS_KEY,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks import naming
+from streampath import naming
 from streampath import status
 from streampath.aws import Aws
 from tests.ops.conftest import Cli, run_streampath

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from stacks import naming
+from streampath import naming
 from tests.ops.conftest import Cli, Result, run_streampath
 from tests.ops.fake_aws import (
     SECRET_ACCESS_KEY,

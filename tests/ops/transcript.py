@@ -20,8 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from stacks.config import load_config_by_name
-from stacks.naming import stack_name
+from streampath.config import load_config_by_name
+from streampath.naming import stack_name
 from tests.ops.conftest import clean_environ, run_streampath
 from tests.ops.fake_aws import (
     ACCOUNT,

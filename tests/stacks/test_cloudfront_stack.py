@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Capture, Match
 
-from stacks import naming
+from streampath import naming
 from tests.support.cdk import Synthesised
 
 DISTRIBUTION = "AWS::CloudFront::Distribution"

@@ -11,7 +11,7 @@ import pydantic
 import pytest
 import yaml
 
-from stacks.config import (
+from streampath.config import (
     CONFIG_DIR,
     AppConfig,
     ConfigError,

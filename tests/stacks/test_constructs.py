@@ -8,7 +8,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from stacks.app_builder import front_door_base_urls
-from stacks.constructs.streaming_distribution import StreamingDistribution
+from streampath_cdk.streaming_distribution import StreamingDistribution
 from tests.support.cdk import Synthesised, cdk_context
 
 

@@ -12,7 +12,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_s3 as s3
 
-from stacks import nag
+from streampath_cdk import nag
 from tests.stacks.conftest import CONFIG_NAMES
 from tests.support.cdk import CDK_CLI, REPO_ROOT, Synthesised, cdk_context, synth_config
 
@@ -44,7 +44,7 @@ def test_synth_needs_no_lookups(any_app: Synthesised) -> None:
 
 
 def test_nag_clean_means_synth_succeeded_with_the_plugin(any_app: Synthesised) -> None:
-    # synth_config applies stacks.nag (an unacknowledged finding raises there); the report is in the assembly.
+    # synth_config applies streampath_cdk.nag (an unacknowledged finding raises there); the report is in the assembly.
     assert any_app.template_files()
 
 

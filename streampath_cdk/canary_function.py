@@ -24,8 +24,8 @@ from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
 
-from stacks import nag
-from stacks.constructs.local_bundling import REPO_ROOT, python_asset_code
+from streampath_cdk import nag
+from streampath_cdk.local_bundling import REPO_ROOT, python_asset_code
 
 CANARY_SOURCE_DIR: Final = REPO_ROOT / "lambda" / "canary"
 #: The newest Python runtime aws-cdk-lib 2.275.0 knows (cdk-nag AwsSolutions-L1 wants the newest).
@@ -178,7 +178,7 @@ class CanaryFunction(Construct):
             description="streampath canary: probes each path over HTTP/1.1 and HTTP/2, publishes EMF metrics",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            handler="handler.handler",
+            handler="streampath_canary.handler.handler",
             code=python_asset_code(
                 source_dir, requirements=REQUIREMENTS, python_version=RUNTIME_PYTHON_VERSION
             ),
@@ -283,7 +283,7 @@ def prefetch_wheels() -> Path:
 
     `make bootstrap` calls this so that `make synth` itself never reaches a network.
     """
-    from stacks.constructs.local_bundling import LocalPythonBundler
+    from streampath_cdk.local_bundling import LocalPythonBundler
 
     bundler = LocalPythonBundler(
         source_dir=CANARY_SOURCE_DIR, requirements=REQUIREMENTS, python_version=RUNTIME_PYTHON_VERSION

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from streamprobe.metric_names import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
+from streampath_canary.contract import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
 
 # The contract with the alarms and the dashboard (DESIGN.md), shared with the stack.
 __all__ = ["DIMENSION_PATH", "DIMENSION_PROTOCOL", "METRICS", "emf_document", "metric_values", "publish"]

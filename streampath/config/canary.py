@@ -1,7 +1,7 @@
 """``canary:`` section — the scheduled streaming canary (its stack is built by issue 4 on this schema).
 
 Cross-section rules that need the rest of the config (a ``front_door`` must name an enabled front door) are
-checked by ``stacks.config.AppConfig``; everything else about the canary is validated here.
+checked by ``streampath.config.AppConfig``; everything else about the canary is validated here.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr, model_validator
 
-from stacks.config.common import (
+from streampath.config.common import (
     Bool,
     FieldProblem,
     HttpHeaderName,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
-from stacks.config.common import (
+from streampath.config.common import (
     AcmCertificateArn,
     Bool,
     BucketConfig,

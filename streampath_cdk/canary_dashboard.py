@@ -13,7 +13,7 @@ from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from stacks.constructs.canary_alarms import AlarmedPath, PathAlarms, canary_metric
+from streampath_cdk.canary_alarms import AlarmedPath, PathAlarms, canary_metric
 
 _PROTOCOL_COLORS = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE}
 _PROTOCOL_LABELS = {"h1": "HTTP/1.1", "h2": "HTTP/2"}

@@ -13,7 +13,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from stacks.nag import acknowledge
+from streampath_cdk.nag import acknowledge
 
 
 class LogBucket(Construct):

@@ -31,7 +31,7 @@ import aws_cdk as cdk
 import jsii
 from aws_cdk import aws_lambda as lambda_
 
-REPO_ROOT: Final = Path(__file__).resolve().parents[2]
+REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 DEFAULT_WHEEL_DIR: Final = REPO_ROOT / ".wheels"
 EXCLUDE_DIRS: Final = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache"})
 EXCLUDE_SUFFIXES: Final = (".pyc", ".pyo")

@@ -17,10 +17,10 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from canary_config import ENV_VAR, CanaryConfig, ConfigError, parse_config
-from canary_metrics import publish
-from canary_runner import run_probes
-from canary_secrets import SecretCache
+from streampath_canary.settings import ENV_VAR, CanaryConfig, ConfigError, parse_config
+from streampath_canary.metrics import publish
+from streampath_canary.runner import run_probes
+from streampath_canary.auth_secrets import SecretCache
 
 # Time kept back from the Lambda timeout for publishing, logging and returning.
 SAFETY_MARGIN_S: Final = 3.0

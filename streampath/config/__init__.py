@@ -22,9 +22,9 @@ from typing import Annotated, Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from stacks.config.canary import H2_NEEDS_TLS, CanaryConfig, CanaryPathConfig
-from stacks.config.cloudfront import CloudFrontConfig
-from stacks.config.common import (
+from streampath.config.canary import H2_NEEDS_TLS, CanaryConfig, CanaryPathConfig
+from streampath.config.cloudfront import CloudFrontConfig
+from streampath.config.common import (
     AccountId,
     ConfigError,
     FieldProblem,
@@ -36,7 +36,7 @@ from stacks.config.common import (
     VpcConfig,
     matching,
 )
-from stacks.config.nlb import NlbConfig
+from streampath.config.nlb import NlbConfig
 
 __all__ = [
     "CONFIG_DIR",

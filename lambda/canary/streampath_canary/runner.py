@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Final
 
-from canary_config import CanaryConfig, PathConfig
-from canary_secrets import SecretCache, SecretError
+from streampath_canary.settings import CanaryConfig, PathConfig
+from streampath_canary.auth_secrets import SecretCache, SecretError
 
 MAX_WORKERS: Final = 64
 PROTOCOL_LABELS: Final = {"h1": "HTTP/1.1", "h2": "HTTP/2"}

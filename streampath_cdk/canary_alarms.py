@@ -28,7 +28,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
-from streamprobe.metric_names import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
+from streampath_canary.contract import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
 
 _NAMES: Final = frozenset(name for name, _ in METRICS)
 

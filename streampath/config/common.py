@@ -1,7 +1,7 @@
 """Shared building blocks of the typed config: the base model, the error type, reusable field types.
 
 Every section module (``nlb``, ``cloudfront``, ``canary``) builds on these. Validators raise plain
-``ValueError`` with a human reason (``must be 60..6000, got 7200``); ``stacks.config.load_config`` turns
+``ValueError`` with a human reason (``must be 60..6000, got 7200``); ``streampath.config.load_config`` turns
 pydantic's errors into one ``ConfigError`` line per problem: ``<file>: <dotted.key[0].path>: <reason>``.
 A model-level (cross-field) rule that is about one key raises :class:`FieldProblem` naming that key, so
 the message points at the key to change rather than at its section.
