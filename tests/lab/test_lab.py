@@ -256,7 +256,7 @@ def test_nginx_config_works_as_non_root(monkeypatch: pytest.MonkeyPatch) -> None
     tmp = tmp_path / "nginx"
     tmp.mkdir()
     port = free_port()
-    monkeypatch.setattr(configs.os, "geteuid", lambda: 65534)
+    monkeypatch.setattr(os, "geteuid", lambda: 65534)
     config = configs.nginx_buffering(tmp, port=port, app_port=free_port())
     assert "user " not in config.split("events")[0]
     (tmp / "nginx.conf").write_text(config)
