@@ -1,0 +1,261 @@
+"""The whole environment's config (:class:`AppConfig`) and the rules that span its sections.
+
+Each section validates itself in its own module (``common``, ``nlb``, ``cloudfront``, ``canary``); what needs
+two sections at once (a CloudFront VPC origin needs a TCP NLB listener, a canary ``front_door`` must be
+enabled, the canary's environment must fit Lambda's 4 KB) is checked here, naming the key to change.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from streampath.config.canary import H2_NEEDS_TLS, CanaryConfig
+from streampath.config.cloudfront import CloudFrontConfig
+from streampath.config.common import (
+    AccountId,
+    FieldProblem,
+    Region,
+    ServiceConfig,
+    StrictModel,
+    TagKey,
+    TagValue,
+    VpcConfig,
+    matching,
+)
+from streampath.config.nlb import NlbConfig
+
+__all__ = [
+    "CANARY_OTHER_ENV_BYTES",
+    "CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS",
+    "LAMBDA_ENVIRONMENT_MAX_BYTES",
+    "UNRESOLVED_HOST_BYTES",
+    "AppConfig",
+]
+
+#: Opt-in Regions: CloudFront standard logging (legacy) does not deliver to S3 buckets there, and the
+#: CloudFront stack's log bucket lives in the stack's region.
+CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS = frozenset(
+    {
+        "af-south-1",
+        "ap-east-1",
+        "ap-east-2",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-4",
+        "ap-southeast-5",
+        "ap-southeast-6",
+        "ap-southeast-7",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "eu-south-2",
+        "il-central-1",
+        "me-central-1",
+        "me-south-1",
+        "mx-central-1",
+    }
+)
+#: Lambda caps the total size of a function's environment variables (keys and values) at 4 KB.
+LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
+#: Room kept for the canary's other variables (POWERTOOLS_*), the key CANARY_CONFIG and the namespace.
+CANARY_OTHER_ENV_BYTES = 160
+#: A front door's host that is only known at deploy time (a CloudFormation token): the longest NLB name,
+#: ``<32-char name>-<16 hex>.elb.<region>.amazonaws.com``, rounded up.
+UNRESOLVED_HOST_BYTES = 100
+
+EnvName = Annotated[
+    str,
+    matching(r"[a-z][a-z0-9-]{0,19}", "a lower-case environment name like 'staging' (a-z, 0-9, '-', <= 20)"),
+]
+
+
+class AppConfig(StrictModel):
+    """One environment: where it deploys, the VPC and service, and which front doors and canary to build."""
+
+    #: Environment name, part of every stack name (``StreamPath-<name>-Nlb``).
+    name: EnvName
+    #: Target account; null keeps the stacks environment-agnostic for the account (region is always set).
+    account: AccountId | None = None
+    region: Region
+    tags: dict[TagKey, TagValue] = Field(default_factory=dict)
+    vpc: VpcConfig | None = None
+    service: ServiceConfig
+    nlb: NlbConfig | None = None
+    cloudfront: CloudFrontConfig | None = None
+    canary: CanaryConfig | None = None
+
+    # --- enabled sections (absent or ``enabled: false`` means that stack is not built) ------------------
+
+    @property
+    def enabled_nlb(self) -> NlbConfig | None:
+        return self.nlb if self.nlb is not None and self.nlb.enabled else None
+
+    @property
+    def enabled_cloudfront(self) -> CloudFrontConfig | None:
+        return self.cloudfront if self.cloudfront is not None and self.cloudfront.enabled else None
+
+    @property
+    def enabled_canary(self) -> CanaryConfig | None:
+        return self.canary if self.canary is not None and self.canary.enabled else None
+
+    @property
+    def enabled_front_doors(self) -> tuple[str, ...]:
+        doors = (("nlb", self.enabled_nlb), ("cloudfront", self.enabled_cloudfront))
+        return tuple(name for name, section in doors if section is not None)
+
+    @model_validator(mode="after")
+    def _cross_section_rules(self) -> AppConfig:
+        nlb, cloudfront = self.enabled_nlb, self.enabled_cloudfront
+        if nlb is None and cloudfront is None:
+            raise FieldProblem("nlb", "at least one front door must be enabled (nlb and/or cloudfront)")
+        if nlb is not None:
+            self._check_nlb_placement(nlb)
+        if cloudfront is not None:
+            self._check_cloudfront_origin(cloudfront, nlb)
+        canary = self.enabled_canary
+        if canary is not None:
+            for index, path in enumerate(canary.paths):
+                if path.front_door is not None and path.front_door not in self.enabled_front_doors:
+                    enabled = ", ".join(self.enabled_front_doors)
+                    raise FieldProblem(
+                        f"canary.paths[{index}].front_door",
+                        f"{path.front_door!r} is not an enabled front door (enabled: {enabled})",
+                    )
+                if (
+                    path.front_door == "nlb"
+                    and nlb is not None
+                    and nlb.listener.url_scheme == "http"
+                    and "h2" in path.protocols
+                ):
+                    raise FieldProblem(f"canary.paths[{index}].protocols", H2_NEEDS_TLS)
+            size = self.canary_environment_bytes_estimate
+            if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
+                raise FieldProblem(
+                    "canary.paths",
+                    f"the canary's configuration needs about {size} bytes of environment variables and "
+                    f"Lambda allows {LAMBDA_ENVIRONMENT_MAX_BYTES} in all: shorten URLs and headers or "
+                    "split the paths over two environments",
+                )
+        return self
+
+    @property
+    def canary_environment_bytes_estimate(self) -> int:
+        """An upper estimate of the canary function's environment size (CANARY_CONFIG plus the rest), with
+        each front-door host the stack only knows at deploy time counted as UNRESOLVED_HOST_BYTES."""
+        canary = self.enabled_canary
+        if canary is None:
+            return 0
+        nlb, cloudfront = self.enabled_nlb, self.enabled_cloudfront
+        hosts = {
+            "nlb": nlb.dns.record_name if nlb is not None and nlb.dns is not None else None,
+            "cloudfront": (
+                cloudfront.custom_domain.domain_names[0]
+                if cloudfront is not None and cloudfront.custom_domain is not None
+                else None
+            ),
+        }
+        paths = []
+        for path in canary.paths:
+            if path.front_door is not None:
+                host = hosts[path.front_door] or "h" * UNRESOLVED_HOST_BYTES
+                url = f"https://{host}:65535{path.path}"
+            else:
+                url = path.url or ""
+            secret = path.auth_secret
+            paths.append(
+                {
+                    "name": path.name,
+                    "url": url,
+                    "protocols": list(path.protocols),
+                    "headers": dict(path.headers),
+                    "auth_secret": (
+                        {"arn": secret.arn, "header": secret.header, "json_key": secret.json_key}
+                        if secret is not None
+                        else None
+                    ),
+                }
+            )
+        document = {
+            "namespace": canary.namespace,
+            "probe_timeout_s": canary.probe_timeout_seconds,
+            "max_duration_s": canary.max_duration_seconds,
+            "deadline_s": canary.timeout_seconds,
+            "paths": paths,
+        }
+        encoded = json.dumps(document, separators=(",", ":"))
+        return len(encoded.encode("utf-8")) + CANARY_OTHER_ENV_BYTES + len(canary.namespace)
+
+    def _check_nlb_placement(self, nlb: NlbConfig) -> None:
+        if self.vpc is None:
+            raise FieldProblem("vpc", "required when the nlb front door is enabled")
+        group = nlb.subnet_group
+        if not getattr(self.vpc, f"{group}_subnets"):
+            raise FieldProblem(
+                "nlb.subnets",
+                f"the load balancer goes into {group} subnets but vpc.{group}_subnets is empty",
+            )
+
+    def _check_cloudfront_origin(self, cloudfront: CloudFrontConfig, nlb: NlbConfig | None) -> None:
+        if self.region in CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS:
+            raise FieldProblem(
+                "region",
+                f"the cloudfront front door's standard-logging bucket would be in {self.region!r}, an "
+                "opt-in Region CloudFront does not deliver standard logs to; deploy from a default Region",
+            )
+        origin = cloudfront.origin
+        if origin.type == "domain":
+            return
+        if nlb is None:
+            raise FieldProblem("cloudfront.origin.type", f"{origin.type!r} needs the nlb front door enabled")
+        if origin.port is not None and origin.port != nlb.listener.port:
+            raise FieldProblem(
+                "cloudfront.origin.port",
+                f"must match nlb.listener.port ({nlb.listener.port}) for origin type {origin.type!r}, "
+                f"got {origin.port}",
+            )
+        if nlb.ingress.cloudfront_prefix_list_id is None and not (
+            origin.type == "nlb" and "0.0.0.0/0" in nlb.ingress.cidrs
+        ):
+            raise FieldProblem(
+                "nlb.ingress.cloudfront_prefix_list_id",
+                "required so the NLB security group admits CloudFront (the region's "
+                "com.amazonaws.global.cloudfront.origin-facing prefix list id)",
+            )
+        if origin.type == "vpc_origin":
+            if nlb.listener.mode != "tcp":
+                raise FieldProblem(
+                    "nlb.listener.mode",
+                    "must be 'tcp' for a CloudFront VPC origin (VPC origins refuse NLBs with TLS "
+                    "listeners), got 'tls'",
+                )
+            if nlb.internet_facing:
+                raise FieldProblem(
+                    "nlb.internet_facing",
+                    "must be false for a CloudFront VPC origin (a private, internal NLB)",
+                )
+        else:  # "nlb": CloudFront reaches the public NLB over HTTPS and validates its certificate
+            if not nlb.internet_facing:
+                raise FieldProblem(
+                    "cloudfront.origin.type",
+                    "'nlb' needs an internet-facing NLB; use 'vpc_origin' for an internal one",
+                )
+            if origin.domain_name is None and nlb.dns is None:
+                raise FieldProblem(
+                    "cloudfront.origin.domain_name",
+                    "required for origin type 'nlb' unless nlb.dns is set: CloudFront validates the origin "
+                    "certificate against this name, which the NLB's *.elb.amazonaws.com name never matches",
+                )
+
+    @property
+    def nlb_origin_domain_name(self) -> str | None:
+        """The name CloudFront uses for a public ``nlb`` origin (configured, else the NLB's alias record)."""
+        cloudfront = self.enabled_cloudfront
+        if cloudfront is None or cloudfront.origin.type != "nlb":
+            return None
+        if cloudfront.origin.domain_name is not None:
+            return cloudfront.origin.domain_name
+        nlb = self.enabled_nlb
+        return nlb.dns.record_name if nlb is not None and nlb.dns is not None else None
