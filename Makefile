@@ -1,39 +1,48 @@
 # The two commands that matter: `make synth` (main job, offline) and `make test` (whole suite).
-# Every target bootstraps what it needs on a fresh machine (scripts/bootstrap.sh).
+# Every target bootstraps what it needs on a fresh machine (scripts/bootstrap.sh): synth and lint only
+# Python and Node (no root, no apt); test, lab and bench also the system packages of scripts/apt-packages.txt.
 SHELL := /bin/bash
 .DEFAULT_GOAL := synth
 VENV := .venv
 PY := $(VENV)/bin/python
 CONFIG ?= default
+# Extra pytest arguments for `make test`, e.g. PYTEST_ARGS='tests/probe -x'.
+PYTEST_ARGS ?=
 # jsii silences its Node end-of-life banner only when this lists the running major version.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: bootstrap synth test lint lab bench clean
+.PHONY: bootstrap bootstrap-all synth test lint lab bench lock clean
 
+# .venv, the CDK CLI and the canary's wheels: all that synth needs.
 bootstrap:
+	@scripts/bootstrap.sh synth
+
+# bootstrap, plus nginx, haproxy, curl and Chromium (apt-get where there is one, else a hint what to install).
+bootstrap-all:
 	@scripts/bootstrap.sh all
 
 synth: bootstrap
-	@rm -rf cdk.out
-	@time node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting -c config=$(CONFIG)
-	@echo "Templates written for config '$(CONFIG)':"
-	@ls -1 cdk.out/*.template.json
+	@scripts/synth.sh $(CONFIG)
 
-test: bootstrap
-	$(PY) -m pytest
+test: bootstrap-all
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
-lab: bootstrap
+lab: bootstrap-all
 	$(PY) -m lab
 
-bench: bootstrap
+bench: bootstrap-all
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
+# Re-pin constraints.txt to what .venv holds after resolving pyproject.toml and probe/pyproject.toml.
+lock:
+	@scripts/bootstrap.sh lock
+
 clean:
-	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf cdk.out build/cdk.out.synth-* .pytest_cache .mypy_cache .ruff_cache

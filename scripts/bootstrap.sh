@@ -1,51 +1,177 @@
 #!/usr/bin/env bash
-# Idempotent set-up for a fresh machine: Debian packages, .venv with the project, the pinned CDK CLI.
-# Each step is skipped when its stamp is newer than its inputs, so `make` stays fast when warm.
+# Idempotent set-up for a fresh machine, in two parts:
+#   synth   .venv with the project (pinned by constraints.txt), the CDK CLI (npm ci), the canary's wheels.
+#           Needs only Python >= 3.11 and Node.js >= 20: no root, no apt, no Debian.
+#   system  the packages of scripts/apt-packages.txt that the tests, the lab and the benchmarks start;
+#           installed with apt-get where there is one, otherwise named in a hint.
+# Each install is skipped while a stamp records the exact inputs it was made from, so warm runs stay fast.
+# Kept to bash 3.2 (macOS's /bin/bash): no mapfile, no associative arrays, no bare "${empty[@]}".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON=${PYTHON:-python3}
 # jsii prints an end-of-life banner for old Node majors unless this lists the running one.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)}
 stamp_dir=.venv/.stamps
+# What .venv holds; part of the stamp, so changing the extras re-installs.
+project_specs=(-e './probe[brotli,browser]' -e '.[dev,browser,chart]')
 
-need_apt() {
-  local missing=()
-  while read -r pkg; do
-    [[ -z "$pkg" || "$pkg" == \#* ]] && continue
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-  done < scripts/apt-packages.txt
-  if ((${#missing[@]})); then
-    echo "bootstrap: installing Debian packages: ${missing[*]}"
-    local sudo=""
-    [[ $(id -u) -ne 0 ]] && sudo="sudo"
-    $sudo apt-get update -qq
-    # With recommends: the machine this was tested on had them (chromium-common recommends fonts, upower).
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+say() { echo "bootstrap: $*"; }
+die() {
+  local line
+  for line in "$@"; do echo "bootstrap: $line" >&2; done
+  exit 1
+}
+
+# BOOTSTRAP_FROZEN=1: use what is installed, never install (an image built beforehand; a copy of the checkout
+# that shares this .venv). Anything missing or out of date is an error instead.
+must_install() {
+  if [[ ${BOOTSTRAP_FROZEN:-} == 1 ]]; then
+    die "$1, and BOOTSTRAP_FROZEN=1 forbids installing: run 'make bootstrap' without it first"
   fi
+}
+
+# ---------------------------------------------------------------------------------------------- system
+# The command the tests use for a package, found where the code looks for it.
+provides() {
+  case $1 in
+    # The browser reader starts exactly this binary (probe/src/streamprobe/browser.py).
+    chromium) [[ -x ${STREAMPROBE_CHROMIUM:-/usr/bin/chromium} ]] ;;
+    # lab/topology.py also looks in the sbin directories a non-root PATH leaves out.
+    *) command -v "$1" >/dev/null || PATH="$PATH:/usr/sbin:/sbin:/usr/local/sbin" command -v "$1" >/dev/null ;;
+  esac
+}
+
+need_system() {
+  local pkg cmd brew have_dpkg=0 missing=() commands=() formulae=() casks=()
+  command -v dpkg-query >/dev/null && have_dpkg=1
+  while read -r pkg cmd brew; do
+    [[ -z $pkg || $pkg == \#* ]] && continue
+    if ((have_dpkg)); then
+      dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+    else
+      provides "$cmd" && continue
+    fi
+    missing+=("$pkg")
+    commands+=("$cmd")
+    case $brew in
+      --cask\ *) casks+=("${brew#--cask }") ;;
+      *) formulae+=("$brew") ;;
+    esac
+  done <scripts/apt-packages.txt
+  ((${#missing[@]})) || return 0
+
+  if ! command -v apt-get >/dev/null || ((!have_dpkg)); then
+    local brew_line=""
+    ((${#formulae[@]})) && brew_line="brew install ${formulae[*]}"
+    ((${#casks[@]})) && brew_line="${brew_line:+$brew_line && }brew install --cask ${casks[*]}"
+    die "make test, make lab and make bench start system programs this machine lacks: ${commands[*]}" \
+      "there is no apt-get here to install them (Debian packages: ${missing[*]}); install them yourself, then run make again:" \
+      "  Homebrew (macOS):  $brew_line" \
+      "  other systems:     the packages that provide the commands ${commands[*]}" \
+      "  a Chromium outside /usr/bin/chromium: export STREAMPROBE_CHROMIUM=<its binary> (macOS: /Applications/Chromium.app/Contents/MacOS/Chromium)" \
+      "make synth needs none of them (only Python >= 3.11 and Node.js >= 20)."
+  fi
+  local sudo=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || die "installing the Debian packages ${missing[*]} needs root, and there is no sudo:" \
+      "  run as root: apt-get install ${missing[*]}; then run make again (make synth needs none of them)"
+    sudo=(sudo)
+  fi
+  must_install "the Debian packages ${missing[*]} are not installed"
+  say "installing Debian packages: ${missing[*]}"
+  ${sudo[@]+"${sudo[@]}"} apt-get update -qq
+  # With recommends: the machine this was tested on had them (chromium-common recommends fonts, upower).
+  DEBIAN_FRONTEND=noninteractive ${sudo[@]+"${sudo[@]}"} apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------- python
+python_ok() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+
+# The interpreter that creates .venv: $PYTHON, or the first python3* on PATH that is >= 3.11.
+pick_python() {
+  local candidate found=""
+  if [[ -n ${PYTHON:-} ]]; then
+    python_ok "$PYTHON" || die "PYTHON=$PYTHON is not a Python >= 3.11"
+    echo "$PYTHON"
+    return
+  fi
+  for candidate in python3 python3.14 python3.13 python3.12 python3.11; do
+    command -v "$candidate" >/dev/null || continue
+    python_ok "$candidate" && { echo "$candidate"; return; }
+    found="$found $candidate ($("$candidate" -c 'import platform; print(platform.python_version())' 2>/dev/null || echo '?'))"
+  done
+  die "Python >= 3.11 is required; found:${found:- no python3 on PATH}" \
+    "  install one (macOS: brew install python@3.12; Debian: apt-get install python3), or name it: make synth PYTHON=/path/to/python3.12"
+}
+
+ensure_venv() {
+  if [[ ! -x .venv/bin/python ]]; then
+    must_install "there is no .venv"
+    local python
+    python=$(pick_python)
+    say "creating .venv with $python"
+    "$python" -m venv .venv
+  fi
+  python_ok .venv/bin/python || die ".venv was made with a Python older than 3.11: remove it (rm -rf .venv) and run again"
+}
+
+pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
+
+# Everything the venv is installed from: a change to any of it (even back to an older version) re-installs.
+venv_inputs_digest() {
+  { printf '%s\n' "${project_specs[*]}"; cat constraints.txt pyproject.toml probe/pyproject.toml; } | cksum
 }
 
 need_venv() {
-  if [[ ! -x .venv/bin/python ]]; then
-    echo "bootstrap: creating .venv"
-    "$PYTHON" -m venv .venv
+  ensure_venv
+  local want
+  want=$(venv_inputs_digest)
+  [[ -f $stamp_dir/pip && $(cat "$stamp_dir/pip") == "$want" ]] && return 0
+  must_install ".venv does not match constraints.txt, pyproject.toml and probe/pyproject.toml"
+  say "installing Python packages into .venv (versions from constraints.txt)"
+  pip install -q -c constraints.txt --upgrade pip setuptools wheel
+  # No build isolation: the project is built with the pinned setuptools in .venv, not whatever PyPI has today.
+  if ! pip install -q -c constraints.txt --no-build-isolation "${project_specs[@]}"; then
+    die "pip could not install the project within constraints.txt;" \
+      "  after changing a dependency in pyproject.toml or probe/pyproject.toml, run 'make lock' to re-pin"
   fi
   mkdir -p "$stamp_dir"
-  if [[ ! -f "$stamp_dir/pip" || pyproject.toml -nt "$stamp_dir/pip" || probe/pyproject.toml -nt "$stamp_dir/pip" ]]; then
-    echo "bootstrap: installing Python packages into .venv"
-    .venv/bin/python -m pip install -q --upgrade pip setuptools wheel
-    .venv/bin/python -m pip install -q -e './probe[brotli,browser]' -e '.[dev,browser,chart]'
-    touch "$stamp_dir/pip"
-  fi
+  echo "$want" >"$stamp_dir/pip"
 }
 
+# make lock: resolve the project's dependencies afresh (versions already installed stay when they still
+# satisfy pyproject.toml), then pin exactly what .venv holds.
+lock() {
+  ensure_venv
+  pip install -q setuptools wheel
+  pip install -q --no-build-isolation "${project_specs[@]}"
+  scripts/lock.sh
+  mkdir -p "$stamp_dir"
+  venv_inputs_digest >"$stamp_dir/pip"
+}
+
+# ---------------------------------------------------------------------------------------------- node
 need_node() {
-  command -v npm >/dev/null || { echo "bootstrap: npm is required (Node.js 20+)" >&2; exit 1; }
-  if [[ ! -x node_modules/.bin/cdk || package.json -nt node_modules/.stamp ]]; then
-    echo "bootstrap: installing the pinned CDK CLI into node_modules"
-    npm install --no-audit --no-fund --silent
-    touch node_modules/.stamp
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    die "Node.js >= 20 with npm is required (the version in .nvmrc):" \
+      "  macOS: brew install node@20 (or nvm install); Debian: apt-get install nodejs npm"
   fi
+  # The minimum is the one package.json declares in "engines".
+  node -e '
+    const wanted = require("./package.json").engines.node;
+    const min = Number(/\d+/.exec(wanted)[0]);
+    const major = Number(process.versions.node.split(".")[0]);
+    if (major < min) {
+      console.error(`bootstrap: Node.js ${wanted} is required (package.json engines, .nvmrc), this is ${process.version}`);
+      process.exit(1);
+    }'
+  local want
+  want=$(cat package.json package-lock.json | cksum)
+  [[ -x node_modules/.bin/cdk && -f node_modules/.stamp && $(cat node_modules/.stamp) == "$want" ]] && return 0
+  must_install "node_modules does not match package-lock.json"
+  say "installing the CDK CLI pinned in package-lock.json into node_modules (npm ci)"
+  npm ci --no-audit --no-fund --silent
+  echo "$want" >node_modules/.stamp
 }
 
 need_wheels() {
@@ -55,10 +181,12 @@ need_wheels() {
 }
 
 case "${1:-all}" in
-  apt) need_apt ;;
+  system | apt) need_system ;;
   python) need_venv ;;
   node) need_node ;;
   wheels) need_wheels ;;
-  all) need_apt; need_venv; need_node; need_wheels ;;
-  *) echo "usage: $0 [all|apt|python|node|wheels]" >&2; exit 2 ;;
+  synth) need_venv; need_node; need_wheels ;;
+  all) need_system; need_venv; need_node; need_wheels ;;
+  lock) lock ;;
+  *) echo "usage: $0 [all|synth|system|python|node|wheels|lock]" >&2; exit 2 ;;
 esac
