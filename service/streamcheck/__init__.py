@@ -9,12 +9,16 @@ Mount it in any FastAPI service with one line::
 first at once), each carrying ``sent_ms`` (milliseconds since the request arrived, monotonic clock), then
 one ``done`` event, and ends. The protocol is fixed in ``shared/DESIGN.md``; this module implements it.
 ``GET <prefix>/healthz`` answers ``{"status": "ok"}``.
+
+``StampMiddleware`` makes the application's own SSE endpoints measurable as exactly: add it first
+(innermost) with ``app.add_middleware(StampMiddleware)``; see ``streamcheck.stamp`` for what it writes.
 """
 
 from __future__ import annotations
 
 from streamcheck.params import Bound, ParamError, parse_int_params
 from streamcheck.router import router
+from streamcheck.stamp import STAMP_HEADER, STAMP_PREFIX, StampMiddleware
 from streamcheck.stream import (
     STREAM_HEADERS,
     CancellableEventStream,
@@ -24,10 +28,13 @@ from streamcheck.stream import (
 )
 
 __all__ = [
+    "STAMP_HEADER",
+    "STAMP_PREFIX",
     "STREAM_HEADERS",
     "Bound",
     "CancellableEventStream",
     "ParamError",
+    "StampMiddleware",
     "StreamStats",
     "format_event",
     "parse_int_params",

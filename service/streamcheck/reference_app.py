@@ -3,6 +3,10 @@
 Run it with ``uvicorn streamcheck.reference_app:app``. ``create_app(gzip_sse=True)`` (or
 ``uvicorn --factory streamcheck.reference_app:create_gzip_sse_app``) adds a compression middleware that
 holds ``text/event-stream`` until the end: the pre-0.46 Starlette fault, for the lab.
+
+Both mount ``StampMiddleware`` innermost (added first), so a request with ``X-Streampath-Stamp: 1`` gets
+send-time stamps in every SSE response, the chat stream included, and in the gzip variant the stamps
+date the events before the holding compression middleware outside them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from starlette.responses import Response
 from streamcheck.gzip_hold import HoldingGZipMiddleware
 from streamcheck.params import Bound, ParamError, openapi_parameters, parse_int_params
 from streamcheck.router import router
+from streamcheck.stamp import StampMiddleware
 from streamcheck.stream import CancellableEventStream, format_event
 
 TOKENS = Bound("tokens", 1, 2000, 20, "number of token chunks")
@@ -43,8 +48,11 @@ async def chat_tokens(tokens: int, interval_ms: int) -> AsyncIterator[bytes]:
     yield b"data: [DONE]\n\n"
 
 
-def create_app(gzip_sse: bool = False) -> FastAPI:
-    """The reference app; with ``gzip_sse`` a middleware compresses and holds SSE (the lab's fault)."""
+def create_app(gzip_sse: bool = False, *, stamp: bool = True) -> FastAPI:
+    """The reference app; with ``gzip_sse`` a middleware compresses and holds SSE (the lab's fault).
+
+    ``stamp=False`` leaves ``StampMiddleware`` out (to compare the app with and without it).
+    """
     app = FastAPI(
         title="streamcheck reference app" + (" (gzip holds SSE)" if gzip_sse else ""),
         docs_url="/api/docs",
@@ -76,6 +84,9 @@ def create_app(gzip_sse: bool = False) -> FastAPI:
             headers={"Cache-Control": "no-cache"},
         )
 
+    # Added first, so innermost: stamps date what the routes send, before any other middleware.
+    if stamp:
+        app.add_middleware(StampMiddleware)
     if gzip_sse:
         app.add_middleware(HoldingGZipMiddleware)
     return app

@@ -48,3 +48,10 @@ def base_url() -> Iterator[str]:
 def gzip_base_url() -> Iterator[str]:
     with serve_in_thread(create_app(gzip_sse=True)) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def plain_base_url() -> Iterator[str]:
+    """The reference app without StampMiddleware: what the application sends on its own."""
+    with serve_in_thread(create_app(stamp=False)) as url:
+        yield url
