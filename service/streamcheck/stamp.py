@@ -55,6 +55,7 @@ STAMP_PREFIX = b": sp-sent="
 """How every stamp line begins; the line is ``STAMP_PREFIX + b"<ms>.<3 digits>\\n"``."""
 
 _STAMP_HEADER_RAW = STAMP_HEADER.lower().encode("latin-1")
+_STAMP_FORMAT = STAMP_PREFIX + b"%.3f\n"
 _LINE_END = re.compile(rb"\r\n?|\n")
 _BOM = b"\xef\xbb\xbf"
 _CR, _LF = 0x0D, 0x0A
@@ -115,14 +116,15 @@ class _StampingSend:
         body = message.get("body", b"")
         if not body:
             return message
-        at = self._insertion_point(body)
+        # The common case, a piece right after a line end (the stream's first piece may start with a BOM).
+        at = 0 if self._boundary and not self._pending_cr and not self._first else self._insertion_point(body)
         last = body[-1]
         self._boundary = last in (_CR, _LF)
         self._pending_cr = last == _CR
         self._first = False
         if at < 0:
             return message
-        stamp = b"%s%.3f\n" % (STAMP_PREFIX, (time.monotonic() - self._t0) * 1000.0)
+        stamp = _STAMP_FORMAT % ((time.monotonic() - self._t0) * 1000.0)
         return {**message, "body": body[:at] + stamp + body[at:]}
 
     def _insertion_point(self, body: bytes) -> int:
