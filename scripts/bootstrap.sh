@@ -65,7 +65,8 @@ need_system() {
     ((${#formulae[@]})) && brew_line="brew install ${formulae[*]}"
     ((${#casks[@]})) && brew_line="${brew_line:+$brew_line && }brew install --cask ${casks[*]}"
     die "make test, make lab and make bench start system programs this machine lacks: ${commands[*]}" \
-      "there is no apt-get here to install them (Debian packages: ${missing[*]}); install them yourself, then run make again:" \
+      "there is no apt-get here to install them (Debian packages: ${missing[*]}; the list: scripts/apt-packages.txt)." \
+      "install them yourself, then run make again:" \
       "  Homebrew (macOS):  $brew_line" \
       "  other systems:     the packages that provide the commands ${commands[*]}" \
       "  a Chromium outside /usr/bin/chromium: export STREAMPROBE_CHROMIUM=<its binary> (macOS: /Applications/Chromium.app/Contents/MacOS/Chromium)" \

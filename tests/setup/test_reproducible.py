@@ -1,0 +1,212 @@
+"""Reproducible installs: the pins, the stamps that re-install on a change, the app launcher, CI's exit."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from tests.setup.conftest import clean_env
+from tests.support.cdk import REPO_ROOT
+
+PROJECT_DISTRIBUTIONS = {"streampath", "streamprobe"}
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def constraints() -> dict[str, str]:
+    pins: dict[str, str] = {}
+    for line in (REPO_ROOT / "constraints.txt").read_text().splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, sep, version = line.partition("==")
+        assert sep, f"constraints.txt: not an exact pin: {line!r}"
+        pins[normalise(name)] = version.strip()
+    return pins
+
+
+def test_constraints_pin_exactly_what_the_dev_venv_holds() -> None:
+    installed = {
+        normalise(dist.metadata["Name"]): dist.version
+        for dist in metadata.distributions()
+        if normalise(dist.metadata["Name"]) not in PROJECT_DISTRIBUTIONS
+    }
+    pins = constraints()
+    assert not PROJECT_DISTRIBUTIONS & pins.keys(), "the project's own distributions come from the checkout"
+    unpinned = sorted(set(installed) - set(pins))
+    differ = sorted(
+        f"{name} {installed[name]} != {pins[name]}"
+        for name in installed
+        if pins.get(name, installed[name]) != installed[name]
+    )
+    stale = sorted(set(pins) - set(installed))
+    assert (unpinned, differ, stale) == ([], [], []), "run `make lock` to re-pin constraints.txt"
+
+
+def test_cdk_nag_is_pinned_exactly_to_the_installed_version() -> None:
+    dependencies = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    nag = [
+        spec
+        for spec in dependencies
+        if normalise(re.split(r"[\s=<>!~\[;]", spec, maxsplit=1)[0]) == "cdk-nag"
+    ]
+    assert nag == [f"cdk-nag=={metadata.version('cdk-nag')}"]
+    assert constraints()["cdk-nag"] == metadata.version("cdk-nag")
+
+
+def test_node_version_is_declared_and_the_cli_matches_the_lock() -> None:
+    package = json.loads((REPO_ROOT / "package.json").read_text())
+    lock = json.loads((REPO_ROOT / "package-lock.json").read_text())
+    assert package["engines"] == {"node": ">=20"}
+    assert lock["packages"][""]["engines"] == package["engines"], "package-lock.json is out of date"
+    nvmrc = (REPO_ROOT / ".nvmrc").read_text().strip()
+    assert re.fullmatch(r"\d+", nvmrc) and int(nvmrc) >= 20
+    installed = json.loads((REPO_ROOT / "node_modules" / "aws-cdk" / "package.json").read_text())["version"]
+    assert (
+        installed
+        == lock["packages"]["node_modules/aws-cdk"]["version"]
+        == package["devDependencies"]["aws-cdk"]
+    )
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    return tmp_path / "home"
+
+
+def bootstrap_python(root: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    # Frozen: the copy shares this checkout's .venv, so a stale stamp must be reported, never acted on.
+    return subprocess.run(
+        ["scripts/bootstrap.sh", "python"],
+        cwd=root,
+        env=clean_env("/usr/bin:/bin", home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize("changed", ["constraints.txt", "pyproject.toml", "probe/pyproject.toml"])
+def test_venv_is_reinstalled_when_an_input_changes(checkout_copy: Path, home: Path, changed: str) -> None:
+    unchanged = bootstrap_python(checkout_copy, home)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert unchanged.stdout == ""
+    path = checkout_copy / changed
+    original = path.read_text()
+    try:
+        path.write_text(original + "# edited\n")
+        edited = bootstrap_python(checkout_copy, home)
+    finally:
+        path.write_text(original)
+    assert edited.returncode != 0
+    assert ".venv does not match constraints.txt, pyproject.toml and probe/pyproject.toml" in edited.stderr
+    assert bootstrap_python(checkout_copy, home).returncode == 0, "restoring the file restores the stamp"
+
+
+def launcher_root(tmp_path: Path) -> Path:
+    """A tree with the real launcher and an app.py that reports the interpreter that runs it."""
+    root = tmp_path / "app"
+    (root / "scripts").mkdir(parents=True)
+    launcher = root / "scripts" / "cdk-app"
+    launcher.write_bytes((REPO_ROOT / "scripts" / "cdk-app").read_bytes())
+    launcher.chmod(0o755)
+    (root / "app.py").write_text(
+        "import os, sys\nprint(sys.executable, os.environ['JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION'])\n"
+    )
+    return root
+
+
+def run_launcher(root: Path, path: str, home: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(root / "scripts" / "cdk-app")],
+        cwd=root,
+        env=clean_env(path, home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def node_major() -> str:
+    return subprocess.run(
+        ["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_launcher_prefers_the_project_venv(tmp_path: Path, home: Path) -> None:
+    root = launcher_root(tmp_path)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "python").symlink_to(Path(sys.executable).resolve())
+    result = run_launcher(root, "/usr/bin:/bin", home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(root / ".venv" / "bin" / "python"), node_major()]
+
+
+def test_launcher_falls_back_to_python3_with_the_cdk(tmp_path: Path, home: Path) -> None:
+    root = launcher_root(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    # An activated venv of the user's own: the dev venv's interpreter, which has aws_cdk.
+    (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (bin_dir / "python3").chmod(0o755)
+    result = run_launcher(root, f"{bin_dir}:/usr/bin:/bin", home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [sys.executable, node_major()]
+
+
+def test_launcher_says_what_to_do_when_no_python_has_the_cdk(tmp_path: Path, home: Path) -> None:
+    root = launcher_root(tmp_path)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "python3").symlink_to(Path(sys.executable).resolve())  # the bare interpreter: no aws_cdk
+    result = run_launcher(root, f"{bin_dir}:/usr/bin:/bin", home)
+    assert result.returncode == 1
+    assert "run 'make bootstrap'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("argv", [["streampath", "--help"], ["streamprobe", "--help"]])
+def test_readme_commands_outside_make_print_no_jsii_banner(argv: list[str], home: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / argv[0]), *argv[1:]],
+        env=clean_env("/usr/bin:/bin", home),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "end-of-life" not in result.stdout + result.stderr
+
+
+def test_ci_runs_make_test_and_make_test_fails_when_pytest_collects_nothing(
+    checkout_copy: Path, home: Path, tmp_path: Path
+) -> None:
+    commands = [
+        line.strip()
+        for line in (REPO_ROOT / ".ci" / "run").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    assert commands[-1] == "make test"
+    assert "set -euo pipefail" in commands
+    empty = tmp_path / "no-tests"
+    empty.mkdir()
+    # The real PATH: on this Debian machine the system packages are installed, so bootstrap passes.
+    result = subprocess.run(
+        ["make", "test", f"PYTEST_ARGS={empty}"],
+        cwd=checkout_copy,
+        env=clean_env(os.environ["PATH"], home),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert "no tests ran" in result.stdout, result.stdout + result.stderr
+    assert result.returncode != 0, "pytest's exit 5 (nothing collected) must fail make test, and so CI"
