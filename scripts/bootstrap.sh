@@ -46,6 +46,9 @@ need_system() {
   command -v dpkg-query >/dev/null && have_dpkg=1
   while read -r pkg cmd brew; do
     [[ -z $pkg || $pkg == \#* ]] && continue
+    # A bare package name is also its command and its Homebrew formula.
+    cmd=${cmd:-$pkg}
+    brew=${brew:-$pkg}
     if ((have_dpkg)); then
       dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
     else
