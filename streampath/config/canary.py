@@ -25,6 +25,7 @@ from streampath.config.common import (
     one_of,
     unique,
 )
+from streampath.config.display import shown
 
 #: Retention values CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS = (
@@ -69,7 +70,7 @@ def _http_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
-            f"must be an http(s) URL like 'https://api.example.com/api/streamcheck', got {value!r}"
+            f"must be an http(s) URL like 'https://api.example.com/api/streamcheck', got {shown(value)}"
         )
     if parts.username or parts.password:
         raise ValueError("must not carry credentials (user:password@); use auth_secret")

@@ -14,6 +14,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from streampath.config.display import shown
+
 
 class ConfigError(Exception):
     """A config file that cannot be used; ``str(err)`` is the message for the user, one line per problem."""
@@ -55,7 +57,7 @@ def matching(pattern: str, what: str) -> AfterValidator:
 
     def check(value: str) -> str:
         if not compiled.fullmatch(value):
-            raise ValueError(f"must be {what}, got {value!r}")
+            raise ValueError(f"must be {what}, got {shown(value)}")
         return value
 
     return AfterValidator(check)

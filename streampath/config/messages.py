@@ -3,6 +3,7 @@
 Validators raise plain ``ValueError`` with a human reason, or :class:`~streampath.config.common.FieldProblem`
 for a cross-field rule about one key (its ``subpath`` is appended to the location, so the line names the key
 to change rather than its section). A misspelt key gets the closest allowed name from the model that holds it.
+Values and keys are echoed through ``display`` (quoted, bounded, credentials masked).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ValidationError
 
 from streampath.config.common import FieldProblem
+from streampath.config.display import dotted, shown
 
 __all__ = ["format_errors"]
 
@@ -32,22 +34,10 @@ def format_errors(error: ValidationError, root: type[BaseModel]) -> list[str]:
         ):
             continue  # "at least 1 item" only because the items themselves were refused: say that instead
         reason = _reason(item, loc, root)
-        line = f"{_dotted(loc) or '(top level)'}: {reason}"
+        line = f"{dotted(loc) or '(top level)'}: {reason}"
         if line not in lines:
             lines.append(line)
     return lines
-
-
-def _dotted(loc: list[Any]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif part == "[key]":
-            out += " (key)"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
 
 
 def _reason(item: Any, loc: list[Any], root: type[BaseModel]) -> str:
@@ -63,18 +53,18 @@ def _reason(item: Any, loc: list[Any], root: type[BaseModel]) -> str:
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {_show(value)}"
+        return f"must be one of {ctx.get('expected')}, got {shown(value)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"must be an integer, got {_show(value)}"
+        return f"must be an integer, got {shown(value)}"
     if kind in ("bool_type", "bool_parsing"):
-        return f"must be true or false, got {_show(value)}"
+        return f"must be true or false, got {shown(value)}"
     if kind == "string_type":
         hint = " (quote it in YAML)" if isinstance(value, int | float) and not isinstance(value, bool) else ""
-        return f"must be a string{hint}, got {_show(value)}"
+        return f"must be a string{hint}, got {shown(value)}"
     if kind in ("model_type", "model_attributes_type", "dict_type", "mapping_type"):
-        return f"must be a mapping of keys, got {_show(value)}"
+        return f"must be a mapping of keys, got {shown(value)}"
     if kind in ("tuple_type", "list_type", "iterable_type"):
-        return f"must be a list, got {_show(value)}"
+        return f"must be a list, got {shown(value)}"
     if kind == "too_short":
         return f"must have at least {ctx.get('min_length')} item(s), got {ctx.get('actual_length')}"
     if kind == "too_long":
@@ -87,18 +77,6 @@ def _split_subpath(subpath: str) -> list[Any]:
     for token in re.findall(r"[^.\[\]]+|\[\d+\]", subpath):
         parts.append(int(token[1:-1]) if token.startswith("[") else token)
     return parts
-
-
-def _show(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return repr(value)
 
 
 def _suggestion(loc: list[Any], root: type[BaseModel]) -> str:
