@@ -8,8 +8,12 @@ problem becomes one line ``<file>: <dotted.key[0].path>: <reason>`` of a :class:
 Modules, one job each:
 
 - ``loader``: finding a config by name and loading a file (the entry points re-exported here);
-- ``yaml_source``: YAML text to plain data, with line and column on errors;
+- ``source``: reading the file's bytes, refusing anything but a small regular UTF-8 file;
+- ``yaml_core``: the YAML dialect (1.2 core schema) and its bounds on depth and size;
+- ``yaml_source``: YAML nodes to plain data (string keys, no duplicates, bounded aliases), with line and
+  column on errors;
 - ``messages``: pydantic's errors to ``key.path: reason`` lines;
+- ``display``: what a message may echo (quoted, one line, bounded, URL credentials masked);
 - ``model``: :class:`AppConfig` and the rules that span sections;
 - ``common``, ``nlb``, ``cloudfront``, ``canary``: the sections and their field types.
 """

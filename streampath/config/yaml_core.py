@@ -15,7 +15,8 @@ schema** instead (what YAML 1.2 parsers, and most people, expect). The only impl
 Everything else is a string: ``1:20``, ``on``, ``yes``, ``1_000``, ``2024-01-02``, ``0b101``; the schema's
 validation then says ``must be an integer, got '1:20'`` instead of silently using 80. Explicit tags are
 limited to the core ones (``!!str``, ``!!int``, ``!!float``, ``!!bool``, ``!!null``, ``!!seq``, ``!!map``),
-and there are no merge keys (``<<`` is an ordinary key, refused as unknown).
+and there are no merge keys (``<<`` is an ordinary key, refused as unknown). A ``%YAML 1.1`` directive
+does not switch back: one file, one reading.
 
 This module only scans, parses and composes (no Python object is ever constructed from a tag): the
 composer refuses a document nested deeper than :data:`MAX_DEPTH` (PyYAML composes recursively, so 5000
