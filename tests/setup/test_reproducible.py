@@ -12,11 +12,14 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from tests.setup.conftest import clean_env
 from tests.support.cdk import REPO_ROOT
 
 PROJECT_DISTRIBUTIONS = {"streampath", "streamprobe"}
+# Pinned too, because bootstrap upgrades them under the same constraints; no project distribution needs them.
+BOOTSTRAP_TOOLS = {"pip", "setuptools", "wheel"}
 
 
 def normalise(name: str) -> str:
@@ -34,22 +37,40 @@ def constraints() -> dict[str, str]:
     return pins
 
 
-def test_constraints_pin_exactly_what_the_dev_venv_holds() -> None:
-    installed = {
-        normalise(dist.metadata["Name"]): dist.version
-        for dist in metadata.distributions()
-        if normalise(dist.metadata["Name"]) not in PROJECT_DISTRIBUTIONS
-    }
+def requirement_closure(roots: dict[str, set[str]]) -> set[str]:
+    """Every installed distribution the roots (name -> extras) need, transitively, markers evaluated."""
+    needed: dict[str, set[str]] = {}
+    todo = list(roots.items())
+    while todo:
+        name, extras = todo.pop()
+        key = normalise(name)
+        if key in needed and extras <= needed[key]:
+            continue
+        needed[key] = needed.get(key, set()) | extras
+        for text in metadata.distribution(name).requires or []:
+            requirement = Requirement(text)
+            marker = requirement.marker
+            if marker is None or any(marker.evaluate({"extra": extra}) for extra in needed[key] | {""}):
+                todo.append((requirement.name, set(requirement.extras)))
+    return set(needed)
+
+
+def test_constraints_pin_exactly_what_the_dev_venv_is_installed_from() -> None:
+    # The venv as bootstrap installs it: the project with the extras of scripts/bootstrap.sh. Packages
+    # installed into .venv by hand are not the project's and need no pin.
+    needed = requirement_closure(
+        {"streampath": {"dev", "browser", "chart"}, "streamprobe": {"brotli", "browser"}}
+    )
+    needed -= PROJECT_DISTRIBUTIONS
     pins = constraints()
     assert not PROJECT_DISTRIBUTIONS & pins.keys(), "the project's own distributions come from the checkout"
-    unpinned = sorted(set(installed) - set(pins))
-    differ = sorted(
-        f"{name} {installed[name]} != {pins[name]}"
-        for name in installed
-        if pins.get(name, installed[name]) != installed[name]
-    )
-    stale = sorted(set(pins) - set(installed))
-    assert (unpinned, differ, stale) == ([], [], []), "run `make lock` to re-pin constraints.txt"
+    unpinned = sorted(needed - pins.keys())
+    assert not unpinned, f"run `make lock`: not in constraints.txt: {unpinned}"
+    assert pins.keys() - needed == BOOTSTRAP_TOOLS, "run `make lock`: constraints.txt pins what nothing needs"
+    differ = {
+        name: (metadata.version(name), pins[name]) for name in pins if metadata.version(name) != pins[name]
+    }
+    assert not differ, f".venv differs from constraints.txt (installed, pinned): {differ}; make bootstrap"
 
 
 def test_cdk_nag_is_pinned_exactly_to_the_installed_version() -> None:
