@@ -156,3 +156,7 @@ def test_yaml_1_1_key_on_is_a_string(tmp_path: Path) -> None:
 def test_shipped_configs_read_the_same_in_both_dialects(name: str) -> None:
     text = (CONFIG_DIR / f"{name}.yaml").read_text()
     assert parse_yaml(text, name) == yaml.safe_load(text)
+
+
+def test_a_yaml_1_1_directive_does_not_change_the_dialect() -> None:
+    assert parse_yaml("%YAML 1.1\n---\nv: on\nw: 1:20\n", "t.yaml") == {"v": "on", "w": "1:20"}
