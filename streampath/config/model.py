@@ -7,7 +7,6 @@ enabled, the canary's environment must fit Lambda's 4 KB) is checked here, namin
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from pydantic import Field, model_validator
@@ -143,8 +142,18 @@ class AppConfig(StrictModel):
 
     @property
     def canary_environment_bytes_estimate(self) -> int:
-        """An upper estimate of the canary function's environment size (CANARY_CONFIG plus the rest), with
-        each front-door host the stack only knows at deploy time counted as UNRESOLVED_HOST_BYTES."""
+        """An upper estimate of the canary function's environment size: the variables the canary contract
+        sets, with each front-door host the stack only knows at deploy time counted as
+        UNRESOLVED_HOST_BYTES and the handler's deadline at its largest (the Lambda timeout)."""
+        # The canary's own contract (standard library only) builds the document, as the stack does.
+        from streampath_canary.contract import (
+            AuthSecretSpec,
+            CanarySpec,
+            PathSpec,
+            environment_bytes,
+            function_environment,
+        )
+
         canary = self.enabled_canary
         if canary is None:
             return 0
@@ -166,27 +175,26 @@ class AppConfig(StrictModel):
                 url = path.url or ""
             secret = path.auth_secret
             paths.append(
-                {
-                    "name": path.name,
-                    "url": url,
-                    "protocols": list(path.protocols),
-                    "headers": dict(path.headers),
-                    "auth_secret": (
-                        {"arn": secret.arn, "header": secret.header, "json_key": secret.json_key}
+                PathSpec(
+                    name=path.name,
+                    url=url,
+                    protocols=tuple(path.protocols),
+                    headers=dict(path.headers),
+                    auth_secret=(
+                        AuthSecretSpec(arn=secret.arn, header=secret.header, json_key=secret.json_key)
                         if secret is not None
                         else None
                     ),
-                }
+                )
             )
-        document = {
-            "namespace": canary.namespace,
-            "probe_timeout_s": canary.probe_timeout_seconds,
-            "max_duration_s": canary.max_duration_seconds,
-            "deadline_s": canary.timeout_seconds,
-            "paths": paths,
-        }
-        encoded = json.dumps(document, separators=(",", ":"))
-        return len(encoded.encode("utf-8")) + CANARY_OTHER_ENV_BYTES + len(canary.namespace)
+        spec = CanarySpec(
+            paths=paths,
+            namespace=canary.namespace,
+            probe_timeout_s=canary.probe_timeout_seconds,
+            max_duration_s=canary.max_duration_seconds,
+            deadline_s=canary.timeout_seconds,
+        )
+        return environment_bytes(function_environment(spec))
 
     def _check_nlb_placement(self, nlb: NlbConfig) -> None:
         if self.vpc is None:

@@ -1,28 +1,365 @@
-"""The canary's CloudWatch metric contract (DESIGN.md): names, units and dimensions.
+"""The canary's contract: what the stack, the Lambda handler, the alarms, the dashboard and the ops CLI
+agree on (docs/contracts/metrics.md, docs/INTERFACES.md).
 
-One copy for every side of the contract: the canary Lambda publishes these (``canary_metrics``), the
-stack alarms on them and draws them (``stacks/constructs/canary_*``), ``streampath status`` reads them.
-It lives in ``streamprobe`` because that package is both bundled into the Lambda and installed where
-``cdk synth`` and the ops CLI run.
+- CloudWatch metrics: names, units and dimensions.
+- Protocols: the ``Protocol`` dimension's values (``h1``, ``h2``) and the HTTP versions they stand for.
+- ``CANARY_CONFIG``: the handler's configuration as frozen dataclasses (:class:`CanarySpec`,
+  :class:`PathSpec`, :class:`AuthSecretSpec`) and its JSON form both ways. The stack builds a spec and
+  serialises it (:meth:`CanarySpec.to_document`); the handler parses and validates the JSON
+  (:meth:`CanarySpec.from_json`), and a bad document is a :class:`CanarySpecError` naming the key.
+- The function's environment: the variables the stack sets and their size as Lambda counts it.
+
+Standard library only, and nothing else is imported: ``cdk synth``, ``streampath status`` and a Lambda
+cold start all read it, and none of them should pay for (or need) the probe's HTTP stack to do so.
+
+The JSON document::
+
+    {"namespace": "StreamPath", "probe_timeout_s": 10, "max_duration_s": 30, "deadline_s": 50,
+     "paths": [{"name": "nlb", "url": "https://.../api/streamcheck?events=20&interval_ms=100",
+                "protocols": ["h1", "h2"], "headers": {"X-Env": "staging"},
+                "auth_secret": {"arn": "arn:aws:secretsmanager:...", "header": "Authorization",
+                                "json_key": null},
+                "verify": true}]}
+
+``verify`` is optional (default ``true``, and then left out of the document): ``false`` skips certificate
+checks (an in-VPC path addressed by IP), a string is a CA bundle file inside the asset.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Final, Literal, cast
+from urllib.parse import urlsplit
 
+# --- metrics -----------------------------------------------------------------------------------------
+
+DEFAULT_NAMESPACE: Final = "StreamPath"
 DIMENSION_PATH: Final = "Path"
 DIMENSION_PROTOCOL: Final = "Protocol"
 
-#: (metric name, CloudWatch unit)
+TIME_TO_FIRST_BYTE: Final = "TimeToFirstByte"
+TIME_TO_FIRST_EVENT: Final = "TimeToFirstEvent"
+BUFFERING_DELAY: Final = "BufferingDelay"
+STREAM_DURATION: Final = "StreamDuration"
+DNS_TIME: Final = "DnsTime"
+CONNECT_TIME: Final = "ConnectTime"
+TLS_TIME: Final = "TlsTime"
+EVENTS_RECEIVED: Final = "EventsReceived"
+SUCCESS: Final = "Success"
+BUFFERED: Final = "Buffered"
+
+#: (metric name, CloudWatch unit), in the order the dashboard and docs list them.
 METRICS: Final[tuple[tuple[str, str], ...]] = (
-    ("TimeToFirstByte", "Milliseconds"),
-    ("TimeToFirstEvent", "Milliseconds"),
-    ("BufferingDelay", "Milliseconds"),
-    ("StreamDuration", "Milliseconds"),
-    ("DnsTime", "Milliseconds"),
-    ("ConnectTime", "Milliseconds"),
-    ("TlsTime", "Milliseconds"),
-    ("EventsReceived", "Count"),
-    ("Success", "Count"),
-    ("Buffered", "Count"),
+    (TIME_TO_FIRST_BYTE, "Milliseconds"),
+    (TIME_TO_FIRST_EVENT, "Milliseconds"),
+    (BUFFERING_DELAY, "Milliseconds"),
+    (STREAM_DURATION, "Milliseconds"),
+    (DNS_TIME, "Milliseconds"),
+    (CONNECT_TIME, "Milliseconds"),
+    (TLS_TIME, "Milliseconds"),
+    (EVENTS_RECEIVED, "Count"),
+    (SUCCESS, "Count"),
+    (BUFFERED, "Count"),
 )
+METRIC_UNITS: Final[Mapping[str, str]] = MappingProxyType(dict(METRICS))
+
+# --- protocols ---------------------------------------------------------------------------------------
+
+ProtocolName = Literal["h1", "h2"]
+PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2")
+#: The ``Protocol`` dimension value -> the HTTP version the probe reports in its result (``protocol``).
+PROTOCOL_LABELS: Final[Mapping[ProtocolName, str]] = MappingProxyType({"h1": "HTTP/1.1", "h2": "HTTP/2"})
+
+# --- the function's environment ----------------------------------------------------------------------
+
+CONFIG_ENV_VAR: Final = "CANARY_CONFIG"
+#: The Powertools logger's service name (the ``service`` key of every log line).
+SERVICE_NAME: Final = "streampath-canary"
+LOG_LEVEL: Final = "INFO"
+
+# --- CANARY_CONFIG -----------------------------------------------------------------------------------
+
+DEFAULT_PROBE_TIMEOUT_S: Final = 10.0
+DEFAULT_MAX_DURATION_S: Final = 30.0
+DEFAULT_DEADLINE_S: Final = 50.0
+DEFAULT_SECRET_HEADER: Final = "Authorization"
+# Bounds of every duration in seconds: Lambda's own 15-minute cap.
+_SECONDS_MIN: Final = 0.1
+_SECONDS_MAX: Final = 900.0
+# CloudWatch dimension values are 1..255 characters; keep names readable on the dashboard too.
+_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_HEADER_NAME_RE: Final = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_ROOT_KEYS: Final = frozenset({"namespace", "probe_timeout_s", "max_duration_s", "deadline_s", "paths"})
+_PATH_KEYS: Final = frozenset({"name", "url", "protocols", "headers", "auth_secret", "verify"})
+_SECRET_KEYS: Final = frozenset({"arn", "header", "json_key"})
+
+
+class CanarySpecError(ValueError):
+    """The ``CANARY_CONFIG`` document is missing or invalid; the message names the key (never a header
+    value: those may be sensitive)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuthSecretSpec:
+    """A request header whose value the handler reads from Secrets Manager at run time."""
+
+    arn: str
+    header: str = DEFAULT_SECRET_HEADER
+    #: Key inside a JSON secret; ``None``: the whole SecretString is the header value.
+    json_key: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PathSpec:
+    """One probed path. ``url`` may hold CloudFormation tokens when a stack builds it."""
+
+    name: str
+    url: str
+    protocols: Sequence[ProtocolName] = PROTOCOLS
+    #: Non-secret request headers (their values reach the template; secrets go in ``auth_secret``).
+    headers: Mapping[str, str] = field(default_factory=dict)
+    auth_secret: AuthSecretSpec | None = None
+    #: ``True``: verify certificates; ``False``: do not; a string: a CA bundle file inside the asset.
+    verify: bool | str = True
+
+    def __post_init__(self) -> None:
+        # Frozen all the way down: a spec handed to a construct cannot change under it.
+        object.__setattr__(self, "protocols", tuple(self.protocols))
+        object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+
+
+@dataclass(frozen=True, kw_only=True)
+class CanarySpec:
+    """What one canary run probes and with which bounds (seconds)."""
+
+    paths: Sequence[PathSpec]
+    namespace: str = DEFAULT_NAMESPACE
+    probe_timeout_s: float = DEFAULT_PROBE_TIMEOUT_S
+    max_duration_s: float = DEFAULT_MAX_DURATION_S
+    #: The handler's own bound for a whole run (it also stops before the Lambda timeout).
+    deadline_s: float = DEFAULT_DEADLINE_S
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "paths", tuple(self.paths))
+
+    @property
+    def protocols(self) -> tuple[ProtocolName, ...]:
+        """Every protocol some path probes, in :data:`PROTOCOLS` order."""
+        used = {protocol for path in self.paths for protocol in path.protocols}
+        return tuple(p for p in PROTOCOLS if p in used)
+
+    def to_document(self) -> dict[str, Any]:
+        """The JSON-ready document (plain dicts and lists; strings may be CloudFormation tokens)."""
+        return {
+            "namespace": self.namespace,
+            "probe_timeout_s": _json_number(self.probe_timeout_s),
+            "max_duration_s": _json_number(self.max_duration_s),
+            "deadline_s": _json_number(self.deadline_s),
+            "paths": [_path_document(path) for path in self.paths],
+        }
+
+    def to_json(self) -> str:
+        """The compact JSON text, as the function's environment holds it."""
+        return json.dumps(self.to_document(), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | None) -> CanarySpec:
+        """Parse and validate ``CANARY_CONFIG``; raise :class:`CanarySpecError` naming the bad key."""
+        if text is None or not text.strip():
+            raise CanarySpecError(
+                f"{CONFIG_ENV_VAR}: is not set (the stack passes the canary's targets in it)"
+            )
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: not valid JSON: {exc}") from None
+        return cls.from_document(doc)
+
+    @classmethod
+    def from_document(cls, doc: object) -> CanarySpec:
+        """Validate a parsed document (see :meth:`from_json`)."""
+        _expect(isinstance(doc, dict), "(root)", "must be an object", type(doc).__name__)
+        root = cast(dict[str, Any], doc)
+        _known_keys(root, "(root)", _ROOT_KEYS)
+        namespace = root.get("namespace", DEFAULT_NAMESPACE)
+        _expect(
+            isinstance(namespace, str) and 0 < len(namespace) <= 255 and not namespace.startswith("AWS/"),
+            "namespace",
+            "must be 1-255 characters and not start with AWS/",
+            namespace,
+        )
+        probe_timeout = _seconds(root, "probe_timeout_s", DEFAULT_PROBE_TIMEOUT_S)
+        max_duration = _seconds(root, "max_duration_s", DEFAULT_MAX_DURATION_S)
+        deadline = _seconds(root, "deadline_s", DEFAULT_DEADLINE_S)
+        _expect(
+            max_duration <= deadline, "max_duration_s", f"must be <= deadline_s ({deadline:g})", max_duration
+        )
+        raw_paths = root.get("paths")
+        _expect(
+            isinstance(raw_paths, list) and bool(raw_paths), "paths", "must be a non-empty list", raw_paths
+        )
+        paths = tuple(_parse_path(raw, i) for i, raw in enumerate(cast(list[Any], raw_paths)))
+        names = [p.name for p in paths]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: paths: duplicate name(s) {', '.join(dupes)}")
+        return cls(
+            paths=paths,
+            namespace=namespace,
+            probe_timeout_s=probe_timeout,
+            max_duration_s=max_duration,
+            deadline_s=deadline,
+        )
+
+
+def function_environment(
+    spec: CanarySpec, *, encode: Callable[[dict[str, Any]], str] | None = None
+) -> dict[str, str]:
+    """The canary function's environment variables.
+
+    ``encode`` turns :meth:`CanarySpec.to_document` into the ``CANARY_CONFIG`` text; a CDK stack passes
+    ``Stack.to_json_string`` so that tokens inside URLs resolve at deploy time. Default: compact JSON.
+    """
+    document = spec.to_document()
+    config = encode(document) if encode is not None else json.dumps(document, separators=(",", ":"))
+    return {
+        CONFIG_ENV_VAR: config,
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": spec.namespace,
+        "POWERTOOLS_LOG_LEVEL": LOG_LEVEL,
+    }
+
+
+def environment_bytes(environment: Mapping[str, str]) -> int:
+    """The size Lambda's 4 KB limit applies to: every key and value, UTF-8 encoded."""
+    return sum(len(key.encode()) + len(value.encode()) for key, value in environment.items())
+
+
+# --- JSON form ---------------------------------------------------------------------------------------
+
+
+def _json_number(value: float) -> float | int:
+    # 10.0 -> 10: the document reads as the YAML was written, and stays the same as before floats.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def _path_document(path: PathSpec) -> dict[str, Any]:
+    secret = path.auth_secret
+    document: dict[str, Any] = {
+        "name": path.name,
+        "url": path.url,
+        "protocols": list(path.protocols),
+        "headers": dict(path.headers),
+        "auth_secret": (
+            {"arn": secret.arn, "header": secret.header, "json_key": secret.json_key}
+            if secret is not None
+            else None
+        ),
+    }
+    if path.verify is not True:
+        document["verify"] = path.verify
+    return document
+
+
+def _expect(cond: bool, key: str, what: str, got: Any) -> None:
+    if not cond:
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {key}: {what}, got {got!r}")
+
+
+def _seconds(doc: dict[str, Any], key: str, default: float) -> float:
+    value = doc.get(key, default)
+    _expect(
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and _SECONDS_MIN <= value <= _SECONDS_MAX,
+        key,
+        f"must be a number {_SECONDS_MIN:g}..{_SECONDS_MAX:g}",
+        value,
+    )
+    return float(value)
+
+
+def _known_keys(doc: dict[str, Any], where: str, allowed: frozenset[str]) -> None:
+    extra = sorted(set(doc) - allowed)
+    if extra:
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}: unknown key(s) {', '.join(extra)}")
+
+
+def _parse_secret(raw: Any, where: str) -> AuthSecretSpec | None:
+    if raw is None:
+        return None
+    _expect(isinstance(raw, dict), where, "must be an object or null", raw)
+    _known_keys(raw, where, _SECRET_KEYS)
+    arn = raw.get("arn")
+    _expect(isinstance(arn, str) and bool(arn), f"{where}.arn", "must be a non-empty string", arn)
+    header = raw.get("header", DEFAULT_SECRET_HEADER)
+    _expect(
+        isinstance(header, str) and bool(_HEADER_NAME_RE.match(header)),
+        f"{where}.header",
+        "must be an HTTP header name",
+        header,
+    )
+    json_key = raw.get("json_key")
+    _expect(
+        json_key is None or (isinstance(json_key, str) and bool(json_key)),
+        f"{where}.json_key",
+        "must be a non-empty string or null",
+        json_key,
+    )
+    return AuthSecretSpec(arn=arn, header=header, json_key=json_key)
+
+
+def _parse_path(raw: Any, i: int) -> PathSpec:
+    where = f"paths[{i}]"
+    _expect(isinstance(raw, dict), where, "must be an object", raw)
+    _known_keys(raw, where, _PATH_KEYS)
+    name = raw.get("name")
+    _expect(
+        isinstance(name, str) and bool(_NAME_RE.match(name)),
+        f"{where}.name",
+        "must be 1-64 characters [A-Za-z0-9_.-] starting with a letter or digit",
+        name,
+    )
+    url = raw.get("url")
+    _expect(isinstance(url, str), f"{where}.url", "must be a string", url)
+    parts = urlsplit(url)
+    _expect(
+        parts.scheme in ("http", "https") and bool(parts.netloc),
+        f"{where}.url",
+        "must be an absolute http(s) URL",
+        url,
+    )
+    protocols = raw.get("protocols", list(PROTOCOLS))
+    _expect(
+        isinstance(protocols, list)
+        and bool(protocols)
+        and all(p in PROTOCOLS for p in protocols)
+        and len(set(protocols)) == len(protocols),
+        f"{where}.protocols",
+        'must be a non-empty list of distinct "h1" / "h2"',
+        protocols,
+    )
+    headers = raw.get("headers", {}) or {}
+    _expect(isinstance(headers, dict), f"{where}.headers", "must be an object", "<not an object>")
+    for key, value in headers.items():
+        # Only the names are echoed: header values may be sensitive.
+        _expect(bool(_HEADER_NAME_RE.match(key)), f"{where}.headers", "keys must be HTTP header names", key)
+        if not isinstance(value, str):
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.headers.{key}: value must be a string")
+    secret = _parse_secret(raw.get("auth_secret"), f"{where}.auth_secret")
+    verify = raw.get("verify", True)
+    _expect(
+        isinstance(verify, bool | str), f"{where}.verify", "must be true, false or a CA file path", verify
+    )
+    return PathSpec(
+        name=name,
+        url=url,
+        protocols=tuple(protocols),
+        headers=dict(headers),
+        auth_secret=secret,
+        verify=verify,
+    )

@@ -1,12 +1,13 @@
-"""The streaming canary's Lambda handler (thin): config -> concurrent probes -> EMF + one log line each.
+"""The streaming canary's Lambda handler (thin): spec -> concurrent probes -> EMF + one log line each.
 
-- ``CANARY_CONFIG`` (JSON, see ``canary_config``) is validated once at cold start. A bad config is
-  logged at import and fails every invocation with the same message, so the function's ``Errors``
-  alarm fires instead of the canary silently probing nothing.
-- Every path x protocol is probed concurrently (``canary_runner``); the run is bounded by
-  ``min(deadline_s, remaining Lambda time - margin)``.
-- One EMF document per path x protocol (``canary_metrics``, aws-lambda-powertools) and one structured
-  log line per probe with the result JSON (header names only; secret values are never logged).
+- ``CANARY_CONFIG`` (JSON, see ``contract``) is validated once at cold start. A bad document is logged at
+  import and fails every invocation with the same message, so the function's ``Errors`` alarm fires
+  instead of the canary silently probing nothing.
+- Every path x protocol is probed concurrently (``runner``); the run is bounded by
+  ``min(deadline_s, remaining Lambda time - margin)``. The probe's HTTP stack is imported by the first
+  run, not here: importing this module costs only the spec and Powertools.
+- One EMF document per path x protocol (``metrics``, aws-lambda-powertools) and one structured log line
+  per probe with the result JSON (header names only; secret values are never logged).
 """
 
 from __future__ import annotations
@@ -17,51 +18,52 @@ from typing import Any, Final
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from streampath_canary.settings import ENV_VAR, CanaryConfig, ConfigError, parse_config
+
+from streampath_canary.auth_secrets import SecretCache
+from streampath_canary.contract import CONFIG_ENV_VAR, SERVICE_NAME, CanarySpec, CanarySpecError
 from streampath_canary.metrics import publish
 from streampath_canary.runner import run_probes
-from streampath_canary.auth_secrets import SecretCache
 
 # Time kept back from the Lambda timeout for publishing, logging and returning.
 SAFETY_MARGIN_S: Final = 3.0
 
-logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "streampath-canary"))
+logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", SERVICE_NAME))
 secrets = SecretCache()
 
 
-def load_config() -> CanaryConfig:
-    """Parse and validate ``CANARY_CONFIG`` from the environment (raises :class:`ConfigError`)."""
-    return parse_config(os.environ.get(ENV_VAR))
+def load_spec() -> CanarySpec:
+    """Parse and validate ``CANARY_CONFIG`` from the environment (raises :class:`CanarySpecError`)."""
+    return CanarySpec.from_json(os.environ.get(CONFIG_ENV_VAR))
 
 
-def _cold_start() -> tuple[CanaryConfig | None, ConfigError | None]:
+def _cold_start() -> tuple[CanarySpec | None, CanarySpecError | None]:
     try:
-        return load_config(), None
-    except ConfigError as exc:
+        return load_spec(), None
+    except CanarySpecError as exc:
         logger.error("invalid canary config", extra={"error": str(exc)})
         return None, exc
 
 
-CONFIG, CONFIG_ERROR = _cold_start()
+SPEC, SPEC_ERROR = _cold_start()
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, Any]:
-    if CONFIG is None:
-        raise ConfigError(str(CONFIG_ERROR))
+    if SPEC is None:
+        raise CanarySpecError(str(SPEC_ERROR))
     remaining_s = context.get_remaining_time_in_millis() / 1000.0
-    budget_s = max(0.5, min(CONFIG.deadline_s, remaining_s - SAFETY_MARGIN_S))
-    return run(CONFIG, budget_s=budget_s)
+    budget_s = max(0.5, min(SPEC.deadline_s, remaining_s - SAFETY_MARGIN_S))
+    return run(SPEC, budget_s=budget_s)
 
 
-def run(config: CanaryConfig, *, budget_s: float) -> dict[str, Any]:
+def run(spec: CanarySpec, *, budget_s: float) -> dict[str, Any]:
     """One canary run: probe everything within ``budget_s``, publish EMF, log one line per probe."""
     started = time.monotonic()
-    outcomes = run_probes(config, budget_s=budget_s, secrets=secrets)
+    outcomes = run_probes(spec, budget_s=budget_s, secrets=secrets)
     summary: list[dict[str, Any]] = []
     for outcome in outcomes:
         result = outcome.result
-        publish(config.namespace, outcome.path.name, outcome.protocol, result)
+        publish(spec.namespace, outcome.path.name, outcome.protocol, result)
         error = result.get("error") or {}
         timings = result.get("timings_ms") or {}
         logger.info(
@@ -84,7 +86,7 @@ def run(config: CanaryConfig, *, budget_s: float) -> dict[str, Any]:
                 "ok": bool(result.get("ok")),
                 "verdict": result.get("verdict"),
                 "error_kind": error.get("kind"),
-                # Same names as the probe result (DESIGN.md), so `streampath run-canary` reads both.
+                # Same names as the probe result (docs/INTERFACES.md), so `streampath run-canary` reads both.
                 "status": result.get("status"),
                 "timings_ms": {k: timings.get(k) for k in ("ttfb", "first_event")},
                 "events": result.get("events"),

@@ -1,4 +1,4 @@
-"""Probe result -> one CloudWatch EMF document (DESIGN.md's metric names, units and dimensions).
+"""Probe result -> one CloudWatch EMF document (the contract's metric names, units and dimensions).
 
 aws-lambda-powertools ``EphemeralMetrics`` writes the EMF: one instance per path x protocol, so each
 document carries exactly the dimensions ``Path`` and ``Protocol``. ``service=""`` stops powertools from
@@ -11,18 +11,33 @@ from __future__ import annotations
 from typing import Any, Final
 
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
-from streampath_canary.contract import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
 
-# The contract with the alarms and the dashboard (DESIGN.md), shared with the stack.
-__all__ = ["DIMENSION_PATH", "DIMENSION_PROTOCOL", "METRICS", "emf_document", "metric_values", "publish"]
+from streampath_canary.contract import (
+    BUFFERED,
+    BUFFERING_DELAY,
+    CONNECT_TIME,
+    DIMENSION_PATH,
+    DIMENSION_PROTOCOL,
+    DNS_TIME,
+    EVENTS_RECEIVED,
+    METRIC_UNITS,
+    STREAM_DURATION,
+    SUCCESS,
+    TIME_TO_FIRST_BYTE,
+    TIME_TO_FIRST_EVENT,
+    TLS_TIME,
+)
 
+__all__ = ["emf_document", "metric_values", "publish"]
+
+# metric -> the key of the result's timings_ms it publishes (docs/contracts/metrics.md).
 _TIMING_METRICS: Final = (
-    ("TimeToFirstByte", "ttfb"),
-    ("TimeToFirstEvent", "first_event"),
-    ("StreamDuration", "total"),
-    ("DnsTime", "dns"),
-    ("ConnectTime", "connect"),
-    ("TlsTime", "tls"),
+    (TIME_TO_FIRST_BYTE, "ttfb"),
+    (TIME_TO_FIRST_EVENT, "first_event"),
+    (STREAM_DURATION, "total"),
+    (DNS_TIME, "dns"),
+    (CONNECT_TIME, "connect"),
+    (TLS_TIME, "tls"),
 )
 
 
@@ -33,7 +48,7 @@ def _number(value: Any) -> float | None:
 
 
 def metric_values(result: dict[str, Any]) -> dict[str, float]:
-    """The datapoints for one probe result (DESIGN.md result JSON).
+    """The datapoints for one probe result (docs/contracts/result.md).
 
     ``Success`` is always there (1 when the probe got a judged stream, else 0). A timing the probe did
     not reach (a failed connect has no TTFB) is left out rather than published as 0, so averages stay
@@ -49,13 +64,13 @@ def metric_values(result: dict[str, Any]) -> dict[str, float]:
             values[metric] = number
     delay = _number(result.get("buffering_delay_ms"))
     if delay is not None:
-        values["BufferingDelay"] = delay
+        values[BUFFERING_DELAY] = delay
     events = _number(result.get("events"))
-    values["EventsReceived"] = events if events is not None else 0.0
-    values["Success"] = 1.0 if ok else 0.0
+    values[EVENTS_RECEIVED] = events if events is not None else 0.0
+    values[SUCCESS] = 1.0 if ok else 0.0
     verdict = result.get("verdict")
     if verdict not in (None, "error"):
-        values["Buffered"] = 1.0 if verdict == "buffered" else 0.0
+        values[BUFFERED] = 1.0 if verdict == "buffered" else 0.0
     return values
 
 
@@ -63,9 +78,8 @@ def _build(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> 
     metrics = EphemeralMetrics(namespace=namespace, service="")
     metrics.add_dimension(name=DIMENSION_PATH, value=path)
     metrics.add_dimension(name=DIMENSION_PROTOCOL, value=protocol)
-    units = dict(METRICS)
     for name, value in metric_values(result).items():
-        metrics.add_metric(name=name, unit=MetricUnit(units[name]), value=value)
+        metrics.add_metric(name=name, unit=MetricUnit(METRIC_UNITS[name]), value=value)
     error = result.get("error")
     if isinstance(error, dict) and error.get("kind"):
         metrics.add_metadata(key="ErrorKind", value=str(error["kind"]))

@@ -5,37 +5,57 @@ its worker thread is abandoned (``shutdown(wait=False)``) and ends on the probe'
 (``timeout`` / ``max_duration``), so a stalled path cannot delay the others or the invocation.
 A path whose auth secret cannot be read fails with error kind ``other``; the others still run.
 Secret values are scrubbed from anything that leaves this module (results, error messages).
+
+The probe library (streamprobe, httpx, httpcore, h2) is imported by the first run, before its probes
+start (:func:`load_probe`): importing this module does not pay for it, and no probe's timings include
+it (the run's budget does).
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Final
+from types import ModuleType
+from typing import Any, Final, Protocol
 
-from streampath_canary.settings import CanaryConfig, PathConfig
 from streampath_canary.auth_secrets import SecretCache, SecretError
+from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, ProtocolName
 
 MAX_WORKERS: Final = 64
-PROTOCOL_LABELS: Final = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
 _TIMING_KEYS: Final = ("dns", "connect", "tls", "ttfb", "first_event", "total")
 
-# (url, name, http, headers, timeout, max_duration, verify) -> result dict (DESIGN.md result JSON)
-ProbeFn = Callable[..., dict[str, Any]]
+
+class ProbeFn(Protocol):
+    """One probe: the keyword arguments are the probe's options; returns its result as JSON-ready dict
+    (docs/contracts/result.md)."""
+
+    def __call__(
+        self,
+        url: str,
+        *,
+        name: str,
+        http: ProtocolName,
+        headers: dict[str, str],
+        timeout: float,
+        max_duration: float,
+        verify: bool | str,
+    ) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
 class Outcome:
-    path: PathConfig
-    protocol: str  # "h1" | "h2": the Protocol dimension
+    path: PathSpec
+    protocol: ProtocolName  # the Protocol dimension
     result: dict[str, Any]
     elapsed_ms: float
 
 
-def error_result(path: PathConfig, protocol: str, kind: str, message: str) -> dict[str, Any]:
-    """A DESIGN.md result for a probe that failed before or outside the probe library."""
+def error_result(path: PathSpec, protocol: ProtocolName, kind: str, message: str) -> dict[str, Any]:
+    """A result (docs/contracts/result.md) for a probe that failed before or outside the probe library."""
     return {
         "url": path.url,
         "path_name": path.name,
@@ -51,23 +71,34 @@ def error_result(path: PathConfig, protocol: str, kind: str, message: str) -> di
     }
 
 
+@functools.cache
+def load_probe() -> ModuleType:
+    """Import the probe library once per container and return the ``streamprobe`` module.
+
+    This is every import the first probe needs: ``streamprobe`` imports httpx and httpcore, and httpcore
+    imports h2 (its HTTP/2 connection) with them.
+    """
+    import streamprobe
+
+    return streamprobe
+
+
 def streamprobe_probe(
     url: str,
     *,
     name: str,
-    http: str,
+    http: ProtocolName,
     headers: dict[str, str],
     timeout: float,
     max_duration: float,
     verify: bool | str,
 ) -> dict[str, Any]:
-    """The real probe (imported lazily so config validation works without the probe's deps)."""
-    from streamprobe import ProbeOptions, probe
-
-    options = ProbeOptions(
+    """The real probe."""
+    streamprobe = load_probe()
+    options = streamprobe.ProbeOptions(
         name=name, http=http, headers=headers, timeout=timeout, max_duration=max_duration, verify=verify
     )
-    result: dict[str, Any] = probe(url, options).to_dict()
+    result: dict[str, Any] = streamprobe.probe(url, options).to_dict()
     return result
 
 
@@ -86,9 +117,9 @@ def _scrub(value: Any, secrets: Iterable[str]) -> Any:
 
 
 def _probe_one(
-    path: PathConfig,
-    protocol: str,
-    config: CanaryConfig,
+    path: PathSpec,
+    protocol: ProtocolName,
+    spec: CanarySpec,
     secrets: SecretCache,
     probe_fn: ProbeFn,
 ) -> dict[str, Any]:
@@ -109,8 +140,8 @@ def _probe_one(
             name=path.name,
             http=protocol,
             headers=headers,
-            timeout=config.probe_timeout_s,
-            max_duration=config.max_duration_s,
+            timeout=spec.probe_timeout_s,
+            max_duration=spec.max_duration_s,
             verify=path.verify,
         )
     except Exception as exc:  # a bad option (ValueError) or a probe bug: this path fails, others go on
@@ -120,24 +151,30 @@ def _probe_one(
 
 
 def run_probes(
-    config: CanaryConfig,
+    spec: CanarySpec,
     *,
     budget_s: float,
     secrets: SecretCache,
     probe_fn: ProbeFn = streamprobe_probe,
 ) -> list[Outcome]:
-    """Probe all paths x protocols concurrently; return one outcome per pair, in config order.
+    """Probe all paths x protocols concurrently; return one outcome per pair, in spec order.
 
-    Returns after at most ``budget_s`` seconds (plus thread start-up), whatever the probes do.
+    Returns after at most ``budget_s`` seconds (plus thread start-up), whatever the probes do; with the
+    real probe, the first run of a container imports it first (:func:`load_probe`).
     """
     start = time.monotonic()
-    jobs = [(path, protocol) for path in config.paths for protocol in path.protocols]
+    if probe_fn is streamprobe_probe:
+        # Once, here: threads would otherwise queue on the import lock inside their first probe. An
+        # asset that cannot import the probe fails each probe below (kind "other"), as any probe error.
+        with contextlib.suppress(Exception):
+            load_probe()
+    jobs = [(path, protocol) for path in spec.paths for protocol in path.protocols]
     executor = cf.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), thread_name_prefix="probe")
     finished: dict[int, float] = {}
 
-    def run(index: int, path: PathConfig, protocol: str) -> dict[str, Any]:
+    def run(index: int, path: PathSpec, protocol: ProtocolName) -> dict[str, Any]:
         try:
-            return _probe_one(path, protocol, config, secrets, probe_fn)
+            return _probe_one(path, protocol, spec, secrets, probe_fn)
         finally:
             finished[index] = (time.monotonic() - start) * 1000
 
