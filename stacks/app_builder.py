@@ -1,8 +1,9 @@
 """Builds every enabled stack of one environment from its validated config.
 
-``build_app(app, cfg)`` returns the stacks by unit (``"Nlb"``, ``"CloudFront"``, ``"Canary"``) so callers and
-tests reach each one; app.py stays thin. Stacks are named by ``streampath.naming.stack_name`` (a contract with the
-ops CLI) and share one environment: account (optional) and region from the config, so nothing is looked up.
+``build_app(app, cfg)`` returns the stacks by unit (``"Nlb"``, ``"CloudFront"``, ``"Canary"``) so callers
+and tests reach each one; app.py stays thin. Stacks are named by ``streampath.naming.stack_name`` (a
+contract with the ops CLI) and share one environment: account (optional) and region from the config, so
+nothing is looked up.
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ import aws_cdk as cdk
 
 from stacks.canary_stack import CanaryStack
 from stacks.cloudfront_stack import CloudFrontStack
+from stacks.nlb_stack import NlbStack
 from streampath.config import AppConfig
 from streampath.naming import stack_name
-from stacks.nlb_stack import NlbStack
 
 
 def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
@@ -37,7 +38,7 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
             app,
             stack_name(cfg.name, "CloudFront"),
             app_config=cfg,
-            nlb=nlb_stack.load_balancer if nlb_stack is not None else None,
+            nlb=nlb_stack.streaming_nlb if nlb_stack is not None else None,
             env=env,
             description=f"streampath ({cfg.name}): CloudFront front door for the service {cfg.service.name}",
         )

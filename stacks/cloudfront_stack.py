@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
-from aws_cdk import aws_cloudfront_origins as origins
-from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from aws_cdk import aws_s3 as s3
@@ -17,8 +16,23 @@ from streampath import naming
 from streampath.config import AppConfig
 from streampath.config.cloudfront import OriginConfig
 from streampath_cdk.log_bucket import LogBucket
-from streampath_cdk.streaming_distribution import StreamingDistribution
 from streampath_cdk.nag import acknowledge
+from streampath_cdk.streaming_distribution import StreamingDistribution
+from streampath_cdk.streaming_nlb import StreamingNlb
+from streampath_cdk.streaming_origins import OriginTimeouts, streaming_http_origin, streaming_vpc_origin
+
+#: The config's names for these settings, mapped to CDK's enums.
+HTTP_VERSIONS: dict[str, cloudfront.HttpVersion] = {
+    "HTTP1_1": cloudfront.HttpVersion.HTTP1_1,
+    "HTTP2": cloudfront.HttpVersion.HTTP2,
+    "HTTP2_AND_3": cloudfront.HttpVersion.HTTP2_AND_3,
+    "HTTP3": cloudfront.HttpVersion.HTTP3,
+}
+PRICE_CLASSES: dict[str, cloudfront.PriceClass] = {
+    "PriceClass_100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "PriceClass_200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "PriceClass_All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
 
 
 class CloudFrontStack(cdk.Stack):
@@ -34,7 +48,7 @@ class CloudFrontStack(cdk.Stack):
         construct_id: str,
         *,
         app_config: AppConfig,
-        nlb: elbv2.INetworkLoadBalancer | None = None,
+        nlb: StreamingNlb | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -56,16 +70,24 @@ class CloudFrontStack(cdk.Stack):
             "FrontDoor",
             origin=origin,
             streaming_path_patterns=cf_cfg.streaming_path_patterns,
-            http_version=cf_cfg.http_version,
-            price_class=cf_cfg.price_class,
+            http_version=HTTP_VERSIONS[cf_cfg.http_version],
+            price_class=PRICE_CLASSES[cf_cfg.price_class],
             enable_ipv6=cf_cfg.enable_ipv6,
             comment=f"{cf_cfg.comment} ({app_config.name})",
             log_bucket=logs.bucket,
             log_includes_cookies=cf_cfg.logging.include_cookies,
             domain_names=custom.domain_names if custom is not None else (),
-            certificate_arn=custom.certificate_arn if custom is not None else None,
-            web_acl_arn=cf_cfg.web_acl_arn,
-            allowed_countries=cf_cfg.allowed_countries,
+            certificate=(
+                acm.Certificate.from_certificate_arn(self, "Certificate", custom.certificate_arn)
+                if custom is not None
+                else None
+            ),
+            web_acl_id=cf_cfg.web_acl_arn,
+            geo_restriction=(
+                cloudfront.GeoRestriction.allowlist(*cf_cfg.allowed_countries)
+                if cf_cfg.allowed_countries
+                else None
+            ),
         )
         self.distribution = streaming.distribution
         self._acknowledge_optional_controls(app_config)
@@ -97,41 +119,36 @@ class CloudFrontStack(cdk.Stack):
         cdk.CfnOutput(self, naming.OUTPUT_DISTRIBUTION_ID, value=self.distribution.distribution_id)
 
     def _origin(
-        self, app_config: AppConfig, cfg: OriginConfig, nlb: elbv2.INetworkLoadBalancer | None
+        self, app_config: AppConfig, cfg: OriginConfig, nlb: StreamingNlb | None
     ) -> cloudfront.IOrigin:
-        timeouts: dict[str, Any] = {
-            "read_timeout": cdk.Duration.seconds(cfg.read_timeout_seconds),
-            "keepalive_timeout": cdk.Duration.seconds(cfg.keepalive_timeout_seconds),
-            "response_completion_timeout": (
+        timeouts = OriginTimeouts(
+            read_timeout=cdk.Duration.seconds(cfg.read_timeout_seconds),
+            keepalive_timeout=cdk.Duration.seconds(cfg.keepalive_timeout_seconds),
+            response_completion_timeout=(
                 cdk.Duration.seconds(cfg.response_completion_timeout_seconds)
                 if cfg.response_completion_timeout_seconds is not None
                 else None
             ),
-            "connection_attempts": cfg.connection_attempts,
-            "connection_timeout": cdk.Duration.seconds(cfg.connection_timeout_seconds),
-        }
+            connection_attempts=cfg.connection_attempts,
+            connection_timeout=cdk.Duration.seconds(cfg.connection_timeout_seconds),
+        )
         listener = app_config.enabled_nlb.listener if app_config.enabled_nlb is not None else None
         default_port = listener.port if listener is not None and cfg.type != "domain" else None
 
         if cfg.type == "vpc_origin":
             if nlb is None:
                 raise ValueError("a vpc_origin needs the NLB from the NLB stack")
-            port = cfg.port or default_port or (443 if cfg.protocol == "https" else 80)
-            return origins.VpcOrigin.with_network_load_balancer(
+            return streaming_vpc_origin(
                 nlb,
-                domain_name=cfg.domain_name,
                 protocol_policy=(
                     cloudfront.OriginProtocolPolicy.HTTPS_ONLY
                     if cfg.protocol == "https"
                     else cloudfront.OriginProtocolPolicy.HTTP_ONLY
                 ),
-                origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2]
-                if cfg.protocol == "https"
-                else None,
+                port=cfg.port or default_port,
+                domain_name=cfg.domain_name,
                 vpc_origin_name=f"streampath-{app_config.name}-nlb",
-                https_port=port if cfg.protocol == "https" else None,
-                http_port=port if cfg.protocol == "http" else None,
-                **timeouts,
+                timeouts=timeouts,
             )
 
         domain_name = cfg.domain_name if cfg.type == "domain" else app_config.nlb_origin_domain_name
@@ -145,13 +162,11 @@ class CloudFrontStack(cdk.Stack):
                 cfg.secret_header.secret_arn, json_field=cfg.secret_header.json_key
             ).unsafe_unwrap()
             custom_headers = {cfg.secret_header.name: value}
-        return origins.HttpOrigin(
+        return streaming_http_origin(
             domain_name,
-            protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
-            origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
             https_port=cfg.port or default_port or 443,
             custom_headers=custom_headers,
-            **timeouts,
+            timeouts=timeouts,
         )
 
     def _acknowledge_optional_controls(self, app_config: AppConfig) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_route53 as route53
 from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
@@ -13,9 +14,19 @@ from constructs import Construct
 from streampath import naming
 from streampath.config import AppConfig
 from streampath.config.common import SubnetConfig
+from streampath.config.nlb import ListenerConfig, NlbConfig
 from streampath_cdk.log_bucket import LogBucket
-from streampath_cdk.streaming_nlb import StreamingNlb
 from streampath_cdk.nag import acknowledge
+from streampath_cdk.streaming_nlb import IpTargets, StreamingNlb, TcpListener, TlsListener
+
+#: The config's ALPN policy names (CloudFormation's spelling), mapped to CDK's enum.
+ALPN_POLICIES: dict[str, elbv2.AlpnPolicy] = {
+    "HTTP1Only": elbv2.AlpnPolicy.HTTP1_ONLY,
+    "HTTP2Only": elbv2.AlpnPolicy.HTTP2_ONLY,
+    "HTTP2Optional": elbv2.AlpnPolicy.HTTP2_OPTIONAL,
+    "HTTP2Preferred": elbv2.AlpnPolicy.HTTP2_PREFERRED,
+    "None": elbv2.AlpnPolicy.NONE,
+}
 
 
 class NlbStack(cdk.Stack):
@@ -49,42 +60,30 @@ class NlbStack(cdk.Stack):
 
         logs = LogBucket(self, "NlbLogs", expiration=cdk.Duration.days(nlb_cfg.access_logs.expiration_days))
         listener = nlb_cfg.listener
-        health = nlb_cfg.target_group.health_check
         self.streaming_nlb = StreamingNlb(
             self,
             "FrontDoor",
             vpc=vpc,
-            subnets=subnets,
+            vpc_subnets=ec2.SubnetSelection(subnets=subnets),
             internet_facing=nlb_cfg.internet_facing,
-            ingress_cidrs=nlb_cfg.ingress.cidrs,
-            ingress_prefix_list_id=nlb_cfg.ingress.cloudfront_prefix_list_id,
-            target_cidr=vpc_cfg.cidr,
-            listener_mode=listener.mode,
-            listener_port=listener.port,
-            certificate_arn=listener.certificate_arn,
-            alpn_policy=listener.alpn_policy,
-            tcp_idle_timeout=(
-                cdk.Duration.seconds(listener.effective_idle_timeout_seconds)
-                if listener.mode == "tcp"
-                else None
+            ingress_peers=[ec2.Peer.ipv4(cidr) for cidr in nlb_cfg.ingress.cidrs],
+            listener=_listener(listener),
+            targets=IpTargets(
+                port=service.port,
+                peer=ec2.Peer.ipv4(vpc_cfg.cidr),
+                health_check=_health_check(nlb_cfg, service.health_check_path),
+                deregistration_delay=cdk.Duration.seconds(nlb_cfg.target_group.deregistration_delay_seconds),
+                connection_termination=nlb_cfg.target_group.connection_termination,
+                preserve_client_ip=nlb_cfg.target_group.preserve_client_ip,
             ),
-            target_port=service.port,
-            health_check_path=service.health_check_path,
-            # A TCP listener on 443 passes the client's TLS through to the pods, so they speak TLS on the
-            # target port and the health check must too.
-            health_check_protocol="HTTPS"
-            if listener.mode == "tcp" and listener.url_scheme == "https"
-            else "HTTP",
-            health_check_interval=cdk.Duration.seconds(health.interval_seconds),
-            health_check_timeout=cdk.Duration.seconds(health.timeout_seconds),
-            healthy_threshold=health.healthy_threshold,
-            unhealthy_threshold=health.unhealthy_threshold,
-            deregistration_delay=cdk.Duration.seconds(nlb_cfg.target_group.deregistration_delay_seconds),
-            connection_termination=nlb_cfg.target_group.connection_termination,
-            preserve_client_ip=nlb_cfg.target_group.preserve_client_ip,
             access_log_bucket=logs.bucket,
             deletion_protection=nlb_cfg.deletion_protection,
         )
+        if nlb_cfg.ingress.cloudfront_prefix_list_id is not None:
+            self.streaming_nlb.allow_clients_from(
+                ec2.Peer.prefix_list(nlb_cfg.ingress.cloudfront_prefix_list_id),
+                "CloudFront origin-facing servers",
+            )
         if "0.0.0.0/0" in nlb_cfg.ingress.cidrs:
             acknowledge(
                 self.streaming_nlb.security_group,
@@ -133,3 +132,35 @@ class NlbStack(cdk.Stack):
             value=self.streaming_nlb.security_group.security_group_id,
             description="Security group of the NLB: allow it into the pods on the service port",
         )
+
+
+def _listener(listener: ListenerConfig) -> TlsListener | TcpListener:
+    if listener.mode == "tls":
+        if listener.certificate_arn is None:  # guarded by config validation
+            raise ValueError("a TLS listener needs certificate_arn")
+        return TlsListener(
+            port=listener.port,
+            certificate=listener.certificate_arn,
+            alpn_policy=ALPN_POLICIES[listener.alpn_policy],
+        )
+    return TcpListener(
+        port=listener.port, idle_timeout=cdk.Duration.seconds(listener.effective_idle_timeout_seconds)
+    )
+
+
+def _health_check(nlb_cfg: NlbConfig, path: str) -> elbv2.HealthCheck:
+    health = nlb_cfg.target_group.health_check
+    listener = nlb_cfg.listener
+    # A TCP listener on 443 passes the client's TLS through to the pods, so they speak TLS on the target
+    # port and the health check must too.
+    passthrough = listener.mode == "tcp" and listener.url_scheme == "https"
+    return elbv2.HealthCheck(
+        enabled=True,
+        protocol=elbv2.Protocol.HTTPS if passthrough else elbv2.Protocol.HTTP,
+        path=path,
+        port="traffic-port",
+        interval=cdk.Duration.seconds(health.interval_seconds),
+        timeout=cdk.Duration.seconds(health.timeout_seconds),
+        healthy_threshold_count=health.healthy_threshold,
+        unhealthy_threshold_count=health.unhealthy_threshold,
+    )
