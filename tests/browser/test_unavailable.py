@@ -1,5 +1,5 @@
 """Without Chromium or Playwright the reader says what to install; streamprobe never needs Playwright
-to import (it is bundled into the canary Lambda without it). These tests start no browser."""
+to import (the canary Lambda runs it without Playwright). These tests start no browser."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_streamprobe_imports_without_playwright() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "UNAVAILABLE: Playwright for Python is not installed" in proc.stdout
-    assert "pip install 'streampath[browser]'" in proc.stdout
+    assert "pip install 'streamprobe[browser]'" in proc.stdout
 
 
 def test_probe_does_not_load_playwright() -> None:

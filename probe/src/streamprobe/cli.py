@@ -1,4 +1,5 @@
-"""The streamprobe command line (DESIGN.md): ``streamprobe URL [options]``, ``streamprobe doctor URL``.
+"""The streamprobe command line (docs/contracts/probe-cli.md): ``streamprobe URL [options]``,
+``streamprobe doctor URL [options]``, ``streamprobe --version``.
 
 Exit status: 0 streaming, 1 partial/buffered/inconclusive, 2 error or usage error (message on
 stderr, no JSON). Header values given with --header are never printed.
@@ -10,14 +11,31 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any, Final, NoReturn
 
+from ._version import package_version
 from .browser import BrowserUnavailable
 from .doctor import run_doctor
+from .options import HttpChoice, ProbeOptions
 from .output import render_doctor, render_repeat, render_result
-from .probe import ProbeOptions, probe
+from .probe import probe
 from .repeat import run_repeat
+from .result import Verdict
 
-EXIT = {"streaming": 0, "partial": 1, "buffered": 1, "inconclusive": 1, "error": 2}
+EXIT: Final[dict[Verdict, int]] = {"streaming": 0, "partial": 1, "buffered": 1, "inconclusive": 1, "error": 2}
+
+USAGE = """streamprobe URL [options]
+       streamprobe doctor URL [options]
+       streamprobe --version"""
+DOCTOR_USAGE = "streamprobe doctor URL [options]"
+COMMANDS = """commands:
+  URL                   probe one SSE URL: TTFB, first event, buffering delay and a verdict
+  doctor URL            probe it over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the
+                        likely cause of buffering (see 'streamprobe doctor --help')
+
+exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"""
+DOCTOR_EPILOG = """exit status: 0 streaming in every combination the server offers; 1 buffering somewhere;
+2 an error"""
 
 
 class UsageError(Exception):
@@ -25,8 +43,19 @@ class UsageError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the installed package's version (read only when asked for)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
+        print(f"streamprobe {package_version()}")
+        parser.exit()
 
 
 def _positive_float(text: str) -> float:
@@ -66,8 +95,15 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
         if doctor
         else "Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering delay."
     )
-    p = _Parser(prog=prog, description=description)
-    p.add_argument("url", metavar="URL")
+    p = _Parser(
+        prog=prog,
+        usage=DOCTOR_USAGE if doctor else USAGE,
+        description=description,
+        epilog=DOCTOR_EPILOG if doctor else COMMANDS,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    p.add_argument("url", metavar="URL", help="an http:// or https:// URL of an SSE stream")
     p.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
     if not doctor:
         proto = p.add_mutually_exclusive_group()
@@ -106,17 +142,18 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
     tls.add_argument("--insecure", action="store_true", help="do not verify the server certificate")
     tls.add_argument("--cacert", metavar="FILE", help="trust this CA bundle (PEM)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument(  # browser column (issue 7)
+    p.add_argument(
         "--browser",
         action="store_true",
         help="also/instead read the URL in headless Chromium (fetch + getReader()); needs Debian's chromium "
-        "and the [browser] extra; --cacert is not supported there (use --insecure for lab certificates)",
+        "and the [browser] extra; --cacert is not supported there (use --insecure for lab certificates)"
+        + ("; doctor adds it as a column" if doctor else ""),
     )
     return p
 
 
 def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
-    http = "auto"
+    http: HttpChoice = "auto"
     if not doctor:
         http = "h1" if args.http1 else "h2" if args.http2 else "auto"
     verify: bool | str = False if args.insecure else (args.cacert or True)
@@ -142,10 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if doctor:
             report = run_doctor(args.url, options, browser=args.browser)
             print(json.dumps(report.to_dict(), indent=2) if args.json else render_doctor(report))
-            if report.browser is not None and not args.json:  # browser column (issue 7)
+            if report.browser is not None and not args.json:
                 print("\nbrowser (headless Chromium, fetch + getReader()):\n" + render_result(report.browser))
             return report.exit_code
-        if args.browser:  # browser column (issue 7): one read in headless Chromium instead of the probe
+        if args.browser:  # one read in headless Chromium instead of the probe
             if args.repeat > 1:
                 raise UsageError("--browser reads once: it does not combine with --repeat")
             from .browser import probe_browser
@@ -157,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT[rep.verdict]
         else:
             result = probe(args.url, options)
-    except BrowserUnavailable as exc:  # browser column (issue 7)
+    except BrowserUnavailable as exc:
         print(f"{parser.prog}: {exc}", file=sys.stderr)
         return 2
     except (UsageError, ValueError) as exc:

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
 from .decoding import default_accept_encoding
-from .probe import ProbeOptions, display_url, prepare_url, probe
-from .result import ProbeResult
+from .options import ProbeOptions, prepare_url
+from .probe import probe
+from .redact import display_url
+from .result import ProbeResult, Protocol, Verdict
 
-PROTOCOLS = ("h1", "h2")
-ENCODINGS = ("identity", "compressed")
-PROTOCOL_LABEL = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
-BAD = ("partial", "buffered")
+#: The doctor's rows: each protocol probed on its own (``h2`` required, not merely offered).
+HttpRow = Literal["h1", "h2"]
+#: The doctor's columns: no compression asked for, or compression asked for like a browser.
+Encoding = Literal["identity", "compressed"]
+#: A cell: the probe's verdict, or "not offered" when the server does not speak HTTP/2.
+CellState = Verdict | Literal["not offered"]
+PROTOCOLS: Final[tuple[HttpRow, ...]] = get_args(HttpRow)
+ENCODINGS: Final[tuple[Encoding, ...]] = get_args(Encoding)
+PROTOCOL_LABEL: Final[dict[HttpRow, Protocol]] = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+BAD: Final[tuple[Verdict, ...]] = ("partial", "buffered")
+Cell = tuple[HttpRow, Encoding]
 
 
-def not_offered(result: ProbeResult, http: str) -> bool:
+def not_offered(result: ProbeResult, http: HttpRow) -> bool:
     """HTTP/2 required but the server did not negotiate it: a fact about the server, not a fault."""
     return (
         http == "h2"
@@ -26,19 +35,19 @@ def not_offered(result: ProbeResult, http: str) -> bool:
     )
 
 
-def cell_state(result: ProbeResult, http: str) -> str:
+def cell_state(result: ProbeResult, http: HttpRow) -> CellState:
     return "not offered" if not_offered(result, http) else result.verdict
 
 
 @dataclass
 class DoctorReport:
     url: str
-    cells: dict[tuple[str, str], ProbeResult]  # (http "h1"|"h2", encoding "identity"|"compressed")
+    cells: dict[Cell, ProbeResult]
     compressed_encoding: str
     diagnosis: str
-    browser: ProbeResult | None = None  # browser column (issue 7): headless Chromium, not in the diagnosis
+    browser: ProbeResult | None = None  # headless Chromium's read: shown, not part of the diagnosis
 
-    def state(self, http: str, encoding: str) -> str:
+    def state(self, http: HttpRow, encoding: Encoding) -> CellState:
         return cell_state(self.cells[(http, encoding)], http)
 
     @property
@@ -64,11 +73,11 @@ class DoctorReport:
                 for (h, e), r in self.cells.items()
             ],
             "diagnosis": self.diagnosis,
-            **({"browser": self.browser.to_dict()} if self.browser is not None else {}),  # browser column
+            **({"browser": self.browser.to_dict()} if self.browser is not None else {}),
         }
 
 
-def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
+def diagnose(cells: dict[Cell, ProbeResult]) -> str:
     state = {key: cell_state(r, key[0]) for key, r in cells.items()}
     base = cells[("h1", "identity")]
     if base.error is not None:
@@ -76,9 +85,11 @@ def diagnose(cells: dict[tuple[str, str], ProbeResult]) -> str:
             f"the probe fails even over HTTP/1.1 without compression ({base.error.kind}): "
             f"{base.error.message}"
         )
-    errors = [k for k, s in state.items() if s == "error"]
-    if errors:
-        shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e} ({cells[(h, e)].error.kind})" for h, e in errors)  # type: ignore[union-attr]
+    failed = [
+        (h, e, r.error) for (h, e), r in cells.items() if r.error is not None and state[(h, e)] == "error"
+    ]
+    if failed:
+        shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e} ({err.kind})" for h, e, err in failed)
         return f"some combinations fail: {shown}; see their messages"
     offered = {k: s for k, s in state.items() if s != "not offered"}
     h2_note = "" if len(offered) == len(state) else " (the server does not offer HTTP/2)"
@@ -129,12 +140,12 @@ def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool =
     options = options or ProbeOptions()
     options.validate()
     shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))  # ValueError first
-    if browser:  # browser column (issue 7): fail fast, before the matrix
+    if browser:  # fail fast, before the matrix
         from .browser import check_browser
 
         check_browser()
     compressed, _note = default_accept_encoding()
-    cells: dict[tuple[str, str], ProbeResult] = {}
+    cells: dict[Cell, ProbeResult] = {}
     for http in PROTOCOLS:
         for encoding in ENCODINGS:
             cell_options = dataclasses.replace(
@@ -142,7 +153,7 @@ def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool =
             )
             cells[(http, encoding)] = probe(url, cell_options)
     report = DoctorReport(shown, cells, compressed, diagnose(cells))
-    if browser:  # browser column (issue 7)
+    if browser:
         from .browser import probe_browser
 
         report.browser = probe_browser(url, dataclasses.replace(options, http="auto", accept_encoding=None))

@@ -1,26 +1,33 @@
-"""Error kinds and the classification of httpx / httpcore / ssl / socket exceptions into them."""
+"""The classification of httpx / httpcore / ssl / socket exceptions into the result's error kinds."""
 
 from __future__ import annotations
 
 import errno
-import re
 import socket
 import ssl
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import h2.exceptions
 import httpcore
 import httpx
 
-from .result import ProbeError
+from .messages import Phase, timeout_error
+from .redact import redact, sanitise
+from .result import ErrorKind, ProbeError
+
+__all__ = ["ProbeFailure", "classify", "describe_ssl_error", "redact", "sanitise", "timeout_error"]
 
 
 class ProbeFailure(Exception):
-    """Raised inside the probe to end it with a classified error."""
+    """Raised inside a read to end it with an error already classified."""
 
-    def __init__(self, kind: str, message: str) -> None:
+    def __init__(self, kind: ErrorKind, message: str) -> None:
         super().__init__(message)
         self.error = ProbeError(kind, message)
+
+    @classmethod
+    def of(cls, error: ProbeError) -> ProbeFailure:
+        return cls(error.kind, error.message)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -48,7 +55,7 @@ def describe_ssl_error(err: BaseException) -> str:
     return str(reason or err).replace("_", " ").lower()
 
 
-def classify(exc: BaseException, *, phase: str, where: str, timeout: float) -> ProbeError:
+def classify(exc: BaseException, *, phase: Phase, where: str, timeout: float) -> ProbeError:
     """Turn an exception raised while probing into a ProbeError.
 
     ``phase`` is how far the probe got: "connect", "tls", "headers" (request sent, no response
@@ -93,16 +100,6 @@ def classify(exc: BaseException, *, phase: str, where: str, timeout: float) -> P
     return ProbeError("other", f"unexpected {type(exc).__name__} while probing {where}: {_short(exc)}")
 
 
-def timeout_error(phase: str, where: str, timeout: float) -> ProbeError:
-    if phase == "connect":
-        return ProbeError("timeout", f"TCP connect to {where} did not finish within {timeout:g} s")
-    if phase == "tls":
-        return ProbeError("timeout", f"TLS handshake with {where} did not finish within {timeout:g} s")
-    if phase == "body":
-        return ProbeError("stalled", f"the stream went silent: no data for {timeout:g} s")
-    return ProbeError("timeout", f"no response headers from {where} within {timeout:g} s after the request")
-
-
 def _os_detail(err: BaseException) -> str:
     if isinstance(err, ssl.SSLError):
         return describe_ssl_error(err)
@@ -117,27 +114,3 @@ def _os_detail(err: BaseException) -> str:
 def _short(exc: BaseException, limit: int = 200) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_SPACE = re.compile(r"\s+")
-
-
-def sanitise(data: bytes | str, limit: int = 200) -> str:
-    """Printable, one-line, at most ``limit`` characters: for showing a body's first bytes."""
-    text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
-    text = _CONTROL.sub("?", _SPACE.sub(" ", text)).strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Replace every occurrence of a secret value (or its non-trivial parts) with ``***``."""
-    for secret in secrets:
-        parts = {secret, *(p for p in secret.split() if p.lower() not in _AUTH_SCHEMES)}
-        for value in sorted(parts, key=len, reverse=True):
-            if len(value) >= 4:
-                text = text.replace(value, "***")
-    return text
-
-
-_AUTH_SCHEMES = {"bearer", "basic", "digest", "token", "negotiate"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .doctor import ENCODINGS, PROTOCOL_LABEL, PROTOCOLS, DoctorReport
+from .doctor import ENCODINGS, PROTOCOL_LABEL, PROTOCOLS, DoctorReport, Encoding, HttpRow
 from .repeat import RepeatReport
 from .result import ProbeResult
 
@@ -70,14 +70,14 @@ def render_repeat(rep: RepeatReport) -> str:
     return "\n".join(lines)
 
 
-def doctor_cell(rep: DoctorReport, http: str, encoding: str) -> str:
+def doctor_cell(rep: DoctorReport, http: HttpRow, encoding: Encoding) -> str:
     r = rep.cells[(http, encoding)]
     state = rep.state(http, encoding)
     if state == "not offered":
         return "not offered"
     if r.error is not None:
         return f"error ({r.error.kind})"
-    text = state
+    text: str = state
     if r.buffering_delay_ms is not None:
         text += f" {ms(r.buffering_delay_ms)}"
     if encoding == "compressed":

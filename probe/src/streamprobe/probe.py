@@ -1,93 +1,61 @@
-"""probe(): one SSE request on a fresh connection, timed phase by phase and judged."""
+"""probe(): one SSE request on a fresh connection, timed phase by phase and judged.
+
+The clock starts when everything that is not the network is done: the client, its transport, the
+TLS context and the request itself are built before it, and the young objects of the garbage
+collector are collected, so that the first probe of a fresh process reads what curl reads.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import json
 import ssl
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 import httpcore
 import httpx
 
+from ._version import package_version
+from .conclude import conclude
 from .decoding import BROTLI, Decoder, UnsupportedEncoding, default_accept_encoding
-from .errors import ProbeFailure, classify, redact, sanitise, timeout_error
+from .dial import DialBackend, is_ip_literal, resolve
+from .errors import ProbeFailure, classify, redact, sanitise
+from .messages import (
+    content_type_error,
+    end_note,
+    excerpt_budget,
+    http_status_error,
+    is_event_stream,
+    max_duration_error,
+    peer_name,
+    shown_excerpt,
+    stalled_error,
+    timeout_error,
+    too_large_error,
+)
+from .options import ProbeOptions, is_streamcheck_url, prepare_url
+from .redact import display_url, request_secrets
 from .result import EventArrival, ProbeError, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser
-from .timing import DialBackend, PhaseClock, Resolver, Watchdog, is_ip_literal, now, resolve
-from .verdict import judge
+from .timing import PhaseClock, Watchdog, now
 
-USER_AGENT = "streamprobe/0.1 (+https://github.com/streampath)"
-EXCERPT_BYTES = 200
+__all__ = ["MAX_EVENTS", "ProbeOptions", "probe", "ssl_context_for", "user_agent"]
+
 #: Events kept per probe: an endless fast stream must not grow memory without bound (each arrival is
 #: recorded); 100k is far above any SSE answer a canary should probe (streamcheck sends at most 501).
 MAX_EVENTS = 100_000
+#: httpcore's trace names for the TCP connect and the TLS handshake.
+CONNECTION_MARKS = ("connection.connect_tcp", "connection.start_tls")
 
 
 class _TooManyEvents(Exception):
     pass
 
 
-@dataclass
-class ProbeOptions:
-    name: str = "probe"  # path_name in the result
-    http: str = "auto"  # "auto" (offer h2 + h1 via ALPN) | "h1" | "h2" (HTTP/2 required)
-    headers: Mapping[str, str] = field(default_factory=dict)  # values are secret
-    accept_encoding: str | None = None  # None: like a browser ("gzip, deflate, br"; br only if decodable)
-    timeout: float = 10.0  # connect, TLS, waiting for headers, any silence in the stream
-    max_duration: float = 60.0  # the whole probe
-    max_event_bytes: int = 1 << 20
-    verify: bool | str = True  # True | False (insecure) | path to a CA bundle (PEM)
-    add_nonce: bool = True  # streamcheck URLs get a unique `nonce` query parameter
-    resolver: Resolver | None = None  # (host, port) -> [(family, sockaddr)]; default getaddrinfo
-
-    def validate(self) -> None:
-        if self.http not in ("auto", "h1", "h2"):
-            raise ValueError(f"http must be 'auto', 'h1' or 'h2', not {self.http!r}")
-        if not self.timeout > 0:
-            raise ValueError("timeout must be > 0 seconds")
-        if not self.max_duration > 0:
-            raise ValueError("max_duration must be > 0 seconds")
-        if self.max_event_bytes < 1:
-            raise ValueError("max_event_bytes must be >= 1")
-        for name, value in self.headers.items():
-            if not name or any(c in name for c in ":\r\n ") or any(c in str(value) for c in "\r\n"):
-                raise ValueError(f"invalid header {name!r} (the value is not shown)")
-            if not str(value).isascii():  # httpx sends values as ASCII; its error would show a character
-                raise ValueError(f"header {name!r}: the value must be ASCII (the value is not shown)")
-
-
-def is_streamcheck_url(url: httpx.URL) -> bool:
-    return url.path.rstrip("/").endswith("/streamcheck")
-
-
-def display_url(url: httpx.URL) -> str:
-    """The URL as results show it: userinfo is a credential (httpx sends it as Basic auth), so it
-    is masked as ``***``."""
-    return str(url.copy_with(userinfo=b"***")) if url.userinfo else str(url)
-
-
-def url_secrets(url: httpx.URL) -> list[str]:
-    """Credentials carried by the URL itself (the password, or a token given as the user name)."""
-    return [v for v in (url.password or url.username,) if v]
-
-
-def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
-    """Validate the URL (ValueError if unusable) and add a nonce to streamcheck URLs."""
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"invalid URL {url!r}: {exc}") from None
-    if parsed.scheme not in ("http", "https"):
-        raise ValueError(f"URL must start with http:// or https://, got {url!r}")
-    if not parsed.host:
-        raise ValueError(f"URL has no host: {url!r}")
-    if options.add_nonce and is_streamcheck_url(parsed) and "nonce" not in parsed.params:
-        parsed = parsed.copy_add_param("nonce", uuid.uuid4().hex[:16])
-    return parsed
+@functools.cache
+def user_agent() -> str:
+    return f"streamprobe/{package_version()} (+https://github.com/streampath)"
 
 
 def ssl_context_for(verify: bool | str, http2: bool) -> ssl.SSLContext:
@@ -135,6 +103,12 @@ def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
     options = options or ProbeOptions()
     options.validate()
     target = prepare_url(url, options)
+    if options.http == "h3":
+        from .http3 import check_available
+
+        if target.scheme != "https":
+            raise ValueError(f"HTTP/3 runs over QUIC with TLS: the URL must start with https://, got {url!r}")
+        check_available()
     return _Probe(target, options).run()
 
 
@@ -144,24 +118,23 @@ class _Probe:
         self.o = options
         host = url.host
         self.port = url.port or (443 if url.scheme == "https" else 80)
-        self.where = f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
-        self.secrets = [str(v) for v in options.headers.values() if str(v)] + url_secrets(url)
+        self.where = peer_name(host, self.port)
+        self.secrets = request_secrets(options.headers, url)
         self.result = ProbeResult(
             url=display_url(url),
             path_name=options.name,
-            protocol="HTTP/2" if options.http == "h2" else "HTTP/1.1",
+            protocol="HTTP/2" if options.http == "h2" else "HTTP/3" if options.http == "h3" else "HTTP/1.1",
         )
         self.result.header_names = list(options.headers)
-        self.result.mode = (
-            "streamcheck" if is_streamcheck_url(url) else "generic"
-        )  # until events say otherwise
+        # until events say otherwise
+        self.result.mode = "streamcheck" if is_streamcheck_url(url) else "generic"
         self.headers = self._request_headers()
         http2 = options.http != "h1"
         self.ssl_context = (
             ssl_context_for(options.verify, http2) if url.scheme == "https" else _unused_context()
         )
         self.events: list[EventArrival] = []
-        self.last_data_at: float | None = None
+        self.ended = False  # the body ended normally
 
     def _request_headers(self) -> dict[str, str]:
         accept_encoding = self.o.accept_encoding
@@ -183,7 +156,7 @@ class _Probe:
             "Accept": "text/event-stream",
             "Cache-Control": "no-cache",
             "Accept-Encoding": accept_encoding,
-            "User-Agent": USER_AGENT,
+            "User-Agent": user_agent(),
         }
         headers.update({k: v for k, v in defaults.items() if k.lower() not in given})
         return headers
@@ -192,17 +165,26 @@ class _Probe:
 
     def run(self) -> ProbeResult:
         o = self.o
-        require_h2 = o.http == "h2"
         watchdog = Watchdog()
         clock = PhaseClock(watchdog, o.timeout)
-        backend = DialBackend([], watchdog=watchdog, clock=clock, require_h2=require_h2, where=self.where)
-        transport = _DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
+        backend = DialBackend([], watchdog=watchdog, clock=clock, require_h2=o.http == "h2", where=self.where)
+        transport: httpx.BaseTransport
+        if o.http == "h3":  # the same request and reading, over QUIC (aioquic is imported only here)
+            from .http3.transport import H3Transport
+
+            transport = H3Transport(backend, verify=o.verify, timeout=o.timeout)
+        else:
+            transport = _DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
         client = httpx.Client(transport=transport, timeout=httpx.Timeout(o.timeout), follow_redirects=False)
         self.clock, self.backend, self.watchdog = clock, backend, watchdog
-        self.t0 = t0 = now()  # the clock starts after the client exists
-        watchdog.set("max_duration", t0 + o.max_duration)
+        # Merging headers and cookies into a request is the client's work, not the network's.
+        request = client.build_request("GET", self.url, headers=self.headers, extensions={"trace": clock})
+        # Armed before the clock starts, so that waking the watchdog's thread is not timed either.
+        watchdog.set("max_duration", now() + o.max_duration)
+        gc.collect(0)  # a young-generation collection would otherwise fall inside the first phases
+        self.t0 = now()
         try:
-            self._run(client)
+            self._run(client, request)
         finally:
             self.end = now()
             watchdog.stop()
@@ -210,7 +192,7 @@ class _Probe:
                 client.close()
         return self._finish()
 
-    def _run(self, client: httpx.Client) -> None:
+    def _run(self, client: httpx.Client, request: httpx.Request) -> None:
         r, o = self.result, self.o
         try:
             if is_ip_literal(self.url.host):
@@ -229,11 +211,12 @@ class _Probe:
             shown = addresses[0][1][0]
             if str(shown) != self.url.host:
                 self.where = self.backend.where = f"{self.where} ({shown})"
-            with client.stream(
-                "GET", self.url, headers=self.headers, extensions={"trace": self.clock}
-            ) as resp:
+            resp = client.send(request, stream=True)
+            try:
                 self._on_response(resp)
                 self._read_stream(resp)
+            finally:
+                resp.close()
         except Exception as exc:
             if r.error is None:
                 r.error = self._classify(exc)
@@ -242,9 +225,7 @@ class _Probe:
         fired = self.watchdog.fired
         phase = self.clock.phase
         if fired == "max_duration" and phase != "body":
-            return ProbeError(
-                "timeout", f"no response from {self.where} within max_duration {self.o.max_duration:g} s"
-            )
+            return max_duration_error(self.where, self.o.max_duration)
         if fired == "phase":
             return timeout_error(phase, self.where, self.o.timeout)
         err = classify(exc, phase=phase, where=self.where, timeout=self.o.timeout)
@@ -266,33 +247,30 @@ class _Probe:
         r = self.result
         r.status = resp.status_code
         r.protocol = "HTTP/2" if resp.http_version == "HTTP/2" else "HTTP/1.1"
+        if resp.http_version == "HTTP/3":
+            r.protocol = "HTTP/3"
+        if "alt-svc" in resp.headers:
+            r.alt_svc = sanitise(redact(resp.headers["alt-svc"], self.secrets), 300)
         r.content_encoding = resp.headers.get("content-encoding")
-        content_type = resp.headers.get("content-type", "")
+        content_type = resp.headers.get("content-type")
         if not 200 <= resp.status_code < 300:
-            message = f"{self.where} answered HTTP {resp.status_code} {resp.reason_phrase}".rstrip()
             location = resp.headers.get("location")
+            redirect_to = None
             if 300 <= resp.status_code < 400 and location:
                 # without what may carry a credential: userinfo, query and fragment
-                target = httpx.URL(location).copy_with(userinfo=b"", query=None, fragment=None)
-                message += f", redirecting to {sanitise(str(target))}"
+                redirect_to = str(httpx.URL(location).copy_with(userinfo=b"", query=None, fragment=None))
             excerpt = self._excerpt(resp)
-            if excerpt:
-                message += f"; the body starts: {excerpt}"
-            raise ProbeFailure("http_status", message)
-        if content_type.split(";")[0].strip().lower() != "text/event-stream":
-            excerpt = self._excerpt(resp)
-            shown = content_type or "no Content-Type"
-            message = f"expected Content-Type text/event-stream but {self.where} sent {sanitise(shown, 80)}"
-            if "html" in content_type.lower() or excerpt.lstrip().lower().startswith(("<!doctype", "<html")):
-                message += " (an HTML page: often a login or error page in front of the service)"
-            message += f"; the body starts: {excerpt}" if excerpt else "; the body is empty"
-            raise ProbeFailure("content_type", message)
+            error = http_status_error(
+                self.where, resp.status_code, resp.reason_phrase, excerpt, redirect_to=redirect_to
+            )
+            raise ProbeFailure.of(error)
+        if not is_event_stream(content_type):
+            raise ProbeFailure.of(content_type_error(self.where, content_type, self._excerpt(resp)))
 
     def _excerpt(self, resp: httpx.Response) -> str:
-        """The body's first bytes, decoded and sanitised, read within the timeout."""
+        """The body's first bytes, decoded, redacted and sanitised, read within the timeout."""
         self.watchdog.set("phase", now() + self.o.timeout)
-        # Read a little more than shown, so that a secret echoed across the cut is still redacted.
-        wanted = EXCERPT_BYTES + max((len(s.encode()) for s in self.secrets), default=0)
+        wanted = excerpt_budget(self.secrets)
         data = b""
         try:
             decoder = Decoder(resp.headers.get("content-encoding"))
@@ -307,8 +285,7 @@ class _Probe:
             pass
         finally:
             self.watchdog.set("phase", None)
-        text = redact(data[:wanted].decode("utf-8", errors="replace"), self.secrets)
-        return sanitise(text, EXCERPT_BYTES)
+        return shown_excerpt(data[:wanted].decode("utf-8", errors="replace"), self.secrets)
 
     def _read_stream(self, resp: httpx.Response) -> None:
         r = self.result
@@ -324,37 +301,21 @@ class _Probe:
                     self._record(parser.feed(piece), t)
             self._record(parser.feed(decoder.flush()), now())
         except EventTooLarge as exc:
-            raise ProbeFailure(
-                "too_large",
-                f"an event from {self.where} grew past max_event_bytes ({exc.limit} bytes) without ending "
-                f"(a line without a newline, or a stream that is not SSE)",
-            ) from None
+            raise ProbeFailure.of(too_large_error(self.where, exc.limit)) from None
         except _TooManyEvents:
             raise ProbeFailure(
                 "too_large",
-                f"{self.where} sent more than {MAX_EVENTS} events in one stream; a probe keeps at most that "
-                "many (point it at a bounded stream such as streamcheck)",
+                f"{self.where} sent more than {MAX_EVENTS} events in one stream; a probe keeps at most "
+                "that many (point it at a bounded stream such as streamcheck)",
             ) from None
         except Exception as exc:
             if self.watchdog.fired == "max_duration":
-                self._note_cut()
-                return
+                return  # judged on what arrived (see _finish)
             err = self._classify(exc)
             if err.kind == "stalled":
-                err = ProbeError("stalled", f"{err.message} after {len(self.events)} event(s)")
-            raise ProbeFailure(err.kind, err.message) from None
-        if self.watchdog.fired == "max_duration":
-            self._note_cut()
-        elif any(e.sent_ms is not None for e in self.events) and not any(
-            e.event == "done" for e in self.events
-        ):
-            r.notes.append("the stream ended without the streamcheck 'done' event")
-
-    def _note_cut(self) -> None:
-        self.result.notes.append(
-            f"stream still open after max_duration {self.o.max_duration:g} s: "
-            f"judged on the {len(self.events)} event(s) that arrived"
-        )
+                err = stalled_error(self.o.timeout, len(self.events))
+            raise ProbeFailure.of(err) from None
+        self.ended = self.watchdog.fired != "max_duration"
 
     def _record(self, events: list[SSEEvent], t: float) -> None:
         if len(self.events) + len(events) > MAX_EVENTS:
@@ -385,36 +346,31 @@ class _Probe:
             a, b = clock.marks.get(start), clock.marks.get(end)
             return None if a is None or b is None else (b - a) * 1000
 
-        r.timings_ms["connect"] = span("connection.connect_tcp.started", "connection.connect_tcp.complete")
-        r.timings_ms["tls"] = span("connection.start_tls.started", "connection.start_tls.complete")
+        # over QUIC: see streamprobe.http3 for what connect and tls measure there
+        connect, tls = ("quic.connect", "quic.handshake") if self.o.http == "h3" else CONNECTION_MARKS
+        r.timings_ms["connect"] = span(f"{connect}.started", f"{connect}.complete")
+        r.timings_ms["tls"] = span(f"{tls}.started", f"{tls}.complete")
         if r.protocol == "HTTP/2" or self.backend.first_byte_at is None:
             first = clock.first(
-                "http11.receive_response_headers.complete", "http2.receive_response_headers.complete"
+                "http11.receive_response_headers.complete",
+                "http2.receive_response_headers.complete",
+                "http3.receive_response_headers.complete",
             )
         else:
             first = self.backend.first_byte_at
         r.timings_ms["ttfb"] = None if first is None else (first - t0) * 1000
         if self.backend.alpn == "h2" and r.status is None:
             r.protocol = "HTTP/2"
-        sent = clock.first("http11.send_request_headers.started", "http2.send_request_headers.started")
+        sent = clock.first(
+            "http11.send_request_headers.started",
+            "http2.send_request_headers.started",
+            "http3.send_request_headers.started",
+        )
         r.request_sent_ms = None if sent is None else (sent - t0) * 1000
-        r.arrivals = self.events
-        r.events = len(self.events)
-        if self.events:
-            r.timings_ms["first_event"] = self.events[0].arrive_ms
         r.timings_ms["total"] = (self.end - t0) * 1000
-        if self.events:
-            j = judge(
-                [e.arrive_ms for e in self.events], [e.sent_ms for e in self.events], r.request_sent_ms or 0.0
-            )
-            r.mode, r.buffering_delay_ms = j.mode, j.buffering_delay_ms
-            r.notes.append(f"{j.mode} mode: {j.explanation}")
-            r.verdict = j.verdict if r.error is None else "error"
-        elif r.error is None:
-            r.verdict = "inconclusive"
-            r.notes.append("the stream ended without a single event")
-        if r.error is not None:
-            r.verdict = "error"
-            r.error = ProbeError(r.error.kind, redact(r.error.message, self.secrets))
-        r.notes = [redact(n, self.secrets) for n in r.notes]
-        return r
+        r.arrivals = self.events
+        cut = r.status is not None and self.watchdog.fired == "max_duration" and r.error is None
+        note = end_note(self.events, cut=cut, ended=self.ended, max_duration=self.o.max_duration)
+        if note:
+            r.notes.append(note)
+        return conclude(r, self.secrets)

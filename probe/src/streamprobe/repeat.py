@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from .probe import ProbeOptions, display_url, prepare_url, probe
-from .result import TIMING_KEYS, ProbeResult
+from .options import ProbeOptions, prepare_url
+from .probe import probe
+from .redact import display_url
+from .result import TIMING_KEYS, ProbeResult, Verdict
 
 # worst first: the order in which one bad run outweighs good ones
-SEVERITY = ("error", "buffered", "partial", "inconclusive", "streaming")
+SEVERITY: Final[tuple[Verdict, ...]] = ("error", "buffered", "partial", "inconclusive", "streaming")
 
 
-def worst_verdict(verdicts: list[str]) -> str:
+def worst_verdict(verdicts: list[Verdict]) -> Verdict:
     return min(verdicts, key=SEVERITY.index) if verdicts else "inconclusive"
 
 
@@ -23,12 +25,12 @@ class RepeatReport:
     results: list[ProbeResult]
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> Verdict:
         return worst_verdict([r.verdict for r in self.results])
 
     @property
-    def verdict_counts(self) -> dict[str, int]:
-        counts = {v: 0 for v in reversed(SEVERITY)}
+    def verdict_counts(self) -> dict[Verdict, int]:
+        counts: dict[Verdict, int] = {v: 0 for v in reversed(SEVERITY)}
         for r in self.results:
             counts[r.verdict] += 1
         return {k: n for k, n in counts.items() if n}

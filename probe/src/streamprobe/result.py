@@ -1,11 +1,15 @@
-"""Probe results: plain dataclasses whose ``to_dict()`` is DESIGN.md's result JSON."""
+"""Probe results: typed dataclasses whose ``to_dict()`` is the result JSON (docs/contracts/result.md).
+
+The closed sets of values are ``Literal`` types; the runtime tuples are derived from them, so each
+set is written once.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final, Literal, get_args
 
-ERROR_KINDS = (
+ErrorKind = Literal[
     "dns",
     "connect",
     "tls",
@@ -16,37 +20,39 @@ ERROR_KINDS = (
     "stalled",
     "too_large",
     "other",
-)
-VERDICTS = ("streaming", "partial", "buffered", "inconclusive", "error")
-TIMING_KEYS = ("dns", "connect", "tls", "ttfb", "first_event", "total")
+]
+Verdict = Literal["streaming", "partial", "buffered", "inconclusive", "error"]
+#: How the verdict was reached: by the server's send times, or by the arrival pattern alone.
+Mode = Literal["streamcheck", "generic"]
+#: The protocol a result reports (the one used, or attempted when the probe failed early).
+Protocol = Literal["HTTP/1.1", "HTTP/2", "HTTP/3"]
+TimingKey = Literal["dns", "connect", "tls", "ttfb", "first_event", "total"]
+
+ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
+VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
+MODES: Final[tuple[Mode, ...]] = get_args(Mode)
+PROTOCOLS: Final[tuple[Protocol, ...]] = get_args(Protocol)
+TIMING_KEYS: Final[tuple[TimingKey, ...]] = get_args(TimingKey)
+
+#: Keyed by ``TIMING_KEYS`` (plain ``str`` keys, so callers index it with any string they hold).
+Timings = dict[str, float | None]
+
+
+def empty_timings() -> Timings:
+    return dict.fromkeys(TIMING_KEYS)
 
 
 @dataclass(frozen=True)
 class ProbeError:
-    """What went wrong, as one of ``ERROR_KINDS`` and a sentence a person understands.
+    """What went wrong: one of ``ERROR_KINDS`` and a sentence a person understands."""
 
-    Reads like an object (``err.kind``) and like the JSON dict (``err["kind"]``).
-    """
-
-    kind: str
+    kind: ErrorKind
     message: str
 
     def __post_init__(self) -> None:
+        # A Literal is not checked at run time; a caller without a type checker still gets told.
         if self.kind not in ERROR_KINDS:
             raise ValueError(f"unknown error kind {self.kind!r}")
-
-    def __getitem__(self, key: str) -> str:
-        if key == "kind":
-            return self.kind
-        if key == "message":
-            return self.message
-        raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        try:
-            return self[key]
-        except KeyError:
-            return default
 
     def to_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "message": self.message}
@@ -65,20 +71,23 @@ class EventArrival:
 
 @dataclass
 class ProbeResult:
-    url: str
+    """One probe (or one browser read) of one URL; ``to_dict()`` is the result JSON."""
+
+    url: str  # as shown: URL credentials masked
     path_name: str
-    protocol: str  # "HTTP/1.1" | "HTTP/2": the one used (or attempted, when it failed early)
+    protocol: Protocol
     status: int | None = None
     error: ProbeError | None = None
-    timings_ms: dict[str, float | None] = field(default_factory=lambda: dict.fromkeys(TIMING_KEYS))
+    timings_ms: Timings = field(default_factory=empty_timings)
     events: int = 0
-    mode: str = "generic"  # "streamcheck" | "generic"
+    mode: Mode = "generic"
     buffering_delay_ms: float | None = None
-    verdict: str = "error"
+    verdict: Verdict = "error"
     notes: list[str] = field(default_factory=list)
     content_encoding: str | None = None
     header_names: list[str] = field(default_factory=list)
-    # Not serialised: the raw material for benchmarks and the browser-side judge.
+    alt_svc: str | None = None  # the response's Alt-Svc header: the alternative services it advertised
+    # Not serialised: the raw material for benchmarks and the judge.
     arrivals: list[EventArrival] = field(default_factory=list, repr=False)
     request_sent_ms: float | None = field(default=None, repr=False)
     clock_origin: float | None = field(default=None, repr=False)  # time.perf_counter() when the clock started
@@ -103,6 +112,7 @@ class ProbeResult:
             "notes": list(self.notes),
             "content_encoding": self.content_encoding,
             "header_names": list(self.header_names),
+            "alt_svc": self.alt_svc,
         }
 
 

@@ -1,87 +1,27 @@
-"""Phase timings and hard deadlines for one probe connection.
+"""The probe's clock, its phase marks and its hard deadlines.
 
-* DNS is resolved by the probe itself (``resolve``), then ``DialBackend`` connects to that
-  address while httpcore keeps the URL's host for the Host header / :authority and TLS SNI.
-* ``TrackedStream`` wraps the connection: it stamps the first response byte (HTTP/1.1 TTFB),
-  checks ALPN when HTTP/2 is required, and hands every socket to the ``Watchdog``.
-* ``Watchdog`` enforces deadlines that socket timeouts alone cannot (a server trickling a byte
-  at a time): when one passes it shuts the socket down, which ends any blocked read at once.
 * ``PhaseClock`` receives httpcore's ``trace`` events and records when each phase ran.
+* ``Watchdog`` enforces deadlines that socket timeouts alone cannot (a server trickling a byte
+  at a time): when one passes it shuts the sockets down, which ends any blocked read at once.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable
 from typing import Any
 
-import httpcore
-
-from .errors import ProbeFailure
-
-Address = tuple[int, tuple[Any, ...]]  # (family, sockaddr)
-Resolver = Callable[[str, int], list[Address]]
+from .messages import Phase
 
 now = time.perf_counter  # monotonic, high resolution
-
-
-def system_resolver(host: str, port: int) -> list[Address]:
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
-    seen: list[Address] = []
-    for family, _type, _proto, _canon, sockaddr in infos:
-        item = (int(family), tuple(sockaddr))
-        if item not in seen:
-            seen.append(item)
-    return seen
-
-
-def is_ip_literal(host: str) -> bool:
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            socket.inet_pton(family, host)
-            return True
-        except OSError:
-            continue
-    return False
-
-
-def resolve(host: str, port: int, timeout: float, resolver: Resolver | None = None) -> list[Address]:
-    """Resolve within ``timeout`` seconds (getaddrinfo cannot be interrupted: it runs in a thread)."""
-    if is_ip_literal(host):
-        family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        return [(int(family), (host, port))]
-    outcome: list[Any] = []
-    fn = resolver or system_resolver
-
-    def run() -> None:
-        try:
-            outcome.append(fn(host, port))
-        except BaseException as exc:  # handed to the caller's thread
-            outcome.append(exc)
-
-    worker = threading.Thread(target=run, name="streamprobe-dns", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if not outcome:
-        raise ProbeFailure("dns", f"DNS lookup of {host} did not finish within {timeout:g} s")
-    result = outcome[0]
-    if isinstance(result, socket.gaierror):
-        raise ProbeFailure("dns", f"DNS lookup of {host} failed: {result.strerror or result}")
-    if isinstance(result, BaseException):
-        raise ProbeFailure("dns", f"DNS lookup of {host} failed: {result}")
-    if not result:
-        raise ProbeFailure("dns", f"DNS lookup of {host} returned no address")
-    return list(result)
 
 
 class Watchdog:
     """One background thread per probe that shuts the connection down when a deadline passes.
 
-    Deadlines are named (``set("headers", t)``); the earliest one that passes is recorded in
+    Deadlines are named (``set("phase", t)``); the earliest one that passes is recorded in
     ``fired`` and every registered socket is shut down, so a blocked read returns at once.
     """
 
@@ -96,12 +36,20 @@ class Watchdog:
         self._thread.start()
 
     def set(self, name: str, deadline: float | None) -> None:
+        """Set (or with ``None`` clear) the deadline ``name``.
+
+        The thread is woken only when the earliest deadline moves earlier: a later or cleared one
+        is seen when it wakes for the old one. Waking it costs the probe a handoff of the GIL
+        between threads, which would land inside the timed phases.
+        """
         with self._cond:
+            earliest = min(self._deadlines.values(), default=None)
             if deadline is None:
                 self._deadlines.pop(name, None)
-            else:
-                self._deadlines[name] = deadline
-            self._cond.notify()
+                return
+            self._deadlines[name] = deadline
+            if earliest is None or deadline < earliest:
+                self._cond.notify()
 
     def earliest(self) -> float | None:
         """The earliest pending deadline (the probe's clock), or None."""
@@ -151,7 +99,7 @@ class PhaseClock:
         self.watchdog = watchdog
         self.timeout = timeout
         self.marks: dict[str, float] = {}
-        self.phase = "connect"  # connect -> tls -> headers -> body
+        self.phase: Phase = "connect"  # connect -> tls -> headers -> body
         self.http2 = False
 
     def __call__(self, name: str, info: dict[str, Any]) -> None:
@@ -175,111 +123,3 @@ class PhaseClock:
     def first(self, *names: str) -> float | None:
         times = [self.marks[n] for n in names if n in self.marks]
         return min(times) if times else None
-
-
-class TrackedStream(httpcore.NetworkStream):
-    """A network stream that reports to the probe: first response byte, ALPN, sockets."""
-
-    def __init__(self, inner: httpcore.NetworkStream, dial: DialBackend) -> None:
-        self._inner = inner
-        self._dial = dial
-
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        data = self._inner.read(max_bytes, timeout)
-        if data and self._dial.first_byte_at is None and self._dial.clock.phase == "headers":
-            self._dial.first_byte_at = now()
-        return data
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._inner.close()
-
-    def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.NetworkStream:
-        inner = self._inner.start_tls(ssl_context, server_hostname, timeout)
-        sock = inner.get_extra_info("socket")
-        if isinstance(sock, socket.socket):
-            self._dial.watchdog.add_socket(sock)
-        ssl_object = inner.get_extra_info("ssl_object")
-        alpn = ssl_object.selected_alpn_protocol() if ssl_object is not None else None
-        self._dial.alpn = alpn
-        if self._dial.require_h2 and alpn != "h2":
-            inner.close()
-            offered = f"it chose {alpn}" if alpn else "it chose no protocol (so HTTP/1.1)"
-            raise ProbeFailure(
-                "protocol",
-                f"HTTP/2 was required but {self._dial.where} did not offer it "
-                f"in the TLS handshake (ALPN): {offered}",
-            )
-        return TrackedStream(inner, self._dial)
-
-    def get_extra_info(self, info: str) -> Any:
-        return self._inner.get_extra_info(info)
-
-
-class DialBackend(httpcore.NetworkBackend):
-    """Connects to pre-resolved addresses instead of the URL's host name."""
-
-    def __init__(
-        self,
-        addresses: Iterable[Address],
-        *,
-        watchdog: Watchdog,
-        clock: PhaseClock,
-        require_h2: bool,
-        where: str,
-    ) -> None:
-        self.addresses = list(addresses)
-        self.watchdog = watchdog
-        self.clock = clock
-        self.require_h2 = require_h2
-        self.where = where
-        self.first_byte_at: float | None = None
-        self.alpn: str | None = None
-        self.peer: tuple[Any, ...] | None = None
-        self._inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        last: Exception | None = None
-        for _family, sockaddr in self.addresses:
-            # A blocked connect() has no socket the watchdog could shut down yet: bound each attempt
-            # by what is left of the phase deadline and max_duration, so all attempts share them.
-            deadline = self.watchdog.earliest()
-            attempt = timeout
-            if deadline is not None:
-                left = deadline - now()
-                if left <= 0:
-                    raise httpcore.ConnectTimeout("connect deadline passed")
-                attempt = left if attempt is None else min(attempt, left)
-            try:
-                stream = self._inner.connect_tcp(
-                    str(sockaddr[0]), int(sockaddr[1]), attempt, local_address, socket_options
-                )
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
-                last = exc
-                continue
-            sock = stream.get_extra_info("socket")
-            if isinstance(sock, socket.socket):
-                self.watchdog.add_socket(sock)
-            self.peer = sockaddr
-            return TrackedStream(stream, self)
-        assert last is not None
-        raise last
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:  # pragma: no cover - not used
-        raise NotImplementedError
-
-    def sleep(self, seconds: float) -> None:  # pragma: no cover - retries are off
-        time.sleep(seconds)

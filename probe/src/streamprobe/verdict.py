@@ -1,4 +1,5 @@
-"""Pure functions that turn event arrival times into a buffering delay and a verdict (DESIGN.md).
+"""Pure functions that turn event arrival times into a buffering delay and a verdict
+(docs/contracts/result.md).
 
 streamcheck mode (events carry the server's ``sent_ms``)::
 
@@ -19,8 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-JITTER_MS = 50.0  # network jitter allowance, DESIGN.md's "max(50, ...)"
+from .result import Mode
+
+#: A verdict judged from arrivals (``error`` comes from the read, never from the arrivals).
+Judged = Literal["streaming", "partial", "buffered", "inconclusive"]
+
+JITTER_MS = 50.0  # network jitter allowance: the "max(50, ...)" of the streaming threshold
 STREAMING_FRACTION = 0.10
 BUFFERED_FRACTION = 0.80
 # generic mode
@@ -32,8 +39,8 @@ MAX_BURST_SHARE = 0.25  # ...and no burst holds more than this share of the even
 
 @dataclass(frozen=True)
 class Judgement:
-    mode: str  # "streamcheck" | "generic"
-    verdict: str  # "streaming" | "partial" | "buffered" | "inconclusive"
+    mode: Mode
+    verdict: Judged
     buffering_delay_ms: float | None
     explanation: str  # one sentence a person can check the verdict against
 
@@ -51,7 +58,7 @@ def streamcheck_thresholds(stream_duration_ms: float) -> tuple[float, float]:
     return max(JITTER_MS, STREAMING_FRACTION * stream_duration_ms), BUFFERED_FRACTION * stream_duration_ms
 
 
-def streamcheck_verdict(delay_ms: float, stream_duration_ms: float) -> str:
+def streamcheck_verdict(delay_ms: float, stream_duration_ms: float) -> Judged:
     streaming_max, buffered_min = streamcheck_thresholds(stream_duration_ms)
     if delay_ms <= streaming_max:
         return "streaming"
@@ -92,7 +99,7 @@ def largest_burst(arrive_ms: Sequence[float], window_ms: float = BURST_WINDOW_MS
     return best
 
 
-def generic_verdict(arrive_ms: Sequence[float], request_sent_ms: float) -> tuple[str, str]:
+def generic_verdict(arrive_ms: Sequence[float], request_sent_ms: float) -> tuple[Judged, str]:
     """(verdict, explanation) from arrival times alone; ``request_sent_ms`` on the same clock."""
     n = len(arrive_ms)
     if n < 3:

@@ -1,0 +1,7 @@
+"""``python -m streamprobe``: the same as the ``streamprobe`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,114 @@
+"""The sentences a result says, written once for the probe and the browser reader.
+
+Both readers name the same facts the same way (who answered what, which bound was hit), so a person
+comparing the two columns compares facts, not wording. Excerpts of a body are redacted of the
+request's secrets and sanitised before they go into a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Final, Literal
+
+from .redact import redact, sanitise
+from .result import EventArrival, ProbeError
+
+#: How far a read got: "headers" means the request was sent and no response has come yet.
+Phase = Literal["connect", "tls", "headers", "body"]
+
+#: Characters of a body shown in an error message.
+EXCERPT_CHARS: Final = 200
+NO_EVENTS_NOTE: Final = "the stream ended without a single event"
+NO_DONE_NOTE: Final = "the stream ended without the streamcheck 'done' event"
+
+
+def peer_name(host: str, port: int) -> str:
+    """``host:port`` as messages name the peer (``[::1]:443`` for IPv6)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def excerpt_budget(secrets: Iterable[str]) -> int:
+    """How much of a body to read for an excerpt: a little more than shown, so that a secret echoed
+    across the cut is still recognised (and redacted) whole."""
+    return EXCERPT_CHARS + max((len(s.encode()) for s in secrets), default=0)
+
+
+def shown_excerpt(text: str, secrets: Iterable[str]) -> str:
+    """A body's first characters as an error message shows them: redacted, one printable line."""
+    return sanitise(redact(text, secrets), EXCERPT_CHARS)
+
+
+def timeout_error(phase: Phase, where: str, timeout: float) -> ProbeError:
+    """The ``timeout`` bound passed in ``phase`` (in the body: the stream went silent)."""
+    if phase == "connect":
+        return ProbeError("timeout", f"TCP connect to {where} did not finish within {timeout:g} s")
+    if phase == "tls":
+        return ProbeError("timeout", f"TLS handshake with {where} did not finish within {timeout:g} s")
+    if phase == "body":
+        return ProbeError("stalled", f"the stream went silent: no data for {timeout:g} s")
+    return ProbeError("timeout", f"no response headers from {where} within {timeout:g} s after the request")
+
+
+def stalled_error(timeout: float, events: int) -> ProbeError:
+    return ProbeError("stalled", f"the stream went silent: no data for {timeout:g} s after {events} event(s)")
+
+
+def max_duration_error(where: str, max_duration: float) -> ProbeError:
+    """The whole-probe bound passed before any response."""
+    return ProbeError("timeout", f"no response from {where} within max_duration {max_duration:g} s")
+
+
+def http_status_error(
+    where: str, status: int, reason: str, excerpt: str, *, redirect_to: str | None = None
+) -> ProbeError:
+    """A status other than 2xx; ``redirect_to`` is a Location already stripped of credentials."""
+    message = f"{where} answered HTTP {status} {reason}".rstrip()
+    if redirect_to:
+        message += f", redirecting to {sanitise(redirect_to)}"
+    if excerpt:
+        message += f"; the body starts: {excerpt}"
+    return ProbeError("http_status", message)
+
+
+def is_event_stream(content_type: str | None) -> bool:
+    return (content_type or "").split(";")[0].strip().lower() == "text/event-stream"
+
+
+def content_type_error(where: str, content_type: str | None, excerpt: str) -> ProbeError:
+    """Not ``text/event-stream``: what came instead, and a hint when it is an HTML page."""
+    shown = sanitise(content_type or "no Content-Type", 80)
+    message = f"expected Content-Type text/event-stream but {where} sent {shown}"
+    if "html" in (content_type or "").lower() or excerpt.lstrip().lower().startswith(("<!doctype", "<html")):
+        message += " (an HTML page: often a login or error page in front of the service)"
+    message += f"; the body starts: {excerpt}" if excerpt else "; the body is empty"
+    return ProbeError("content_type", message)
+
+
+def too_large_error(where: str, max_event_bytes: int) -> ProbeError:
+    return ProbeError(
+        "too_large",
+        f"an event from {where} grew past max_event_bytes ({max_event_bytes} bytes) without ending "
+        "(a line without a newline, or a stream that is not SSE)",
+    )
+
+
+def cut_note(max_duration: float, events: int) -> str:
+    """The stream was still open when the whole-probe bound passed: judged on what arrived."""
+    return (
+        f"stream still open after max_duration {max_duration:g} s: "
+        f"judged on the {events} event(s) that arrived"
+    )
+
+
+def end_note(arrivals: list[EventArrival], *, cut: bool, ended: bool, max_duration: float) -> str | None:
+    """The note on how the stream ended: cut by max_duration, or a streamcheck stream that ended
+    (``ended``: the body finished normally) without its 'done' event; else None."""
+    if cut:
+        return cut_note(max_duration, len(arrivals))
+    if (
+        ended
+        and any(a.sent_ms is not None for a in arrivals)
+        and not any(a.event == "done" for a in arrivals)
+    ):
+        return NO_DONE_NOTE
+    return None

@@ -1,0 +1,66 @@
+"""What a read is asked to do: ``ProbeOptions``, and the URL checked and prepared for it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final, Literal, get_args
+
+import httpx
+
+from .dial import Resolver
+
+#: ``auto`` offers HTTP/2 and HTTP/1.1 (ALPN) like a browser; ``h1`` forces HTTP/1.1; ``h2`` requires HTTP/2;
+#: ``h3`` requires HTTP/3 over QUIC.
+HttpChoice = Literal["auto", "h1", "h2", "h3"]
+HTTP_CHOICES: Final[tuple[HttpChoice, ...]] = get_args(HttpChoice)
+
+
+@dataclass
+class ProbeOptions:
+    name: str = "probe"  # path_name in the result
+    http: HttpChoice = "auto"
+    headers: Mapping[str, str] = field(default_factory=dict)  # values are secret
+    accept_encoding: str | None = None  # None: like a browser ("gzip, deflate, br"; br only if decodable)
+    timeout: float = 10.0  # connect, TLS, waiting for headers, any silence in the stream
+    max_duration: float = 60.0  # the whole probe
+    max_event_bytes: int = 1 << 20
+    verify: bool | str = True  # True | False (insecure) | path to a CA bundle (PEM)
+    add_nonce: bool = True  # streamcheck URLs get a unique `nonce` query parameter
+    resolver: Resolver | None = None  # (host, port) -> [(family, sockaddr)]; default getaddrinfo
+
+    def validate(self) -> None:
+        """``ValueError`` for an option no read can use (the message never shows a header value)."""
+        if self.http not in HTTP_CHOICES:
+            raise ValueError(f"http must be 'auto', 'h1', 'h2' or 'h3', not {self.http!r}")
+        if not self.timeout > 0:
+            raise ValueError("timeout must be > 0 seconds")
+        if not self.max_duration > 0:
+            raise ValueError("max_duration must be > 0 seconds")
+        if self.max_event_bytes < 1:
+            raise ValueError("max_event_bytes must be >= 1")
+        for name, value in self.headers.items():
+            if not name or any(c in name for c in ":\r\n ") or any(c in str(value) for c in "\r\n"):
+                raise ValueError(f"invalid header {name!r} (the value is not shown)")
+            if not str(value).isascii():  # httpx sends values as ASCII; its error would show a character
+                raise ValueError(f"header {name!r}: the value must be ASCII (the value is not shown)")
+
+
+def is_streamcheck_url(url: httpx.URL) -> bool:
+    return url.path.rstrip("/").endswith("/streamcheck")
+
+
+def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
+    """Validate the URL (ValueError if unusable) and add a nonce to streamcheck URLs."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise ValueError(f"invalid URL {url!r}: {exc}") from None
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError(f"URL must start with http:// or https://, got {url!r}")
+    if not parsed.host:
+        raise ValueError(f"URL has no host: {url!r}")
+    if options.add_nonce and is_streamcheck_url(parsed) and "nonce" not in parsed.params:
+        parsed = parsed.copy_add_param("nonce", uuid.uuid4().hex[:16])
+    return parsed
