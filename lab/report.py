@@ -23,9 +23,8 @@ def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
         return "n/a: cleartext, no HTTP/2 to offer", None
     t = result.timings_ms
     if result.error is not None:
-        kind = result.error.kind if hasattr(result.error, "kind") else result.error["kind"]
-        return f"error ({kind})", f"{result.path_name} {column}: {result.error.message}"
-    verdict = result.verdict
+        return f"error ({result.error.kind})", f"{result.path_name} {column}: {result.error.message}"
+    verdict: str = result.verdict
     footnote = None
     if column == "browser":  # --- browser column: which protocol Chromium got ---
         verdict += " (h2)" if result.protocol == "HTTP/2" else " (h1)"

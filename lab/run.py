@@ -7,13 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from streamprobe import ProbeOptions, ProbeResult, probe
+from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
 
 from lab.topology import Lab, LabPath
 
 COLUMNS = ("h1", "h2")
 # What each column asks for: HTTP/1.1 forced, and HTTP/2 offered next to HTTP/1.1 (ALPN), as a browser does.
-COLUMN_HTTP = {"h1": "h1", "h2": "auto"}
+COLUMN_HTTP: dict[str, HttpChoice] = {"h1": "h1", "h2": "auto"}
 NOT_STREAMING = ("buffered", "partial")
 # --- browser column (issue 7): headless Chromium reads each path with fetch + getReader() ---
 BROWSER = "browser"  # cells["browser"]: None when not run (--no-browser, or Chromium missing)
