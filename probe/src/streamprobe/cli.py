@@ -109,6 +109,12 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
         proto = p.add_mutually_exclusive_group()
         proto.add_argument("--http1", action="store_true", help="force HTTP/1.1")
         proto.add_argument("--http2", action="store_true", help="require HTTP/2 (an error if not negotiated)")
+        proto.add_argument(
+            "--http3",
+            action="store_true",
+            help="require HTTP/3 over QUIC, UDP to the URL's port (an error if it cannot be had); "
+            "needs the [h3] extra",
+        )
         p.add_argument(
             "--accept-encoding",
             metavar="VALUE",
@@ -155,7 +161,7 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
     http: HttpChoice = "auto"
     if not doctor:
-        http = "h1" if args.http1 else "h2" if args.http2 else "auto"
+        http = "h1" if args.http1 else "h2" if args.http2 else "h3" if args.http3 else "auto"
     verify: bool | str = False if args.insecure else (args.cacert or True)
     return ProbeOptions(
         name=args.name,

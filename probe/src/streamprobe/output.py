@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .altsvc import advertises_h3
 from .doctor import ENCODINGS, PROTOCOL_LABEL, PROTOCOLS, DoctorReport, Encoding, HttpRow
 from .repeat import RepeatReport
 from .result import ProbeResult
@@ -32,7 +33,8 @@ def render_result(r: ProbeResult) -> str:
     lines = [
         headline(r),
         f"  url        {r.url}",
-        f"  path       {r.path_name}    protocol {r.protocol}    "
+        f"  path       {r.path_name}    protocol {r.protocol}"
+        f"{' (h3 advertised)' if r.protocol != 'HTTP/3' and advertises_h3(r.alt_svc) else ''}    "
         f"status {r.status if r.status is not None else '-'}    "
         f"content-encoding {r.content_encoding or 'identity'}",
         f"  events     {r.events} ({r.mode} mode)",
