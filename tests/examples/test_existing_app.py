@@ -1,0 +1,208 @@
+"""examples/existing-app: an app with its own VPC, service and feature flags adopts the streaming constructs.
+
+It is synthesised the way its user would: the CDK CLI in its folder (its own cdk.json), no AWS credentials
+and no lookups, cdk-nag on (``app.py`` registers the AwsSolutions checks, so a finding fails the synth), then
+cfn-lint at error level, then the streaming-critical properties of its templates.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import pytest
+from aws_cdk import aws_s3 as s3
+from aws_cdk.assertions import Match, Template
+
+from tests.support.cdk import CDK_CLI, REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+EXAMPLE = REPO_ROOT / "examples" / "existing-app"
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+@dataclass
+class Synth:
+    out: Path
+    result: subprocess.CompletedProcess[str]
+
+    def template(self, stack: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.out / f"{stack}.template.json").read_text())
+        return data
+
+
+def _offline_env(home: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
+    env.update(
+        {
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": str(home / "no-aws-config"),
+            "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
+            "HOME": str(home),
+            "CDK_DISABLE_VERSION_CHECK": "1",
+            "CDK_DISABLE_CLI_TELEMETRY": "true",
+        }
+    )
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+    return env
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+    assert CDK_CLI.exists(), "the pinned CDK CLI is not installed: run make bootstrap"
+    root = tmp_path_factory.mktemp("existing-app")
+    (root / "home").mkdir()
+    result = subprocess.run(
+        # The app command of its cdk.json, with this interpreter (the venv that has streampath_cdk).
+        [
+            str(CDK_CLI),
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "--app",
+            f"{sys.executable} app.py",
+            "-o",
+            str(root / "out"),
+        ],
+        cwd=EXAMPLE,
+        env=_offline_env(root / "home"),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    yield Synth(out=root / "out", result=result)
+
+
+def test_synthesises_offline_with_cdk_nag_clean(synth: Synth) -> None:
+    assert synth.result.returncode == 0, synth.result.stdout + synth.result.stderr
+    manifest = json.loads((synth.out / "manifest.json").read_text())
+    assert "missing" not in manifest  # no lookups: nothing for cdk.context.json
+    assert sorted(p.name for p in synth.out.glob("*.template.json")) == ["Orders.template.json"]
+
+
+def test_cfn_lint_has_no_errors(synth: Synth) -> None:
+    templates = sorted(str(p) for p in synth.out.glob("*.template.json"))
+    assert templates
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--non-zero-exit-code",
+            "error",
+            "--format",
+            "parseable",
+            *templates,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_its_own_flags_are_not_ours() -> None:
+    theirs = json.loads((EXAMPLE / "cdk.json").read_text())["context"]
+    ours = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    assert len(theirs) < 10 < len(ours)
+    # The flag whose absence used to break LogBucket.
+    assert "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy" not in theirs
+
+
+def test_nlb_front_door_streams_http1_to_the_ecs_tasks(synth: Synth) -> None:
+    template = Template.from_json(synth.template("Orders"))
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::Listener",
+        {
+            "Protocol": "TLS",
+            "Port": 443,
+            "AlpnPolicy": ["HTTP1Only"],
+            "SslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        },
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        {
+            "TargetType": "ip",
+            "Port": 8080,
+            "HealthCheckPath": "/healthz",
+            "TargetGroupAttributes": Match.array_with(
+                [
+                    {"Key": "deregistration_delay.timeout_seconds", "Value": "300"},
+                    {"Key": "deregistration_delay.connection_termination.enabled", "Value": "true"},
+                ]
+            ),
+        },
+    )
+    # The app's own ECS service registers its tasks in the streaming target group.
+    template.has_resource_properties(
+        "AWS::ECS::Service",
+        {"LoadBalancers": [Match.object_like({"ContainerName": "Api", "ContainerPort": 8080})]},
+    )
+    template.has_resource_properties(
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        {"LoadBalancerAttributes": Match.array_with([{"Key": "access_logs.s3.enabled", "Value": "true"}])},
+    )
+
+
+def test_distribution_streams_uncached_uncompressed_with_long_origin_timeouts(synth: Synth) -> None:
+    template = Template.from_json(synth.template("Orders"))
+    (distribution,) = template.find_resources("AWS::CloudFront::Distribution").values()
+    config = distribution["Properties"]["DistributionConfig"]
+    behaviours = [config["DefaultCacheBehavior"], *config["CacheBehaviors"]]
+    assert [b.get("PathPattern") for b in behaviours] == [None, "/api/*"]
+    for behaviour in behaviours:
+        assert behaviour["CachePolicyId"] == CACHING_DISABLED
+        assert behaviour["Compress"] is False
+    (origin,) = config["Origins"]
+    assert origin["DomainName"] == "orders-nlb.example.com"
+    assert origin["CustomOriginConfig"]["OriginReadTimeout"] == 60
+    assert origin["CustomOriginConfig"]["OriginKeepaliveTimeout"] == 60
+    assert origin["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only"
+    assert "ResponseCompletionTimeout" not in origin
+    assert config["HttpVersion"] == "http2and3"
+    assert config["ViewerCertificate"]["MinimumProtocolVersion"] == "TLSv1.2_2021"
+
+
+def test_log_buckets_deliver_by_policy_without_the_flag(synth: Synth) -> None:
+    template = Template.from_json(synth.template("Orders"))
+    buckets = template.find_resources("AWS::S3::Bucket")
+    assert len(buckets) == 4  # two LogBuckets, each with its access-log bucket
+    assert not [b for b in buckets.values() if "AccessControl" in b["Properties"]]
+    template.resource_properties_count_is(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [Match.object_like({"Principal": {"Service": "logging.s3.amazonaws.com"}})]
+                )
+            }
+        },
+        2,
+    )
+
+
+def test_app_registers_cdk_nag() -> None:
+    """The example's own ``build`` turns cdk-nag on: a non-compliant bucket added next to it fails synth."""
+    # Loaded by path under its own name: the project has an ``app`` module of its own.
+    spec = importlib.util.spec_from_file_location("existing_app_example", EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    example_app = importlib.util.module_from_spec(spec)
+    sys.path.insert(0, str(EXAMPLE))  # for its sibling module orders_service
+    try:
+        spec.loader.exec_module(example_app)
+    finally:
+        sys.path.remove(str(EXAMPLE))
+    context = json.loads((EXAMPLE / "cdk.json").read_text())["context"]
+    app = cdk.App(context=context)
+    example_app.build(app)
+    s3.Bucket(cdk.Stack(app, "Extra", env=example_app.ENV), "Unlogged")  # AwsSolutions-S1, S10
+    with pytest.raises(Exception, match=r"(?i)validation"):
+        app.synth()
