@@ -1,9 +1,10 @@
 """CloudFront origins for streaming responses: long timeouts between packets, no overall cap, TLS 1.2 up.
 
 CloudFront's origin read timeout applies *between packets*: a stream that is silent for longer is cut, so
-the service's heartbeat must come more often than ``read_timeout``. CDK's defaults (30 s read, 5 s
-keep-alive) suit short requests. :class:`OriginTimeouts` holds the streaming defaults, and
-:func:`streaming_http_origin` and :func:`streaming_vpc_origin` build the two origin kinds with them.
+the service's heartbeat must come more often than ``read_timeout``. CloudFront's defaults, which CDK
+keeps (30 s read, 5 s keep-alive), suit short requests. :class:`OriginTimeouts` holds the streaming
+defaults, and :func:`streaming_http_origin` and :func:`streaming_vpc_origin` build the two origin kinds
+with them.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ DEFAULT_CONNECTION_TIMEOUT: Final = cdk.Duration.seconds(10)
 class OriginTimeouts:
     """How long CloudFront waits on the origin.
 
-    ``read_timeout``: 60 s, the most CloudFront allows without a quota increase (CDK's default is 30 s).
+    ``read_timeout``: 60 s, the most CloudFront allows without a quota increase (its default is 30 s).
     It is the longest silence a stream survives, so heartbeat more often than this.
-    ``keepalive_timeout``: 60 s (CDK's default is 5 s). A new stream then reuses a warm origin connection,
-    with no new TCP and TLS handshake before its first byte.
+    ``keepalive_timeout``: 60 s (CloudFront's default is 5 s). A new stream then reuses a warm origin
+    connection, with no new TCP and TLS handshake before its first byte.
     ``response_completion_timeout``: None, so a response of any duration is allowed. A value caps every
     stream's total length, and must be at least ``read_timeout``.
     ``connection_attempts``: 3 and ``connection_timeout``: 10 s (CloudFront's own defaults, written out so
