@@ -6,16 +6,23 @@ read-only ``/var/task``) against the reference app on loopback (uvicorn for HTTP
 for HTTP/2). Prints a Markdown table.
 
 - 20 paths x {h1, h2} in one invocation vs the slowest of the same paths run alone (goal <= 1.2x)
-- cold import of ``handler`` incl. CANARY_CONFIG validation (goal < 300 ms)
+- cold start, each on a fresh copy of the asset without bytecode (``PYTHONDONTWRITEBYTECODE=1``), as
+  two figures: ``import handler`` incl. CANARY_CONFIG validation, then the first probe's imports
+  (``runner.load_probe()``: streamprobe, httpx, httpcore, h2), checked to happen there and not earlier
+  (goal < 300 ms each)
 - peak RSS of the invocation process
 - monthly cost of one path probed every minute over both protocols vs CloudWatch Synthetics
+
+``--imports-only`` measures the two cold-start figures alone (seconds, not minutes).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -31,8 +38,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "lambda" / "canary"), str(REPO / "service")]
 
-from streampath_cdk.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS  # noqa: E402
-from streampath_cdk.local_bundling import LocalPythonBundler  # noqa: E402
+from streampath_cdk.canary_function import canary_bundler  # noqa: E402
 
 PATHS = 20
 STREAM = "/api/streamcheck?events=20&interval_ms=100"  # the default config's stream: ~1.9 s
@@ -51,18 +57,23 @@ import json, os, sys, time, resource
 out = os.fdopen(os.dup(1), "w")
 devnull = os.open(os.devnull, os.O_WRONLY)
 os.dup2(devnull, 1)  # EMF + log lines are still produced, just not kept
+PROBE_STACK = {"anyio", "h11", "h2", "hpack", "httpcore", "httpx", "hyperframe", "streamprobe"}
+def probe_stack():
+    return sorted({name.split(".")[0] for name in sys.modules} & PROBE_STACK)
 start = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
-from streampath_canary import handler
+from streampath_canary import handler, runner
 import_ms = (time.perf_counter() - start) * 1000
-error = handler.CONFIG_ERROR
+error = handler.SPEC_ERROR
 result = {"import_ms": import_ms, "config_error": None if error is None else str(error)}
 if sys.argv[2] == "import":
+    result["loaded_by_import"] = probe_stack()
     start = time.perf_counter()
-    import streamprobe  # what the first probe of a container imports (lazily)
+    runner.load_probe()  # exactly what the first run of a container does before its probes
     result["probe_import_ms"] = (time.perf_counter() - start) * 1000
+    result["loaded_by_first_probe"] = probe_stack()
 if sys.argv[2] == "run":
-    import streamprobe  # a warm container: the probe stack is loaded
+    runner.load_probe()  # a warm container: the probe stack is loaded
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
     summary = handler.run(handler.CONFIG, budget_s=50)
@@ -82,7 +93,11 @@ os._exit(0)
 
 def run_driver(asset: Path, config: dict[str, Any], mode: str) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "CANARY_"))}
-    env.update(CANARY_CONFIG=json.dumps(config), POWERTOOLS_SERVICE_NAME="streampath-canary")
+    env.update(
+        CANARY_CONFIG=json.dumps(config),
+        POWERTOOLS_SERVICE_NAME="streampath-canary",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-B", "-c", DRIVER, str(asset), mode],
         capture_output=True,
@@ -94,6 +109,40 @@ def run_driver(asset: Path, config: dict[str, Any], mode: str) -> dict[str, Any]
     )
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
+
+
+def cold_imports(asset: Path, runs: int = 5) -> list[dict[str, Any]]:
+    """``import handler`` then the first probe's imports, each run on a fresh copy of the asset (no
+    ``__pycache__`` can exist in it), checking that the probe stack is loaded by the second step only."""
+    results = []
+    config = config_for([{"name": "p", "url": "https://example.invalid/api/streamcheck"}])
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="canary-cold-") as tmp:
+            fresh = Path(tmp) / "asset"
+            shutil.copytree(asset, fresh)
+            result = run_driver(fresh, config, "import")
+        assert result["config_error"] is None, result
+        assert result["loaded_by_import"] == [], f"import handler loaded {result['loaded_by_import']}"
+        assert {"httpx", "httpcore", "h2", "streamprobe"} <= set(result["loaded_by_first_probe"]), result
+        results.append(result)
+    return results
+
+
+def print_cold_imports(runs: list[dict[str, Any]]) -> tuple[float, float]:
+    imports = median(r["import_ms"] for r in runs)
+    probe_imports = median(r["probe_import_ms"] for r in runs)
+    print("| canary cold start (fresh asset copy, no .pyc), median of", len(runs), "| measured | goal |")
+    print("|---|---|---|")
+    print(f"| `import handler` + config validation | {imports:.0f} ms | < 300 ms {_ok(imports < 300)} |")
+    print(
+        f"| first probe's imports ({', '.join(runs[0]['loaded_by_first_probe'])}) | {probe_imports:.0f} ms "
+        f"| < 300 ms {_ok(probe_imports < 300)} |"
+    )
+    return imports, probe_imports
+
+
+def _ok(met: bool) -> str:
+    return "OK" if met else "MISSED"
 
 
 def config_for(paths: list[dict[str, Any]]) -> dict[str, Any]:
@@ -136,6 +185,15 @@ def free_port() -> int:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--imports-only", action="store_true", help="only the two cold-start figures")
+    args = parser.parse_args()
+    if args.imports_only:
+        with tempfile.TemporaryDirectory(prefix="canary-asset-") as tmp:
+            canary_bundler().try_bundle(tmp)
+            print_cold_imports(cold_imports(Path(tmp)))
+        return 0
+
     from tests.support.servers import RunningServer
     from tests.support.tls import tls_files
 
@@ -167,7 +225,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="canary-asset-") as tmp:
         asset = Path(tmp)
-        LocalPythonBundler(source_dir=CANARY_SOURCE_DIR, requirements=REQUIREMENTS).try_bundle(str(asset))
+        canary_bundler().try_bundle(str(asset))
         unzipped = sum(p.stat().st_size for p in asset.rglob("*") if p.is_file())
         zipped = zipped_size(asset)
 
@@ -184,9 +242,7 @@ def main() -> int:
                 }
 
             paths = [path(i) for i in range(PATHS)]
-            import_runs = [run_driver(asset, config_for(paths[:1]), "import") for _ in range(5)]
-            imports = [r["import_ms"] for r in import_runs]
-            probe_imports = [r["probe_import_ms"] for r in import_runs]
+            import_runs = cold_imports(asset)
             singles = [run_driver(asset, config_for([p]), "run") for p in paths]
             for single in singles:
                 assert single["failed"] == 0, single
@@ -198,7 +254,8 @@ def main() -> int:
     slowest_single = max(s["wall_ms"] for s in singles)
     all_median = statistics.median(r["wall_ms"] for r in all_runs)
     ratio = all_median / slowest_single
-    import_median = statistics.median(imports)
+    import_median = statistics.median(r["import_ms"] for r in import_runs)
+    probe_import_median = statistics.median(r["probe_import_ms"] for r in import_runs)
     peak_all = max(r["maxrss_mb"] for r in all_runs)
     peak_single = max(s["maxrss_mb"] for s in singles)
     probes_all = all_runs[0]["probes"]
@@ -213,7 +270,6 @@ def main() -> int:
     metrics_month = 2 * 10 * CUSTOM_METRIC_MONTH
     alarms_month = 2 * 3 * STANDARD_ALARM_MONTH + COMPOSITE_ALARM_MONTH
 
-    import_ok = "OK" if import_median < 300 else "MISSED"
     ratio_ok = "OK" if ratio <= 1.2 else "MISSED"
     cpu_wall = f"at {MEMORY_MB} MB (~{vcpu:.2f} vCPU): {cpu_all / vcpu:.1f} s / {cpu_single / vcpu:.1f} s"
     rows = [
@@ -228,9 +284,13 @@ def main() -> int:
         (
             "cold `import handler` + config validation, no .pyc",
             f"{import_median:.0f} ms",
-            f"< 300 ms {import_ok}",
+            f"< 300 ms {_ok(import_median < 300)}",
         ),
-        ("  + first probe per container imports httpx/h2/streamprobe", f"{median(probe_imports):.0f} ms", ""),
+        (
+            "  then the first probe's imports (streamprobe, httpx, httpcore, h2), no .pyc",
+            f"{probe_import_median:.0f} ms",
+            f"< 300 ms {_ok(probe_import_median < 300)}",
+        ),
         (
             f"CPU (user+sys) of one run: {PATHS} paths / 1 path",
             f"{cpu_all:.2f} s / {cpu_single:.2f} s",

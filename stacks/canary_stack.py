@@ -1,27 +1,58 @@
 """The canary stack: composes the canary function + schedule, its alarms and its dashboard; outputs.
 
-Paths with ``front_door`` become ``<front door base URL><path>``; the base URLs come from the front-door
-stacks (``front_door_base_urls``, e.g. ``https://<NLB DNS name>``; cross-stack references are fine).
+It translates the YAML's ``canary:`` section into the constructs' props (durations, retention, imported
+subnets and security groups, the contract's path specs). Paths with ``front_door`` become
+``<front door base URL><path>``; the base URLs come from the front-door stacks (``front_door_base_urls``,
+e.g. ``https://<NLB DNS name>``; cross-stack references are fine).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Final
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
 from constructs import Construct
+from streampath_canary.contract import AuthSecretSpec, PathSpec
 
 from streampath import naming
 from streampath.config.canary import CanaryConfig
 from streampath_cdk.canary_alarms import AlarmedPath, CanaryAlarms
 from streampath_cdk.canary_dashboard import CanaryDashboard
-from streampath_cdk.canary_function import CanaryFunction, CanaryPathTarget, VpcPlacement
+from streampath_cdk.canary_function import CanaryFunction, VpcPlacement
+
+#: The YAML's ``log_retention_days`` (the values CloudWatch Logs accepts) -> the CDK enum.
+RETENTION: Final = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
 
 
-def resolve_targets(canary: CanaryConfig, front_door_base_urls: Mapping[str, str]) -> list[CanaryPathTarget]:
-    """Config paths -> handler targets; a ``front_door`` path needs that front door's base URL."""
-    targets: list[CanaryPathTarget] = []
+def resolve_paths(canary: CanaryConfig, front_door_base_urls: Mapping[str, str]) -> list[PathSpec]:
+    """Config paths -> the canary's path specs; a ``front_door`` path needs that front door's base URL."""
+    specs: list[PathSpec] = []
     for path in canary.paths:
         if path.front_door is not None:
             base = front_door_base_urls.get(path.front_door)
@@ -34,18 +65,43 @@ def resolve_targets(canary: CanaryConfig, front_door_base_urls: Mapping[str, str
             assert path.url is not None
             url = path.url
         secret = path.auth_secret
-        targets.append(
-            CanaryPathTarget(
+        specs.append(
+            PathSpec(
                 name=path.name,
                 url=url,
                 protocols=tuple(path.protocols),
                 headers=dict(path.headers),
-                secret_arn=secret.arn if secret else None,
-                secret_header=secret.header if secret else "Authorization",
-                secret_json_key=secret.json_key if secret else None,
+                auth_secret=(
+                    AuthSecretSpec(arn=secret.arn, header=secret.header, json_key=secret.json_key)
+                    if secret is not None
+                    else None
+                ),
             )
         )
-    return targets
+    return specs
+
+
+def vpc_placement(scope: Construct, canary: CanaryConfig) -> VpcPlacement | None:
+    """The YAML's subnet and security group ids as imported constructs (no lookup: synth stays offline)."""
+    placement = canary.vpc_placement
+    if placement is None:
+        return None
+    subnets = [
+        ec2.Subnet.from_subnet_id(scope, f"CanarySubnet{i}", subnet_id)
+        for i, subnet_id in enumerate(placement.subnet_ids)
+    ]
+    for subnet in subnets:
+        cdk.Annotations.of(subnet).acknowledge_warning(
+            "@aws-cdk/aws-ec2:noSubnetRouteTableId",
+            "the canary only places its function in the subnet; nothing reads the subnet's route table",
+        )
+    return VpcPlacement(
+        subnets=subnets,
+        security_groups=[
+            ec2.SecurityGroup.from_security_group_id(scope, f"CanarySecurityGroup{i}", group_id)
+            for i, group_id in enumerate(placement.security_group_ids)
+        ],
+    )
 
 
 class CanaryStack(cdk.Stack):
@@ -62,31 +118,24 @@ class CanaryStack(cdk.Stack):
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        targets = resolve_targets(canary, front_door_base_urls or {})
+        paths = resolve_paths(canary, front_door_base_urls or {})
         period = cdk.Duration.minutes(canary.schedule_minutes)
         prefix = f"{naming.STACK_PREFIX}-{env_name}-canary"
 
         self.canary = CanaryFunction(
             self,
             "Canary",
+            paths=paths,
             namespace=canary.namespace,
-            paths=targets,
-            schedule_minutes=canary.schedule_minutes,
-            memory_mb=canary.memory_mb,
-            timeout_seconds=canary.timeout_seconds,
-            probe_timeout_seconds=canary.probe_timeout_seconds,
-            max_duration_seconds=canary.max_duration_seconds,
-            log_retention_days=canary.log_retention_days,
-            vpc_placement=(
-                VpcPlacement(
-                    subnet_ids=list(canary.vpc_placement.subnet_ids),
-                    security_group_ids=list(canary.vpc_placement.security_group_ids),
-                )
-                if canary.vpc_placement
-                else None
-            ),
+            schedule_period=period,
+            timeout=cdk.Duration.seconds(canary.timeout_seconds),
+            probe_timeout=cdk.Duration.seconds(canary.probe_timeout_seconds),
+            max_duration=cdk.Duration.seconds(canary.max_duration_seconds),
+            memory_size=canary.memory_mb,
+            log_retention=RETENTION[canary.log_retention_days],
+            vpc_placement=vpc_placement(self, canary),
         )
-        alarmed = [AlarmedPath(name=t.name, protocols=tuple(t.protocols)) for t in targets]
+        alarmed = [AlarmedPath.of(path) for path in paths]
         thresholds = canary.alarms
         self.alarms = CanaryAlarms(
             self,
@@ -112,7 +161,6 @@ class CanaryStack(cdk.Stack):
             function_alarms=[*self.alarms.function_alarms, self.alarms.composite],
             function=self.canary.function,
             period=period,
-            schedule_minutes=canary.schedule_minutes,
             buffering_delay_ms=thresholds.buffering_delay_ms,
             time_to_first_event_ms=thresholds.time_to_first_event_ms,
             evaluation_periods=thresholds.evaluation_periods,

@@ -6,28 +6,39 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from streampath_canary.contract import (
+    BUFFERED,
+    BUFFERING_DELAY,
+    DEFAULT_NAMESPACE,
+    DIMENSION_PATH,
+    DIMENSION_PROTOCOL,
+    SUCCESS,
+    TIME_TO_FIRST_BYTE,
+    TIME_TO_FIRST_EVENT,
+)
+
 from streampath import naming
-from streampath.naming import Unit, stack_name
 from streampath.aws import Aws, aws_errors
 from streampath.envconfig import AppConfig
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
+from streampath.naming import Unit, stack_name
 from streampath.outputs import DeployedStack, StackNotDeployed, describe_stack
 from streampath.render import iso, table, to_json
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
 
-# metric -> statistic over one period: a failure or a buffered stream anywhere in the minute shows.
+# The canary's metrics read here (names from the contract) -> statistic over one period: a failure or a
+# buffered stream anywhere in the minute shows.
 METRICS: dict[str, str] = {
-    "Success": "Minimum",
-    "Buffered": "Maximum",
-    "TimeToFirstByte": "Average",
-    "TimeToFirstEvent": "Average",
-    "BufferingDelay": "Average",
+    SUCCESS: "Minimum",
+    BUFFERED: "Maximum",
+    TIME_TO_FIRST_BYTE: "Average",
+    TIME_TO_FIRST_EVENT: "Average",
+    BUFFERING_DELAY: "Average",
 }
 PERIOD_S = 60
 MAX_QUERIES = 500  # GetMetricData's limit per call
-DEFAULT_NAMESPACE = "StreamPath"
 _ENDPOINT_OUTPUTS: dict[Unit, str] = {
     "Nlb": naming.OUTPUT_NLB_DNS_NAME,
     "CloudFront": naming.OUTPUT_DISTRIBUTION_DOMAIN_NAME,
@@ -142,7 +153,7 @@ def collect(cfg: AppConfig, aws: Aws, account: str, minutes: int, now: datetime 
     for r in results:
         if not r.metrics:
             continue
-        success, buffered = r.metrics.get("Success"), r.metrics.get("Buffered")
+        success, buffered = r.metrics.get(SUCCESS), r.metrics.get(BUFFERED)
         if success is not None and success.value < 1:
             problems.append(f"path {r.path} {r.protocol}: the last probe failed (Success=0)")
         elif buffered is not None and buffered.value > 0:
@@ -176,8 +187,8 @@ def metric_queries(namespace: str, pairs: list[tuple[str, str]]) -> list[MetricD
                             "Namespace": namespace,
                             "MetricName": metric,
                             "Dimensions": [
-                                {"Name": "Path", "Value": path},
-                                {"Name": "Protocol", "Value": protocol},
+                                {"Name": DIMENSION_PATH, "Value": path},
+                                {"Name": DIMENSION_PROTOCOL, "Value": protocol},
                             ],
                         },
                         "Period": PERIOD_S,
@@ -273,11 +284,11 @@ def render_text(status: Status, now: datetime | None = None) -> str:
             [
                 r.path,
                 r.protocol,
-                _flag(m.get("Success"), "ok", "FAIL"),
-                _flag(m.get("Buffered"), "BUFFERED", "no"),
-                _value(m.get("TimeToFirstByte")),
-                _value(m.get("TimeToFirstEvent")),
-                _value(m.get("BufferingDelay")),
+                _flag(m.get(SUCCESS), "ok", "FAIL"),
+                _flag(m.get(BUFFERED), "BUFFERED", "no"),
+                _value(m.get(TIME_TO_FIRST_BYTE)),
+                _value(m.get(TIME_TO_FIRST_EVENT)),
+                _value(m.get(BUFFERING_DELAY)),
                 _age(r.last_seen, now) if r.metrics else "no data yet",
             ]
         )

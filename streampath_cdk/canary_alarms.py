@@ -1,6 +1,6 @@
 """Alarms over the canary's metrics, a composite "streaming degraded" alarm, and its SNS topic.
 
-Per path x protocol (DESIGN.md metric names, dimensions ``Path`` + ``Protocol``):
+Per path x protocol (the contract's metric names, dimensions ``Path`` + ``Protocol``):
 
 - ``BufferingDelay`` (Maximum) above ``buffering_delay_ms`` in M of N periods: the path buffers.
 - ``TimeToFirstEvent`` (Maximum) above ``time_to_first_event_ms`` in M of N periods: slow or held start.
@@ -28,9 +28,22 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subs
 from constructs import Construct
-from streampath_canary.contract import DIMENSION_PATH, DIMENSION_PROTOCOL, METRICS
+from streampath_canary.contract import (
+    BUFFERING_DELAY,
+    DIMENSION_PATH,
+    DIMENSION_PROTOCOL,
+    METRIC_UNITS,
+    SUCCESS,
+    TIME_TO_FIRST_EVENT,
+    PathSpec,
+    ProtocolName,
+)
 
-_NAMES: Final = frozenset(name for name, _ in METRICS)
+#: Defaults of the thresholds (the YAML's defaults too).
+DEFAULT_BUFFERING_DELAY_MS: Final = 1000
+DEFAULT_TIME_TO_FIRST_EVENT_MS: Final = 5000
+DEFAULT_EVALUATION_PERIODS: Final = 5
+DEFAULT_DATAPOINTS_TO_ALARM: Final = 3
 
 
 def canary_metric(
@@ -44,7 +57,7 @@ def canary_metric(
     label: str | None = None,
 ) -> cw.Metric:
     """A canary metric with exactly the published dimensions."""
-    if metric_name not in _NAMES:
+    if metric_name not in METRIC_UNITS:
         raise ValueError(f"unknown canary metric {metric_name!r}")
     return cw.Metric(
         namespace=namespace,
@@ -58,8 +71,14 @@ def canary_metric(
 
 @dataclass(frozen=True)
 class AlarmedPath:
+    """One path's metric series: its name (the ``Path`` dimension) and the protocols it is probed over."""
+
     name: str
-    protocols: Sequence[str]
+    protocols: Sequence[ProtocolName]
+
+    @classmethod
+    def of(cls, path: PathSpec) -> AlarmedPath:
+        return cls(name=path.name, protocols=tuple(path.protocols))
 
 
 @dataclass
@@ -77,7 +96,14 @@ class PathAlarms:
 
 
 class CanaryAlarms(Construct):
-    """``.topic``, ``.composite``, ``.by_path[name]``, ``.function_alarms``."""
+    """``.topic``, ``.composite``, ``.by_path[name]``, ``.function_alarms``.
+
+    Props (keyword-only): ``namespace`` and ``paths`` (what the canary publishes), ``alarm_name_prefix``
+    (every alarm's name starts with it), ``function`` (the canary function: its errors and throttles),
+    ``period`` (one datapoint per run: the schedule period). Defaults: ``buffering_delay_ms`` 1000,
+    ``time_to_first_event_ms`` 5000, ``evaluation_periods`` 5, ``datapoints_to_alarm`` 3 (M of N),
+    ``notify_emails`` none (the topic is still there to subscribe to).
+    """
 
     def __init__(
         self,
@@ -89,10 +115,10 @@ class CanaryAlarms(Construct):
         paths: Sequence[AlarmedPath],
         function: lambda_.IFunction,
         period: cdk.Duration,
-        buffering_delay_ms: int,
-        time_to_first_event_ms: int,
-        evaluation_periods: int,
-        datapoints_to_alarm: int,
+        buffering_delay_ms: int = DEFAULT_BUFFERING_DELAY_MS,
+        time_to_first_event_ms: int = DEFAULT_TIME_TO_FIRST_EVENT_MS,
+        evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
+        datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
         notify_emails: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
@@ -141,21 +167,21 @@ class CanaryAlarms(Construct):
                 # (alarms of this kind, construct id prefix, metric, statistic, threshold, comparison, why)
                 specs = (
                     (
-                        alarms.buffering, "Buffering", "BufferingDelay", "Maximum", buffering_delay_ms,
+                        alarms.buffering, "Buffering", BUFFERING_DELAY, "Maximum", buffering_delay_ms,
                         cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                         f"{where}: events arrive bunched (buffering delay > {buffering_delay_ms} ms). "
                         "A proxy, compression or the front door holds the stream. "
                         "Run `streamprobe doctor` on the URL.",
                     ),
                     (
-                        alarms.first_event, "FirstEvent", "TimeToFirstEvent", "Maximum",
+                        alarms.first_event, "FirstEvent", TIME_TO_FIRST_EVENT, "Maximum",
                         time_to_first_event_ms, cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                         f"{where}: the first event takes > {time_to_first_event_ms} ms (or never arrives). "
                         "Compare TimeToFirstByte: a slow TTFB is the backend, a fast TTFB with a slow first "
                         "event is buffering.",
                     ),
                     (
-                        alarms.success, "Success", "Success", "Minimum", 1,
+                        alarms.success, "Success", SUCCESS, "Minimum", 1,
                         cw.ComparisonOperator.LESS_THAN_THRESHOLD,
                         f"{where}: probes fail (Success < 1) or the canary stopped publishing. "
                         "The error kind is in the canary's log line for the probe (field result.error.kind).",

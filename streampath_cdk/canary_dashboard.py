@@ -12,11 +12,27 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from streampath_canary.contract import (
+    BUFFERING_DELAY,
+    METRIC_UNITS,
+    PROTOCOL_LABELS,
+    SUCCESS,
+    TIME_TO_FIRST_BYTE,
+    TIME_TO_FIRST_EVENT,
+    ProtocolName,
+)
 
-from streampath_cdk.canary_alarms import AlarmedPath, PathAlarms, canary_metric
+from streampath_cdk.canary_alarms import (
+    DEFAULT_BUFFERING_DELAY_MS,
+    DEFAULT_DATAPOINTS_TO_ALARM,
+    DEFAULT_EVALUATION_PERIODS,
+    DEFAULT_TIME_TO_FIRST_EVENT_MS,
+    AlarmedPath,
+    PathAlarms,
+    canary_metric,
+)
 
-_PROTOCOL_COLORS = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE}
-_PROTOCOL_LABELS = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+_PROTOCOL_COLORS: dict[ProtocolName, str] = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE}
 
 INTRO = """\
 ## streampath canary: does each path stream?
@@ -41,7 +57,13 @@ compression. Run `streamprobe doctor <url>` and read its diagnosis.
 
 
 class CanaryDashboard(Construct):
-    """``.dashboard``: a CloudWatch dashboard over the canary metrics and alarms."""
+    """``.dashboard``: a CloudWatch dashboard over the canary metrics and alarms.
+
+    Props (keyword-only): ``dashboard_name``, ``namespace``, ``paths``, ``alarms`` (``CanaryAlarms.by_path``),
+    ``function_alarms`` (shown in the header row), ``function`` (the canary function), ``period`` (the
+    schedule period: one datapoint per run). The thresholds are only drawn and described here; pass the
+    alarms' own (same defaults as :class:`CanaryAlarms`: 1000 ms, 5000 ms, 3 of 5 periods).
+    """
 
     def __init__(
         self,
@@ -55,11 +77,10 @@ class CanaryDashboard(Construct):
         function_alarms: Sequence[cw.IAlarm],
         function: lambda_.IFunction,
         period: cdk.Duration,
-        schedule_minutes: int,
-        buffering_delay_ms: int,
-        time_to_first_event_ms: int,
-        evaluation_periods: int,
-        datapoints_to_alarm: int,
+        buffering_delay_ms: int = DEFAULT_BUFFERING_DELAY_MS,
+        time_to_first_event_ms: int = DEFAULT_TIME_TO_FIRST_EVENT_MS,
+        evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
+        datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
     ) -> None:
         super().__init__(scope, construct_id)
         self.dashboard = cw.Dashboard(
@@ -71,7 +92,9 @@ class CanaryDashboard(Construct):
         )
         self.dashboard.add_widgets(
             cw.TextWidget(
-                markdown=INTRO.format(minutes=schedule_minutes, namespace=namespace), width=12, height=6
+                markdown=INTRO.format(minutes=f"{period.to_minutes():g}", namespace=namespace),
+                width=12,
+                height=6,
             ),
             cw.GraphWidget(
                 title="Canary function: errors, throttles, duration",
@@ -98,12 +121,12 @@ class CanaryDashboard(Construct):
                         protocol,
                         statistic=statistic,
                         period=period,
-                        label=_PROTOCOL_LABELS[protocol],
+                        label=PROTOCOL_LABELS[protocol],
                     ).with_(color=_PROTOCOL_COLORS[protocol])
                     for protocol in path.protocols
                 ],
                 left_y_axis=cw.YAxisProps(
-                    min=0, label="ms" if metric_name != "Success" else "", show_units=False
+                    min=0, label="ms" if METRIC_UNITS[metric_name] == "Milliseconds" else "", show_units=False
                 ),
                 left_annotations=(
                     [cw.HorizontalAnnotation(value=threshold, label="alarm threshold", color=cw.Color.RED)]
@@ -117,12 +140,12 @@ class CanaryDashboard(Construct):
         for path in paths:
             path_alarms = alarms[path.name]
             self.dashboard.add_widgets(
-                graph("time to first byte (avg)", "TimeToFirstByte", path, "Average", None),
+                graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, path, "Average", None),
                 graph(
-                    "time to first event (max)", "TimeToFirstEvent", path, "Maximum", time_to_first_event_ms
+                    "time to first event (max)", TIME_TO_FIRST_EVENT, path, "Maximum", time_to_first_event_ms
                 ),
-                graph("buffering delay (max)", "BufferingDelay", path, "Maximum", buffering_delay_ms),
-                graph("success (min)", "Success", path, "Minimum", None),
+                graph("buffering delay (max)", BUFFERING_DELAY, path, "Maximum", buffering_delay_ms),
+                graph("success (min)", SUCCESS, path, "Minimum", None),
                 cw.AlarmStatusWidget(
                     title=f"{path.name}: alarms",
                     alarms=[*([path_alarms.degraded] if path_alarms.degraded else []), *path_alarms.all()],

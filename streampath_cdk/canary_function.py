@@ -1,40 +1,67 @@
 """The canary Lambda: function, explicit log group, least-privilege role, optional VPC placement, schedule.
 
-Keyword-only typed props, no environment values. The role has no managed policies: it may write to its
-own log group, read exactly the named secrets and (only with VPC placement) manage its ENIs.
+Keyword-only props of CDK types, each with a documented default and no environment-specific value. The
+role has no managed policies: it may write to its own log group, read exactly the named secrets and (only
+with VPC placement) manage its ENIs.
 
 Overlapping runs are avoided by construction: reserved concurrency 1 (a second concurrent run is
 throttled instead of racing the first), the function's timeout is at most the schedule period, and the
 asynchronous invoke config drops a throttled or failed event instead of retrying it later
 (``retry_attempts=0``, ``max_event_age`` = 60 s, the minimum), as does the scheduler target.
+
+The code asset is the ``streampath_canary`` package plus, installed from pinned pure-Python wheels, the
+probe (built from ``probe/`` in this checkout) and Powertools, minus what the Lambda never runs
+(:data:`ASSET_EXCLUDE`). ``python -m streampath_cdk.canary_function`` fills the wheel cache ahead of an
+offline ``cdk synth``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
+from streampath_canary.contract import DEFAULT_NAMESPACE, CanarySpec, PathSpec, function_environment
 
 from streampath_cdk import nag
-from streampath_cdk.local_bundling import REPO_ROOT, python_asset_code
+from streampath_cdk.local_bundling import REPO_ROOT, LocalPythonBundler, python_asset_code
 
 CANARY_SOURCE_DIR: Final = REPO_ROOT / "lambda" / "canary"
+PROBE_PROJECT_DIR: Final = REPO_ROOT / "probe"
+#: The pins of the dev venv; the asset installs exactly these versions.
+CONSTRAINTS_FILE: Final = REPO_ROOT / "constraints.txt"
 #: The newest Python runtime aws-cdk-lib 2.275.0 knows (cdk-nag AwsSolutions-L1 wants the newest).
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 RUNTIME_PYTHON_VERSION: Final = "3.14"
-#: Pure-Python runtime dependencies bundled into the asset (boto3 is part of the Lambda Python runtime).
-#: Pinned to the versions the tests run against.
-REQUIREMENTS: Final = ("httpx[http2]==0.28.1", "aws-lambda-powertools==3.37.0")
-SERVICE_NAME: Final = "streampath-canary"
+HANDLER: Final = "streampath_canary.handler.handler"
+#: Runtime requirements besides the probe (which brings httpx[http2]); their versions come from
+#: CONSTRAINTS_FILE. boto3 is part of the Lambda Python runtime.
+REQUIREMENTS: Final = ("aws-lambda-powertools",)
+#: What the Lambda never runs (``fnmatch`` on the asset's relative paths; ``*`` crosses ``/``).
+ASSET_EXCLUDE: Final = (
+    # Browser-side files: the probe's browser reader script, Powertools' Swagger UI bundle.
+    "*.js",
+    "*.css",
+    # The probe's headless-Chromium reader (it needs playwright, which the asset does not hold).
+    "streamprobe/browser*",
+    # The probe's command line (argument parsing, doctor, repeat, text output).
+    "streamprobe/__main__.py",
+    "streamprobe/cli.py",
+    "streamprobe/doctor.py",
+    "streamprobe/output.py",
+    "streamprobe/repeat.py",
+    # Markers for type checkers.
+    "*/py.typed",
+)
 #: Seconds kept between the handler's own deadline and the Lambda timeout.
 DEADLINE_MARGIN_S: Final = 10
 
@@ -49,85 +76,93 @@ VPC_ENI_ACTIONS: Final = (
 )
 
 
+def canary_bundler(*, cache_dir: Path | None = None) -> LocalPythonBundler:
+    """The recipe of the canary's code asset (the construct, bootstrap, tests and bench share it)."""
+    return LocalPythonBundler(
+        source_dir=CANARY_SOURCE_DIR,
+        constraints=CONSTRAINTS_FILE,
+        requirements=REQUIREMENTS,
+        local_projects=(PROBE_PROJECT_DIR,),
+        exclude=ASSET_EXCLUDE,
+        python_version=RUNTIME_PYTHON_VERSION,
+        cache_dir=cache_dir,
+    )
+
+
 @dataclass(frozen=True)
 class VpcPlacement:
-    subnet_ids: Sequence[str]
-    security_group_ids: Sequence[str]
+    """Run the function in these subnets with these security groups (both non-empty).
 
+    Imported ones need no lookup: ``ec2.Subnet.from_subnet_id(scope, id, "subnet-...")``,
+    ``ec2.SecurityGroup.from_security_group_id(scope, id, "sg-...")``. The subnets need a route to the
+    probed URLs (a NAT gateway for public ones) and to Secrets Manager when a path has an auth secret.
+    """
 
-@dataclass(frozen=True)
-class CanaryPathTarget:
-    """One probed path as the handler sees it (``url`` may contain CloudFormation tokens)."""
+    subnets: Sequence[ec2.ISubnet]
+    security_groups: Sequence[ec2.ISecurityGroup]
 
-    name: str
-    url: str
-    protocols: Sequence[str]
-    headers: Mapping[str, str]
-    secret_arn: str | None = None
-    secret_header: str = "Authorization"
-    secret_json_key: str | None = None
-
-
-def handler_config(
-    *,
-    namespace: str,
-    probe_timeout_s: int,
-    max_duration_s: int,
-    deadline_s: int,
-    paths: Sequence[CanaryPathTarget],
-) -> dict[str, Any]:
-    """The ``CANARY_CONFIG`` document (docs/INTERFACES.md)."""
-    return {
-        "namespace": namespace,
-        "probe_timeout_s": probe_timeout_s,
-        "max_duration_s": max_duration_s,
-        "deadline_s": deadline_s,
-        "paths": [
-            {
-                "name": p.name,
-                "url": p.url,
-                "protocols": list(p.protocols),
-                "headers": dict(p.headers),
-                "auth_secret": (
-                    {"arn": p.secret_arn, "header": p.secret_header, "json_key": p.secret_json_key}
-                    if p.secret_arn
-                    else None
-                ),
-            }
-            for p in paths
-        ],
-    }
+    def __post_init__(self) -> None:
+        if not self.subnets or not self.security_groups:
+            raise ValueError("VpcPlacement needs at least one subnet and one security group")
 
 
 class CanaryFunction(Construct):
-    """The scheduled canary function. ``.function``, ``.log_group``, ``.role``, ``.schedule``."""
+    """The scheduled canary function. ``.function``, ``.log_group``, ``.role``, ``.schedule``, ``.spec``.
+
+    Props (keyword-only):
+
+    - ``paths``: what to probe (required; names become the ``Path`` dimension).
+    - ``namespace``: the CloudWatch namespace of the metrics. Default ``StreamPath``.
+    - ``schedule_period``: how often the canary runs (a Scheduler rate: whole minutes). Default 1 minute.
+    - ``timeout``: the Lambda timeout; at most ``schedule_period`` (runs would overlap). The handler stops
+      its own run 10 s earlier (never before ``max_duration``). Default 60 s.
+    - ``probe_timeout``: bounds connect, TLS, the wait for headers and any silence inside a stream.
+      Default 10 s.
+    - ``max_duration``: bounds one probe's whole stream. Default 30 s.
+    - ``memory_size``: MiB (CPU scales with it). Default 512.
+    - ``log_retention``: the function's log group. Default one month.
+    - ``vpc_placement``: run inside a VPC (for in-VPC URLs). Default none: Lambda's own network.
+    - ``bundler``: builds the code asset. Default :func:`canary_bundler`.
+    """
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        namespace: str,
-        paths: Sequence[CanaryPathTarget],
-        schedule_minutes: int,
-        memory_mb: int,
-        timeout_seconds: int,
-        probe_timeout_seconds: int,
-        max_duration_seconds: int,
-        log_retention_days: int,
+        paths: Sequence[PathSpec],
+        namespace: str = DEFAULT_NAMESPACE,
+        schedule_period: cdk.Duration | None = None,
+        timeout: cdk.Duration | None = None,
+        probe_timeout: cdk.Duration | None = None,
+        max_duration: cdk.Duration | None = None,
+        memory_size: int = 512,
+        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         vpc_placement: VpcPlacement | None = None,
-        source_dir: Path = CANARY_SOURCE_DIR,
+        bundler: LocalPythonBundler | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        if timeout_seconds > schedule_minutes * 60:
+        period = schedule_period or cdk.Duration.minutes(1)
+        timeout = timeout or cdk.Duration.seconds(60)
+        probe_timeout = probe_timeout or cdk.Duration.seconds(10)
+        max_duration = max_duration or cdk.Duration.seconds(30)
+        timeout_s, period_s = timeout.to_seconds(), period.to_seconds()
+        if timeout_s > period_s:
             raise ValueError(
-                f"timeout_seconds ({timeout_seconds}) must not exceed the schedule period "
-                f"({schedule_minutes * 60} s): runs would overlap"
+                f"timeout ({timeout_s:g} s) must not exceed the schedule period ({period_s:g} s): "
+                "runs would overlap"
             )
+        self.spec = CanarySpec(
+            paths=paths,
+            namespace=namespace,
+            probe_timeout_s=probe_timeout.to_seconds(),
+            max_duration_s=max_duration.to_seconds(),
+            deadline_s=max(timeout_s - DEADLINE_MARGIN_S, max_duration.to_seconds()),
+        )
         self.log_group = logs.LogGroup(
             self,
             "LogGroup",
-            retention=_retention(log_retention_days),
+            retention=log_retention,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         self.role = iam.Role(
@@ -144,7 +179,7 @@ class CanaryFunction(Construct):
                 resources=[self.log_group.log_group_arn],
             )
         )
-        secret_arns = sorted({p.secret_arn for p in paths if p.secret_arn})
+        secret_arns = sorted({p.auth_secret.arn for p in self.spec.paths if p.auth_secret is not None})
         if secret_arns:
             self.role.add_to_policy(
                 iam.PolicyStatement(
@@ -164,48 +199,33 @@ class CanaryFunction(Construct):
                 "Describe* cannot be scoped and Lambda creates the ENIs before their ids exist.",
             )
 
-        deadline_s = timeout_seconds - DEADLINE_MARGIN_S
-        config = handler_config(
-            namespace=namespace,
-            probe_timeout_s=probe_timeout_seconds,
-            max_duration_s=max_duration_seconds,
-            deadline_s=max(deadline_s, max_duration_seconds),
-            paths=paths,
-        )
+        stack = cdk.Stack.of(self)
         self.function = lambda_.Function(
             self,
             "Function",
             description="streampath canary: probes each path over HTTP/1.1 and HTTP/2, publishes EMF metrics",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            handler="streampath_canary.handler.handler",
-            code=python_asset_code(
-                source_dir, requirements=REQUIREMENTS, python_version=RUNTIME_PYTHON_VERSION
-            ),
-            memory_size=memory_mb,
-            timeout=cdk.Duration.seconds(timeout_seconds),
+            handler=HANDLER,
+            code=python_asset_code(bundler or canary_bundler()),
+            memory_size=memory_size,
+            timeout=timeout,
             role=self.role,
             log_group=self.log_group,
             reserved_concurrent_executions=1,
             retry_attempts=0,
             max_event_age=cdk.Duration.seconds(60),
-            environment={
-                "CANARY_CONFIG": cdk.Stack.of(self).to_json_string(config),
-                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": namespace,
-                "POWERTOOLS_LOG_LEVEL": "INFO",
-            },
+            # Stack.to_json_string: front-door URLs may be tokens that resolve at deploy time.
+            environment=function_environment(self.spec, encode=stack.to_json_string),
         )
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
         if vpc_placement is not None:
-            # Subnet/SG ids straight from config: no Vpc.from_lookup, so synth stays offline.
-            cfn = self.function.node.default_child
-            assert isinstance(cfn, lambda_.CfnFunction)
-            cfn.add_property_override(
-                "VpcConfig",
-                {
-                    "SubnetIds": list(vpc_placement.subnet_ids),
-                    "SecurityGroupIds": list(vpc_placement.security_group_ids),
-                },
+            # The L1 property, not the L2 `vpc` prop: that one needs an IVpc (a lookup or its AZs) and
+            # would attach the managed AWSLambdaVPCAccessExecutionRole policy.
+            cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
+                subnet_ids=[subnet.subnet_id for subnet in vpc_placement.subnets],
+                security_group_ids=[group.security_group_id for group in vpc_placement.security_groups],
             )
 
         # The scheduler's own role (not the stack-level one LambdaInvoke would create), so that the
@@ -215,13 +235,10 @@ class CanaryFunction(Construct):
             "ScheduleRole",
             assumed_by=iam.ServicePrincipal(
                 "scheduler.amazonaws.com",
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+                conditions={"StringEquals": {"aws:SourceAccount": stack.account}},
             ),
             description="streampath canary schedule: invoke the canary function",
         )
-        stack = cdk.Stack.of(self)
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
         function_logical_id = stack.resolve(stack.get_logical_id(cfn_function))
         nag.acknowledge(
             self.schedule_role,
@@ -233,7 +250,7 @@ class CanaryFunction(Construct):
             self,
             "Schedule",
             description="streampath canary run",
-            schedule=scheduler.ScheduleExpression.rate(cdk.Duration.minutes(schedule_minutes)),
+            schedule=scheduler.ScheduleExpression.rate(period),
             time_window=scheduler.TimeWindow.off(),
             target=targets.LambdaInvoke(
                 self.function,
@@ -244,51 +261,12 @@ class CanaryFunction(Construct):
         )
 
 
-_RETENTION: Final = {
-    1: logs.RetentionDays.ONE_DAY,
-    3: logs.RetentionDays.THREE_DAYS,
-    5: logs.RetentionDays.FIVE_DAYS,
-    7: logs.RetentionDays.ONE_WEEK,
-    14: logs.RetentionDays.TWO_WEEKS,
-    30: logs.RetentionDays.ONE_MONTH,
-    60: logs.RetentionDays.TWO_MONTHS,
-    90: logs.RetentionDays.THREE_MONTHS,
-    120: logs.RetentionDays.FOUR_MONTHS,
-    150: logs.RetentionDays.FIVE_MONTHS,
-    180: logs.RetentionDays.SIX_MONTHS,
-    365: logs.RetentionDays.ONE_YEAR,
-    400: logs.RetentionDays.THIRTEEN_MONTHS,
-    545: logs.RetentionDays.EIGHTEEN_MONTHS,
-    731: logs.RetentionDays.TWO_YEARS,
-    1096: logs.RetentionDays.THREE_YEARS,
-    1827: logs.RetentionDays.FIVE_YEARS,
-    2192: logs.RetentionDays.SIX_YEARS,
-    2557: logs.RetentionDays.SEVEN_YEARS,
-    2922: logs.RetentionDays.EIGHT_YEARS,
-    3288: logs.RetentionDays.NINE_YEARS,
-    3653: logs.RetentionDays.TEN_YEARS,
-}
-
-
-def _retention(days: int) -> logs.RetentionDays:
-    if days not in _RETENTION:
-        raise ValueError(
-            f"log retention {days} days is not one CloudWatch Logs accepts: {sorted(_RETENTION)}"
-        )
-    return _RETENTION[days]
-
-
 def prefetch_wheels() -> Path:
-    """Fill the wheel cache for the canary's asset now (the only step that needs PyPI).
+    """Fill the wheel cache and build the canary's installed tree now (the only step that needs PyPI).
 
     `make bootstrap` calls this so that `make synth` itself never reaches a network.
     """
-    from streampath_cdk.local_bundling import LocalPythonBundler
-
-    bundler = LocalPythonBundler(
-        source_dir=CANARY_SOURCE_DIR, requirements=REQUIREMENTS, python_version=RUNTIME_PYTHON_VERSION
-    )
-    return bundler.site_packages()
+    return canary_bundler().site_packages()
 
 
 if __name__ == "__main__":

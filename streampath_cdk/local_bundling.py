@@ -1,29 +1,43 @@
 """Bundle a pure-Python Lambda asset without Docker.
 
-``python_asset_code()`` returns ``lambda_.Code.from_asset(src, bundling=BundlingOptions(image=<unused>,
-local=LocalPythonBundler(...)))``. The bundler:
+``python_asset_code(bundler)`` returns ``lambda_.Code.from_asset(src, bundling=BundlingOptions(
+image=<unused>, local=bundler))`` for a :class:`LocalPythonBundler`, which:
 
-1. installs the runtime requirements for the Lambda's platform (``manylinux2014_aarch64``, CPython
-   3.14, **pure-Python wheels only**: ``--implementation py --only-binary=:all:``) from a local wheel
-   cache (``.wheels/``, git-ignored) with ``--no-index``, so ``cdk synth`` works offline;
-2. only when that cache cannot satisfy the requirements, fills it once with ``pip download``
-   (the only step that needs PyPI);
-3. keeps the installed tree under ``.wheels/site-<hash>/`` so later bundles are a copy;
-4. copies the handler sources (no ``__pycache__``, ``*.pyc`` or ``tests``) on top.
+1. builds a wheel of each local project (``pip wheel --no-deps --no-build-isolation``) from a copy of its
+   source, so the checkout gets no ``build/`` or ``*.egg-info`` and two builds never share a directory;
+2. installs those wheels and the requirements, every distribution pinned by the constraints file, for the
+   Lambda's platform (``manylinux2014_aarch64``, CPython 3.14, **pure-Python wheels only**:
+   ``--implementation py --only-binary=:all:``) from a local wheel cache (``.wheels/``, git-ignored) with
+   ``--no-index``, so ``cdk synth`` works offline;
+3. only when that cache cannot satisfy them, fills it once with ``pip download`` (the only step that
+   needs PyPI);
+4. refuses a tree in which a distribution is not pinned, or pinned at another version, by the
+   constraints file (the Lambda then runs exactly what the dev venv, installed from the same file, runs);
+5. drops what the Lambda never runs: the ``exclude`` patterns, console scripts (``bin/``), and pip's
+   bookkeeping in ``*.dist-info`` (``RECORD``, ``INSTALLER``, ``REQUESTED``, ``WHEEL``,
+   ``direct_url.json``, ``entry_points.txt``, ``top_level.txt``; ``METADATA`` and licence files stay);
+6. keeps that tree under ``.wheels/site-<key>/`` (later bundles are a copy) and copies the handler's
+   sources (no ``__pycache__``, ``*.pyc`` or ``tests``) on top.
 
-The asset hash is an explicit hash of the inputs (source files, requirements, platform), so an
-unchanged canary keeps its hash and ``cdk.out`` is not rebundled; any change to them re-bundles.
+The asset hash is an explicit hash of the inputs: the handler's and the local projects' source files, the
+name and version of every installed distribution, the platform and the exclusions. An unchanged canary
+keeps its hash (``cdk.out`` is not rebundled, the function not redeployed), whatever else changes in the
+constraints file; any change to those inputs re-bundles.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+import time
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -35,6 +49,18 @@ REPO_ROOT: Final = Path(__file__).resolve().parents[1]
 DEFAULT_WHEEL_DIR: Final = REPO_ROOT / ".wheels"
 EXCLUDE_DIRS: Final = frozenset({"__pycache__", "tests", ".pytest_cache", ".mypy_cache"})
 EXCLUDE_SUFFIXES: Final = (".pyc", ".pyo")
+#: What a project's build never needs: build output, metadata a previous build left, caches.
+PROJECT_EXCLUDE_DIRS: Final = frozenset({"__pycache__", "build", "dist", ".pytest_cache", ".mypy_cache"})
+#: Always dropped from the installed tree: console scripts (the Lambda runs a handler, not commands).
+ALWAYS_EXCLUDE: Final = ("bin/*",)
+#: What stays of a ``*.dist-info`` directory: the metadata ``importlib.metadata`` reads, and licences.
+DIST_INFO_KEEP: Final = ("METADATA", "licenses/*", "LICENSE*", "LICENCE*", "COPYING*", "NOTICE*", "AUTHORS*")
+#: An installed tree not used for this long is deleted when a new one is built.
+STALE_SITE_S: Final = 24 * 3600
+# Bump when the tree this module builds changes for the same inputs.
+_FORMAT: Final = "site-v2"
+_PIN_RE: Final = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(?:#.*)?$")
+_REQUIREMENT_RE: Final = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[A-Za-z0-9,._-]+\])?$")
 
 
 class BundlingError(RuntimeError):
@@ -46,41 +72,154 @@ def wheel_dir() -> Path:
     return Path(os.environ.get("STREAMPATH_WHEEL_CACHE", str(DEFAULT_WHEEL_DIR)))
 
 
-def source_files(source_dir: Path) -> Iterator[Path]:
-    """The files copied into the asset, in a stable order."""
-    for root, dirs, files in os.walk(source_dir):
-        dirs[:] = sorted(d for d in dirs if d not in EXCLUDE_DIRS and not d.startswith("."))
+def canonical_name(name: str) -> str:
+    """A distribution name as PyPI compares them (``aws_lambda_powertools`` == ``aws-lambda-powertools``)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def read_constraints(path: Path) -> dict[str, str]:
+    """``canonical name -> version`` for every ``name==version`` line of a pip constraints file."""
+    if not path.is_file():
+        raise BundlingError(f"constraints file {path} is missing (scripts/lock.sh writes it)")
+    pins: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _PIN_RE.match(line.strip())
+        if match:
+            pins[canonical_name(match.group(1))] = match.group(2)
+    return pins
+
+
+def pinned_requirements(
+    requirements: Sequence[str], pins: Mapping[str, str], source: Path
+) -> tuple[str, ...]:
+    """``("httpx[http2]",)`` -> ``("httpx[http2]==0.28.1",)``: versions come from the constraints only."""
+    pinned: list[str] = []
+    for requirement in requirements:
+        match = _REQUIREMENT_RE.match(requirement)
+        if match is None:
+            raise BundlingError(
+                f"requirement {requirement!r}: give a name (and extras) only; its version comes from {source}"
+            )
+        version = pins.get(canonical_name(match.group(1)))
+        if version is None:
+            raise BundlingError(f"{source} pins no version of {match.group(1)} (regenerate it: make lock)")
+        pinned.append(f"{requirement}=={version}")
+    return tuple(pinned)
+
+
+def _walk(root: Path, skip_dir: Iterable[str] | None = None) -> Iterator[Path]:
+    skip = frozenset(skip_dir or ())
+    for here, dirs, files in os.walk(root):
+        dirs[:] = sorted(
+            d for d in dirs if d not in skip and not d.startswith(".") and not d.endswith(".egg-info")
+        )
         for name in sorted(files):
             if not name.endswith(EXCLUDE_SUFFIXES):
-                yield Path(root) / name
+                yield Path(here) / name
 
 
-def inputs_hash(source_dir: Path, requirements: Sequence[str], pip_args: Sequence[str]) -> str:
-    """sha256 over the relative path and bytes of every source file plus requirements and platform."""
-    digest = hashlib.sha256()
-    for item in (*requirements, "--", *pip_args, "--"):
-        digest.update(item.encode() + b"\0")
-    for path in source_files(source_dir):
-        digest.update(path.relative_to(source_dir).as_posix().encode() + b"\0")
+def source_files(source_dir: Path) -> Iterator[Path]:
+    """The handler's files copied into the asset, in a stable order."""
+    return _walk(source_dir, EXCLUDE_DIRS)
+
+
+def project_files(project_dir: Path) -> Iterator[Path]:
+    """A local project's files a wheel is built from, in a stable order."""
+    return _walk(project_dir, PROJECT_EXCLUDE_DIRS)
+
+
+def project_name(project_dir: Path) -> str:
+    """``[project].name`` of a local project's ``pyproject.toml``."""
+    with (project_dir / "pyproject.toml").open("rb") as handle:
+        name = tomllib.load(handle).get("project", {}).get("name")
+    if not isinstance(name, str):
+        raise BundlingError(f"{project_dir / 'pyproject.toml'} has no [project].name")
+    return name
+
+
+def _hash_files(digest: Any, label: str, root: Path, files: Iterable[Path]) -> None:
+    digest.update(f"[{label}]".encode() + b"\0")
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
+
+
+def installed_distributions(site: Path) -> tuple[str, ...]:
+    """``name==version`` of every distribution installed in ``site`` (from its ``*.dist-info``)."""
+    found = []
+    for info in site.glob("*.dist-info"):
+        name, _, version = info.name[: -len(".dist-info")].partition("-")
+        found.append(f"{canonical_name(name)}=={version}")
+    return tuple(sorted(found))
+
+
+def inputs_hash(
+    *,
+    source_dir: Path,
+    local_projects: Sequence[Path],
+    distributions: Sequence[str],
+    items: Sequence[str],
+) -> str:
+    """sha256 over the handler's and the local projects' source files (paths and bytes, no bytecode), the
+    installed distributions (``name==version``) and ``items`` (platform, exclusions): not over the
+    unrelated pins of the constraints file."""
+    digest = hashlib.sha256()
+    for item in (_FORMAT, *distributions, "--", *items):
+        digest.update(item.encode() + b"\0")
+    for project in local_projects:
+        _hash_files(digest, f"project:{project.name}", project, project_files(project))
+    _hash_files(digest, "source", source_dir, source_files(source_dir))
     return digest.hexdigest()
+
+
+def _excluded(relative: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(relative, pattern) for pattern in patterns)
+
+
+def prune(site: Path, exclude: Sequence[str]) -> None:
+    """Delete from ``site`` what matches ``exclude`` (``fnmatch`` on the relative POSIX path: ``*`` also
+    crosses ``/``), console scripts and the dist-info bookkeeping, then directories left empty."""
+    patterns = (*ALWAYS_EXCLUDE, *exclude)
+    # Deepest first (paths sort by their parts), so a directory is visited after everything inside it.
+    for path in sorted(site.rglob("*"), reverse=True):
+        if path.is_dir():
+            if not any(path.iterdir()):
+                path.rmdir()
+            continue
+        relative = path.relative_to(site).as_posix()
+        top, _, rest = relative.partition("/")
+        if top.endswith(".dist-info"):
+            drop = not _excluded(rest, DIST_INFO_KEEP)
+        else:
+            drop = _excluded(relative, patterns) or path.suffix in EXCLUDE_SUFFIXES
+        if drop:
+            path.unlink()
 
 
 @jsii.implements(cdk.ILocalBundling)
 class LocalPythonBundler:
-    """``ILocalBundling``: pip-installs pure-Python wheels for the Lambda platform, then copies sources."""
+    """``ILocalBundling``: pip-installs local projects and pinned pure-Python wheels for the Lambda
+    platform, drops what the Lambda never runs, then copies the handler's sources on top."""
 
     def __init__(
         self,
         *,
         source_dir: Path,
-        requirements: Sequence[str],
+        constraints: Path,
+        requirements: Sequence[str] = (),
+        local_projects: Sequence[Path] = (),
+        exclude: Sequence[str] = (),
         python_version: str = "3.14",
         platform: str = "manylinux2014_aarch64",
         cache_dir: Path | None = None,
     ) -> None:
         self.source_dir = source_dir
-        self.requirements = tuple(requirements)
+        self.constraints = constraints
+        self.pins = read_constraints(constraints)
+        self.requirements = pinned_requirements(requirements, self.pins, constraints)
+        self.local_projects = tuple(local_projects)
+        self.local_names = frozenset(canonical_name(project_name(p)) for p in self.local_projects)
+        self.exclude = tuple(exclude)
         self.cache_dir = cache_dir or wheel_dir()
         # --implementation py: only pure-Python wheels (py3-none-any) qualify, as the asset requires.
         self.pip_args = (
@@ -93,11 +232,49 @@ class LocalPythonBundler:
             python_version,
         )
 
+    # --- inputs -------------------------------------------------------------------------------------
+
+    def site_key(self) -> str:
+        """The cached tree's key: everything that can change what pip installs or what is pruned."""
+        digest = hashlib.sha256()
+        for item in (_FORMAT, *self.requirements, "--", *self.pip_args, "--", *self.exclude, "--"):
+            digest.update(item.encode() + b"\0")
+        digest.update(self.constraints.read_bytes() + b"\0")
+        for project in self.local_projects:
+            _hash_files(digest, f"project:{project.name}", project, project_files(project))
+        return digest.hexdigest()[:16]
+
+    def asset_hash(self) -> str:
+        """:func:`inputs_hash` of this bundler's inputs (builds the installed tree once if needed)."""
+        return inputs_hash(
+            source_dir=self.source_dir,
+            local_projects=self.local_projects,
+            distributions=installed_distributions(self.site_packages()),
+            items=(*self.pip_args, "--", *self.exclude),
+        )
+
+    # --- building -----------------------------------------------------------------------------------
+
     def _pip(self, *args: str) -> subprocess.CompletedProcess[str]:
         cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
         return subprocess.run(cmd, capture_output=True, text=True, check=False)
 
-    def _install(self, target: Path) -> subprocess.CompletedProcess[str]:
+    def _build_wheel(self, project: Path, scratch: Path) -> Path:
+        copy = scratch / "src" / project.name
+        for path in project_files(project):
+            dest = copy / path.relative_to(project)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest)
+        out = scratch / "wheels" / project.name
+        result = self._pip(
+            "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--wheel-dir", str(out), str(copy)
+        )
+        wheels = sorted(out.glob("*.whl"))
+        if result.returncode != 0 or len(wheels) != 1:
+            raise BundlingError(f"pip wheel {project} failed:\n{(result.stdout + result.stderr)[-2000:]}")
+        return wheels[0]
+
+    def _install(self, target: Path, wheels: Sequence[Path]) -> subprocess.CompletedProcess[str]:
         return self._pip(
             "install",
             "--no-index",
@@ -106,51 +283,97 @@ class LocalPythonBundler:
             "--target",
             str(target),
             "--no-compile",
+            "--constraint",
+            str(self.constraints),
             *self.pip_args,
+            *map(str, wheels),
             *self.requirements,
         )
 
-    def site_packages(self) -> Path:
-        """The installed requirements for this platform, built once per requirement set."""
-        key = hashlib.sha256("\0".join((*self.requirements, *self.pip_args)).encode()).hexdigest()[:16]
-        site = self.cache_dir / f"site-{key}"
-        if (site / ".complete").exists():
-            return site
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix="site-", dir=self.cache_dir))
-        try:
-            result = self._install(staging)
+    def _fill_cache(self, wheels: Sequence[Path]) -> None:
+        download = self._pip(
+            "download",
+            "--dest",
+            str(self.cache_dir),
+            "--constraint",
+            str(self.constraints),
+            *self.pip_args,
+            *map(str, wheels),
+            *self.requirements,
+        )
+        if download.returncode != 0:
+            raise BundlingError(
+                f"cannot fill the wheel cache {self.cache_dir} "
+                f"(run `make bootstrap` once with network access):\n{download.stderr[-2000:]}"
+            )
+        # pip download copies the local wheels too; the cache holds only what PyPI serves.
+        for wheel in wheels:
+            (self.cache_dir / wheel.name).unlink(missing_ok=True)
+
+    def _check_pins(self, site: Path) -> None:
+        wrong = []
+        for installed in installed_distributions(site):
+            name, _, version = installed.partition("==")
+            if name not in self.local_names and self.pins.get(name) != version:
+                wrong.append(f"{installed} (constraints: {self.pins.get(name, 'not pinned')})")
+        if wrong:
+            raise BundlingError(
+                f"the asset would hold distributions {self.constraints} does not pin at that version: "
+                f"{', '.join(wrong)}; regenerate it with `make lock`"
+            )
+
+    def _build_site(self, staging: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
+            wheels = [self._build_wheel(project, Path(tmp)) for project in self.local_projects]
+            result = self._install(staging, wheels)
             if result.returncode != 0:
                 # The cache is missing or lacks a wheel: fill it once (needs PyPI), then retry offline.
-                download = self._pip(
-                    "download", "--dest", str(self.cache_dir), *self.pip_args, *self.requirements
-                )
-                if download.returncode != 0:
-                    raise BundlingError(
-                        f"cannot fill the wheel cache {self.cache_dir} "
-                        f"(run `make synth` once with network access):\n{download.stderr[-2000:]}"
-                    )
+                self._fill_cache(wheels)
                 shutil.rmtree(staging)
                 staging.mkdir()
-                result = self._install(staging)
+                result = self._install(staging, wheels)
                 if result.returncode != 0:
                     raise BundlingError(f"pip install from {self.cache_dir} failed:\n{result.stderr[-2000:]}")
-            (staging / ".complete").write_text("\n".join(self.requirements) + "\n")
+        self._check_pins(staging)
+        prune(staging, self.exclude)
+
+    def site_packages(self) -> Path:
+        """The installed, pruned tree for these inputs, built once per :meth:`site_key`."""
+        site = self.cache_dir / f"site-{self.site_key()}"
+        marker = site / ".complete"
+        if marker.exists():
+            marker.touch()  # last used: what _forget_stale_sites goes by
+            return site
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix="staging-", dir=self.cache_dir))
+        try:
+            self._build_site(staging)
+            (staging / ".complete").write_text("\n".join(installed_distributions(staging)) + "\n")
             if site.exists():
-                shutil.rmtree(site)
-            staging.rename(site)
+                shutil.rmtree(site)  # an interrupted build: no .complete
+            try:
+                staging.rename(site)
+            except OSError:
+                if not marker.exists():  # not a concurrent build that just finished
+                    raise
         finally:
-            if staging.exists():
-                shutil.rmtree(staging, ignore_errors=True)
+            shutil.rmtree(staging, ignore_errors=True)
+        self._forget_stale_sites(keep=site)
         return site
+
+    def _forget_stale_sites(self, *, keep: Path) -> None:
+        # Each change to a local project's source makes a new tree; drop those unused for a day (long
+        # after any synth that could still be copying one).
+        cutoff = time.time() - STALE_SITE_S
+        for other in self.cache_dir.glob("site-*"):
+            marker = other / ".complete"
+            if other != keep and marker.exists() and marker.stat().st_mtime < cutoff:
+                shutil.rmtree(other, ignore_errors=True)
 
     def try_bundle(self, output_dir: str, *args: Any, **options: Any) -> bool:
         out = Path(output_dir)
         shutil.copytree(
-            self.site_packages(),
-            out,
-            dirs_exist_ok=True,
-            ignore=shutil.ignore_patterns(".complete", "__pycache__", "bin"),
+            self.site_packages(), out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete")
         )
         for path in source_files(self.source_dir):
             dest = out / path.relative_to(self.source_dir)
@@ -159,21 +382,12 @@ class LocalPythonBundler:
         return True
 
 
-def python_asset_code(
-    source_dir: Path,
-    *,
-    requirements: Sequence[str],
-    python_version: str = "3.14",
-    platform: str = "manylinux2014_aarch64",
-) -> lambda_.Code:
-    """A Lambda ``Code`` for ``source_dir`` plus ``requirements``, bundled locally (no Docker)."""
-    bundler = LocalPythonBundler(
-        source_dir=source_dir, requirements=requirements, python_version=python_version, platform=platform
-    )
+def python_asset_code(bundler: LocalPythonBundler) -> lambda_.Code:
+    """A Lambda ``Code`` for the bundler's sources and requirements, bundled locally (no Docker)."""
     return lambda_.Code.from_asset(
-        str(source_dir),
+        str(bundler.source_dir),
         asset_hash_type=cdk.AssetHashType.CUSTOM,
-        asset_hash=inputs_hash(source_dir, bundler.requirements, bundler.pip_args),
+        asset_hash=bundler.asset_hash(),
         exclude=["**/__pycache__", "**/*.pyc", "tests"],
         bundling=cdk.BundlingOptions(
             image=cdk.DockerImage.from_registry("unused-local-bundling-only"),

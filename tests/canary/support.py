@@ -15,6 +15,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[2]
 CANARY_DIR = REPO / "lambda" / "canary"
 RETURN_MARK = "CANARY-RETURN "
+MODULES_MARK = "CANARY-MODULES "
+#: The probe's HTTP stack: imported by the first probe of a container, never by ``import handler``.
+PROBE_STACK = ("anyio", "h11", "h2", "hpack", "httpcore", "httpx", "hyperframe", "streamprobe")
 
 # DESIGN.md: metric names and units (the contract), dimensions Path + Protocol.
 DESIGN_METRICS = {
@@ -31,12 +34,18 @@ DESIGN_METRICS = {
 }
 DESIGN_DIMENSIONS = ["Path", "Protocol"]
 
-# The driver: a fake Lambda context, one invocation, the return value on a marked line. os._exit skips
-# joining abandoned probe threads (in Lambda the process is frozen instead).
+# The driver: a fake Lambda context, one invocation, the return value on a marked line, and which of the
+# probe's modules were loaded after the import and after the invocation. os._exit skips joining
+# abandoned probe threads (in Lambda the process is frozen instead).
 DRIVER = """
 import json, os, sys
 {path_setup}
 from streampath_canary import handler
+
+def probe_stack():
+    return sorted({{name.split(".")[0] for name in sys.modules}} & set({probe_stack!r}))
+
+at_import = probe_stack()
 
 class Context:
     function_name = "streampath-canary-test"
@@ -58,10 +67,11 @@ if mode == "invoke":
     out = handler.handler({{}}, Context(int(sys.argv[2])))
     sys.stdout.write("{mark}" + json.dumps(out) + "\\n")
 elif mode == "config":
-    err = handler.CONFIG_ERROR
+    err = handler.SPEC_ERROR
     sys.stdout.write("{mark}" + json.dumps({{"error": None if err is None else str(err),
-                                              "paths": None if handler.CONFIG is None else
-                                              [p.name for p in handler.CONFIG.paths]}}) + "\\n")
+                                              "paths": None if handler.SPEC is None else
+                                              [p.name for p in handler.SPEC.paths]}}) + "\\n")
+sys.stdout.write("{modules_mark}" + json.dumps({{"at_import": at_import, "after": probe_stack()}}) + "\\n")
 sys.stdout.flush()
 os._exit(0)
 """
@@ -75,6 +85,9 @@ class Run:
     stdout: str = ""
     stderr: str = ""
     wall_s: float = 0.0
+    #: Top-level modules of :data:`PROBE_STACK` loaded right after ``import handler`` / at the end.
+    modules_at_import: list[str] = field(default_factory=list)
+    modules_after: list[str] = field(default_factory=list)
 
     def emf_for(self, path: str, protocol: str) -> dict[str, Any]:
         found = [d for d in self.emf if d.get("Path") == path and d.get("Protocol") == protocol]
@@ -127,7 +140,9 @@ def run_handler(
     else:
         args = [sys.executable, "-I", "-S"]
         path_setup = f"sys.path[:0] = [{str(asset_dir)!r}]"
-    code = DRIVER.format(path_setup=path_setup, mark=RETURN_MARK)
+    code = DRIVER.format(
+        path_setup=path_setup, mark=RETURN_MARK, modules_mark=MODULES_MARK, probe_stack=PROBE_STACK
+    )
     start = time.monotonic()
     proc = subprocess.run(
         [*args, "-c", code, mode, str(remaining_ms)],
@@ -143,6 +158,10 @@ def run_handler(
     for line in proc.stdout.splitlines():
         if line.startswith(RETURN_MARK):
             run.returned = json.loads(line[len(RETURN_MARK) :])
+            continue
+        if line.startswith(MODULES_MARK):
+            modules = json.loads(line[len(MODULES_MARK) :])
+            run.modules_at_import, run.modules_after = modules["at_import"], modules["after"]
             continue
         doc = json.loads(line)  # every other stdout line must be one JSON document
         (run.emf if "_aws" in doc else run.logs).append(doc)

@@ -1,18 +1,39 @@
-"""The Docker-free bundle: what goes in, and that the handler runs from it alone in a clean interpreter
-(``python -I -S``: no site-packages, no PYTHONPATH, only the asset directory on ``sys.path``)."""
+"""The Docker-free bundle: what goes in, that its versions are the dev venv's, that its hash follows its
+inputs, and that the handler runs from it alone in a clean interpreter (``python -I -S``: no
+site-packages, no PYTHONPATH, only the asset directory on ``sys.path``)."""
 
 from __future__ import annotations
 
+import ast
+import importlib.metadata
 import shutil
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from streamcheck.reference_app import app as reference_app
 
-from streampath_cdk.canary_function import CANARY_SOURCE_DIR, REQUIREMENTS
-from streampath_cdk.local_bundling import LocalPythonBundler, inputs_hash
-from tests.canary.support import assert_design_emf, run_handler
+from streampath_cdk.canary_function import (
+    ASSET_EXCLUDE,
+    CANARY_SOURCE_DIR,
+    CONSTRAINTS_FILE,
+    PROBE_PROJECT_DIR,
+    REQUIREMENTS,
+    RUNTIME_PYTHON_VERSION,
+    canary_bundler,
+)
+from streampath_cdk.local_bundling import (
+    BundlingError,
+    LocalPythonBundler,
+    canonical_name,
+    inputs_hash,
+    installed_distributions,
+    pinned_requirements,
+    read_constraints,
+    wheel_dir,
+)
+from tests.canary.support import PROBE_STACK, assert_design_emf, run_handler
 from tests.support.servers import RunningServer, hypercorn_server, uvicorn_server
 from tests.support.tls import tls_files
 
@@ -20,8 +41,7 @@ from tests.support.tls import tls_files
 @pytest.fixture(scope="module")
 def asset(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     out = tmp_path_factory.mktemp("canary-asset")
-    bundler = LocalPythonBundler(source_dir=CANARY_SOURCE_DIR, requirements=REQUIREMENTS)
-    assert bundler.try_bundle(str(out)) is True
+    assert canary_bundler().try_bundle(str(out)) is True
     yield out
     shutil.rmtree(out, ignore_errors=True)
 
@@ -30,31 +50,154 @@ def asset_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
+def relative_files(path: Path) -> set[str]:
+    return {p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file()}
+
+
 def test_asset_contents(asset: Path) -> None:
     names = {p.name for p in asset.iterdir()}
-    assert {"handler.py", "canary_config.py", "canary_runner.py", "streamprobe"} <= names
+    files = relative_files(asset)
+    handler_package = {"handler.py", "contract.py", "runner.py", "metrics.py", "auth_secrets.py"}
+    assert {f"streampath_canary/{name}" for name in handler_package} <= files
+    # The probe is installed from its own distribution (a wheel built from probe/), not copied.
+    assert {"streamprobe/__init__.py", "streamprobe/probe.py"} <= files
+    assert any(name.startswith("streamprobe-") and name.endswith(".dist-info") for name in names)
     assert {"httpx", "h2", "aws_lambda_powertools"} <= names
     assert not {"boto3", "botocore"} & names, "boto3 is part of the Lambda Python runtime"
     assert not list(asset.rglob("__pycache__")) and not list(asset.rglob("*.pyc"))
-    assert not (asset / "tests").exists()
+    assert not (asset / "tests").exists() and not (asset / "bin").exists()
     # Pure Python only (the asset is built on x86 for arm64).
     assert not [p for p in asset.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
     size = asset_size(asset)
-    print(f"\ncanary asset: {size / 1e6:.1f} MB unzipped")
+    print(f"\ncanary asset: {size / 1e6:.1f} MB unzipped, {len(files)} files")
     assert size < 25e6
 
 
-def test_asset_hash_is_stable_and_tracks_sources(tmp_path: Path) -> None:
+def test_asset_holds_only_what_the_lambda_runs(asset: Path) -> None:
+    files = relative_files(asset)
+    # Browser-side files (the probe's reader script, Powertools' Swagger UI) and the probe's CLI.
+    assert not [f for f in files if f.endswith((".js", ".css"))]
+    assert not [f for f in files if f.startswith(("streamprobe/browser", "streamprobe/cli.py"))]
+    # pip's bookkeeping goes; the metadata importlib.metadata reads and the licences stay.
+    infos = [f for f in files if f.split("/")[0].endswith(".dist-info")]
+    assert infos and not [f for f in infos if f.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "WHEEL")]
+    assert (asset / "httpx-0.28.1.dist-info" / "METADATA").is_file()
+    assert [f for f in infos if f.startswith("httpx-") and "LICENSE" in f]
+
+
+def _imported_modules(path: Path, module: str) -> Iterator[str]:
+    """Every module an ``import`` statement anywhere in ``path`` names (lazy ones inside functions too)."""
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            name = ".".join([*base, *([node.module] if node.module else [])])
+            yield name
+            yield from (f"{name}.{alias.name}" for alias in node.names)
+
+
+def test_nothing_left_in_the_asset_imports_what_was_dropped(asset: Path) -> None:
+    """The exclusions are safe: no import statement of a kept module reaches a dropped probe module."""
+    dropped = {
+        p.relative_to(PROBE_PROJECT_DIR / "src").with_suffix("").as_posix().replace("/", ".")
+        for p in (PROBE_PROJECT_DIR / "src" / "streamprobe").rglob("*.py")
+        if not (asset / p.relative_to(PROBE_PROJECT_DIR / "src")).exists()
+    }
+    assert "streamprobe.cli" in dropped
+    offending = []
+    for path in asset.rglob("*.py"):
+        relative = path.relative_to(asset).with_suffix("")
+        module = ".".join(relative.parts[:-1] if relative.name == "__init__" else relative.parts)
+        offending += [
+            f"{module} imports {name}" for name in _imported_modules(path, module) if name in dropped
+        ]
+    assert not offending
+
+
+def test_asset_versions_are_the_dev_venvs(asset: Path) -> None:
+    """The Lambda runs exactly the versions the tests run: both come from constraints.txt."""
+    pins = read_constraints(CONSTRAINTS_FILE)
+    probe_version = tomllib.loads((PROBE_PROJECT_DIR / "pyproject.toml").read_text())["project"]["version"]
+    installed = dict(d.split("==") for d in installed_distributions(asset))
+    assert installed.pop("streamprobe") == probe_version == importlib.metadata.version("streamprobe")
+    assert {"httpx", "h2", "httpcore", "aws-lambda-powertools"} <= set(installed)
+    for name, version in installed.items():
+        assert pins[name] == version, name
+        assert importlib.metadata.version(name) == version, f"{name}: dev venv differs from the asset"
+
+
+def test_requirements_take_their_versions_from_the_constraints(tmp_path: Path) -> None:
+    pins = read_constraints(CONSTRAINTS_FILE)
+    assert pinned_requirements(("httpx[http2]", *REQUIREMENTS), pins, CONSTRAINTS_FILE) == (
+        f"httpx[http2]=={pins['httpx']}",
+        f"aws-lambda-powertools=={pins['aws-lambda-powertools']}",
+    )
+    assert canonical_name("aws_lambda_powertools") == "aws-lambda-powertools"
+    with pytest.raises(BundlingError, match="give a name"):
+        pinned_requirements(("httpx==0.1",), pins, CONSTRAINTS_FILE)
+    with pytest.raises(BundlingError, match="pins no version of not-pinned-anywhere"):
+        pinned_requirements(("not-pinned-anywhere",), pins, CONSTRAINTS_FILE)
+    with pytest.raises(BundlingError, match="is missing"):
+        read_constraints(tmp_path / "constraints.txt")
+
+
+def test_inputs_hash_tracks_sources_and_versions_not_bytecode(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    src.mkdir()
-    (src / "handler.py").write_text("x = 1\n")
-    first = inputs_hash(src, REQUIREMENTS, ("--platform", "p"))
-    (src / "__pycache__").mkdir()
-    (src / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
-    assert inputs_hash(src, REQUIREMENTS, ("--platform", "p")) == first, "bytecode does not change the hash"
-    (src / "handler.py").write_text("x = 2\n")
-    assert inputs_hash(src, REQUIREMENTS, ("--platform", "p")) != first
-    assert inputs_hash(src, ("httpx==0.0.1",), ("--platform", "p")) != first
+    (src / "streampath_canary").mkdir(parents=True)
+    (src / "streampath_canary" / "handler.py").write_text("x = 1\n")
+    probe = tmp_path / "probe"
+    shutil.copytree(PROBE_PROJECT_DIR, probe, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+
+    def digest(distributions: tuple[str, ...] = ("httpx==0.28.1",), platform: str = "p") -> str:
+        return inputs_hash(
+            source_dir=src,
+            local_projects=(probe,),
+            distributions=distributions,
+            items=("--platform", platform),
+        )
+
+    first = digest()
+    (src / "streampath_canary" / "__pycache__").mkdir()
+    (src / "streampath_canary" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
+    assert digest() == first, "bytecode does not count"
+    assert digest(distributions=("httpx==0.28.2",)) != first
+    assert digest(platform="q") != first
+    (probe / "src" / "streamprobe" / "__pycache__").mkdir(exist_ok=True)
+    (probe / "src" / "streamprobe" / "__pycache__" / "probe.cpython-311.pyc").write_bytes(b"junk")
+    assert digest() == first
+    with (probe / "src" / "streamprobe" / "probe.py").open("a") as source:
+        source.write("# a change to the probe\n")
+    second = digest()
+    assert second != first, "the probe's source is an input"
+    (src / "streampath_canary" / "handler.py").write_text("x = 2\n")
+    assert digest() != second
+
+
+def test_asset_hash_ignores_pins_outside_the_asset(tmp_path: Path) -> None:
+    """A constraints change that installs nothing different (a dev tool's pin) keeps the asset hash, so
+    the function is not redeployed; it does rebuild the cached tree (offline, from the wheel cache)."""
+    constraints = tmp_path / "constraints.txt"
+    text = CONSTRAINTS_FILE.read_text()
+    ruff = next(line for line in text.splitlines() if line.startswith("ruff=="))
+    constraints.write_text(text.replace(ruff, "ruff==0.0.1"))
+    cache = tmp_path / "wheels"  # the same wheels, so that the shared cache gets no extra tree
+    cache.mkdir()
+    for wheel in wheel_dir().glob("*.whl"):
+        shutil.copy2(wheel, cache / wheel.name)
+    edited = LocalPythonBundler(
+        source_dir=CANARY_SOURCE_DIR,
+        constraints=constraints,
+        requirements=REQUIREMENTS,
+        local_projects=(PROBE_PROJECT_DIR,),
+        exclude=ASSET_EXCLUDE,
+        python_version=RUNTIME_PYTHON_VERSION,
+        cache_dir=cache,
+    )
+    ours = canary_bundler()
+    assert ours.site_key() != edited.site_key()
+    assert ours.asset_hash() == edited.asset_hash()
 
 
 def test_clean_interpreter_validates_config_at_cold_start(asset: Path) -> None:
@@ -94,3 +237,6 @@ def test_clean_interpreter_runs_probes_over_h1_and_h2(
     for path, protocol in (("plain", "h1"), ("tls", "h1"), ("tls", "h2")):
         assert assert_design_emf(run.emf_for(path, protocol))["Success"] == 1.0
     assert run.probe_log("tls", "h2")["result"]["protocol"] == "HTTP/2"
+    # The probe's HTTP stack is imported by the first probe, not by `import handler`.
+    assert run.modules_at_import == []
+    assert set(run.modules_after) == set(PROBE_STACK)

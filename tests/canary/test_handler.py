@@ -179,5 +179,5 @@ def test_bad_config_fails_every_invocation_with_the_key(h1_server: RunningServer
     assert "paths[0].url" in (checked.returned["error"] or "")
     assert any(line.get("message") == "invalid canary config" for line in checked.logs)
     # An invocation raises (the function's Errors alarm fires) instead of silently probing nothing.
-    with pytest.raises(AssertionError, match="ConfigError"):
+    with pytest.raises(AssertionError, match="CanarySpecError"):
         run_handler({"paths": []})

@@ -12,10 +12,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from streampath import naming
-from streampath_cdk import nag
 from stacks.canary_stack import CanaryStack
+from streampath import naming
 from streampath.config.canary import CanaryConfig
+from streampath_cdk import nag
 from tests.canary.support import DESIGN_DIMENSIONS, DESIGN_METRICS
 from tests.support.cdk import cdk_context, synth_app
 
@@ -88,7 +88,7 @@ def test_function_runtime_architecture_and_sizing(synthesised: tuple[Template, d
         {
             "Runtime": "python3.14",
             "Architectures": ["arm64"],
-            "Handler": "handler.handler",
+            "Handler": "streampath_canary.handler.handler",
             "MemorySize": 512,
             "Timeout": 60,
             "ReservedConcurrentExecutions": 1,
@@ -114,13 +114,13 @@ def test_function_runtime_architecture_and_sizing(synthesised: tuple[Template, d
 def test_canary_config_env_is_what_the_handler_validates(
     synthesised: tuple[Template, dict[str, Any], Path],
 ) -> None:
-    from streampath_canary.settings import parse_config
+    from streampath_canary.contract import CanarySpec
 
     _, raw, _ = synthesised
     (function,) = resources(raw, "AWS::Lambda::Function").values()
     text = function["Properties"]["Environment"]["Variables"]["CANARY_CONFIG"]
     assert isinstance(text, str)  # no tokens with literal front-door URLs
-    cfg = parse_config(text)
+    cfg = CanarySpec.from_json(text)
     assert cfg.deadline_s == 50 and cfg.probe_timeout_s == 10 and cfg.max_duration_s == 30
     by_name = {p.name: p for p in cfg.paths}
     assert by_name["nlb"].url == "https://nlb.example.com/api/streamcheck?events=20"

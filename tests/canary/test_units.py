@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 import pytest
-from streampath_canary.settings import ConfigError, parse_config
-from streampath_canary.metrics import METRICS, emf_document, metric_values
+from streampath_canary.contract import METRICS, CanarySpec, CanarySpecError
+from streampath_canary.metrics import emf_document, metric_values
 
 from tests.canary.support import DESIGN_METRICS, assert_design_emf
 
@@ -21,7 +21,7 @@ def doc(**top: Any) -> str:
 
 
 def test_defaults() -> None:
-    cfg = parse_config(doc())
+    cfg = CanarySpec.from_json(doc())
     assert cfg.namespace == "StreamPath"
     assert (cfg.probe_timeout_s, cfg.max_duration_s, cfg.deadline_s) == (10, 30, 50)
     (path,) = cfg.paths
@@ -52,14 +52,14 @@ def test_defaults() -> None:
     ],
 )
 def test_invalid_config_names_the_key(text: str | None, message: str) -> None:
-    with pytest.raises(ConfigError) as info:
-        parse_config(text)
+    with pytest.raises(CanarySpecError) as info:
+        CanarySpec.from_json(text)
     assert message in str(info.value)
 
 
 def test_header_values_are_not_echoed_in_errors() -> None:
-    with pytest.raises(ConfigError) as info:
-        parse_config(doc(paths=[{**GOOD_PATH, "headers": {"X-Key": 12345}}]))
+    with pytest.raises(CanarySpecError) as info:
+        CanarySpec.from_json(doc(paths=[{**GOOD_PATH, "headers": {"X-Key": 12345}}]))
     assert "12345" not in str(info.value) and "X-Key" in str(info.value)
 
 

@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from streampath import naming
-from streampath import status
+from streampath import naming, status
 from streampath.aws import Aws
 from tests.ops.conftest import Cli, run_streampath
 from tests.ops.fake_aws import (

@@ -1,0 +1,166 @@
+"""The canary contract: importable with nothing but the standard library, one JSON form both ways."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import FrozenInstanceError
+from typing import Any
+
+import pytest
+from streampath_canary.contract import (
+    CONFIG_ENV_VAR,
+    DEFAULT_NAMESPACE,
+    METRIC_UNITS,
+    PROTOCOL_LABELS,
+    PROTOCOLS,
+    SERVICE_NAME,
+    AuthSecretSpec,
+    CanarySpec,
+    CanarySpecError,
+    PathSpec,
+    environment_bytes,
+    function_environment,
+)
+
+from tests.canary.support import CANARY_DIR, DESIGN_METRICS
+
+# Imports the contract in an isolated interpreter (-I -S: no site-packages, no PYTHONPATH, no user site)
+# whose path is the standard library plus lambda/canary, and lists every module loaded that is not
+# part of the standard library.
+IMPORT_ALONE = """
+import sys
+sys.path.insert(0, {canary_dir!r})
+import streampath_canary.contract as contract
+stdlib = sys.stdlib_module_names | set(sys.builtin_module_names)
+ours = {{"__main__", "streampath_canary", "streampath_canary.contract"}}
+print(contract.__file__)
+print(sorted(m for m in sys.modules if m not in ours and m.split(".")[0] not in stdlib))
+print(sorted(p for p in sys.path if "site-packages" in p))
+"""
+
+
+def test_contract_imports_nothing_but_the_standard_library() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", IMPORT_ALONE.format(canary_dir=str(CANARY_DIR))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    location, foreign, site_paths = proc.stdout.splitlines()
+    assert location == str(CANARY_DIR / "streampath_canary" / "contract.py")
+    assert foreign == "[]"
+    assert site_paths == "[]", "the interpreter could not have found anything else anyway"
+
+
+def test_metrics_and_protocols() -> None:
+    assert dict(METRIC_UNITS) == DESIGN_METRICS
+    assert PROTOCOLS == ("h1", "h2")
+    assert dict(PROTOCOL_LABELS) == {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+
+
+def spec() -> CanarySpec:
+    return CanarySpec(
+        namespace="Custom/NS",
+        probe_timeout_s=5,
+        max_duration_s=20.5,
+        deadline_s=40,
+        paths=[
+            PathSpec(name="nlb", url="https://nlb.example.com/api/streamcheck?events=20"),
+            PathSpec(
+                name="direct",
+                url="http://10.0.0.1:8080/api/streamcheck",
+                protocols=["h1"],
+                headers={"X-Env": "staging"},
+                auth_secret=AuthSecretSpec(arn="arn:aws:secretsmanager:eu-west-1:1:secret:x", json_key="t"),
+                verify=False,
+            ),
+        ],
+    )
+
+
+def test_json_form_round_trips() -> None:
+    original = spec()
+    assert CanarySpec.from_json(original.to_json()) == original
+    assert CanarySpec.from_document(json.loads(original.to_json())) == original
+
+
+def test_json_form_is_the_documented_one() -> None:
+    document = json.loads(spec().to_json())
+    assert document == {
+        "namespace": "Custom/NS",
+        "probe_timeout_s": 5,
+        "max_duration_s": 20.5,
+        "deadline_s": 40,
+        "paths": [
+            {
+                "name": "nlb",
+                "url": "https://nlb.example.com/api/streamcheck?events=20",
+                "protocols": ["h1", "h2"],
+                "headers": {},
+                "auth_secret": None,
+            },
+            {
+                "name": "direct",
+                "url": "http://10.0.0.1:8080/api/streamcheck",
+                "protocols": ["h1"],
+                "headers": {"X-Env": "staging"},
+                "auth_secret": {
+                    "arn": "arn:aws:secretsmanager:eu-west-1:1:secret:x",
+                    "header": "Authorization",
+                    "json_key": "t",
+                },
+                "verify": False,
+            },
+        ],
+    }
+    # Whole seconds stay integers in the text (10, not 10.0): the document reads as the YAML was written.
+    assert '"probe_timeout_s":5,' in spec().to_json()
+
+
+def test_defaults_match_between_the_dataclasses_and_the_parser() -> None:
+    minimal = CanarySpec.from_json(json.dumps({"paths": [{"name": "a", "url": "https://a.example.com/"}]}))
+    assert minimal == CanarySpec(paths=[PathSpec(name="a", url="https://a.example.com/")])
+    assert minimal.namespace == DEFAULT_NAMESPACE
+
+
+def test_specs_are_frozen_all_the_way_down() -> None:
+    path = spec().paths[1]
+    with pytest.raises(FrozenInstanceError):
+        path.name = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        path.headers["X-Env"] = "changed"  # type: ignore[index]
+    assert isinstance(spec().paths, tuple) and isinstance(path.protocols, tuple)
+
+
+def test_protocols_used() -> None:
+    assert spec().protocols == ("h1", "h2")
+    assert CanarySpec(paths=[PathSpec(name="a", url="https://a/", protocols=["h1"])]).protocols == ("h1",)
+
+
+def test_function_environment_and_its_size() -> None:
+    env = function_environment(spec())
+    assert env == {
+        CONFIG_ENV_VAR: spec().to_json(),
+        "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
+        "POWERTOOLS_METRICS_NAMESPACE": "Custom/NS",
+        "POWERTOOLS_LOG_LEVEL": "INFO",
+    }
+    assert environment_bytes(env) == sum(len(k) + len(v) for k, v in env.items())
+    assert environment_bytes({"K": "é"}) == 3, "Lambda counts bytes, not characters"
+    # A stack encodes the document itself (tokens in URLs): the encoder gets exactly to_document().
+    seen: list[dict[str, Any]] = []
+
+    def encode(document: dict[str, Any]) -> str:
+        seen.append(document)
+        return "TOKENS"
+
+    encoded = function_environment(spec(), encode=encode)
+    assert encoded[CONFIG_ENV_VAR] == "TOKENS" and seen == [spec().to_document()]
+
+
+def test_error_is_one_class_named_for_the_spec() -> None:
+    with pytest.raises(CanarySpecError, match="CANARY_CONFIG: paths: must be a non-empty list"):
+        CanarySpec.from_json('{"paths": []}')
+    assert issubclass(CanarySpecError, ValueError)
