@@ -58,7 +58,7 @@ def parse_alt_svc(value: str | None) -> list[AltService]:
     services: list[AltService] = []
     for entry in _split(value, ","):
         fields = _split(entry, ";")
-        protocol, eq, authority = fields[0].partition("=")
+        protocol, eq, authority = (fields[0] if fields else "").partition("=")
         if not eq:
             continue
         host, colon, port_text = _unquote(authority).rpartition(":")

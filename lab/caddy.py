@@ -1,0 +1,101 @@
+"""Caddy as the lab's HTTP/3 front: TLS with the lab's certificate, h1 + h2 + h3, each site a reverse proxy.
+
+Caddy 2.6 (Debian) is the one HTTP/3 server Debian ships (its nginx, haproxy and curl have none). It
+serves HTTP/3 on the UDP port of the same number as each site's TCP port and advertises it on h1/h2
+responses with ``Alt-Svc: h3=":<port>"``, as CloudFront does with ``http_version: HTTP2_AND_3``.
+
+With a URL on an IP literal the client sends no SNI, so ``default_sni localhost`` picks the certificate;
+a URL on ``localhost`` sends SNI as a CDN's clients do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab.procs import ManagedProcess
+
+
+@dataclass(frozen=True)
+class CaddySite:
+    """One HTTPS site: ``port`` (TCP and UDP) proxied to 127.0.0.1:``upstream_port`` over HTTP/1.1."""
+
+    port: int
+    upstream_port: int
+
+
+def caddyfile(tmp: Path, sites: Sequence[CaddySite], *, cert_pem: Path | str, key_pem: Path | str) -> str:
+    """The Caddyfile: no admin endpoint, no automatic HTTPS (no ACME, no redirects), nothing outside ``tmp``.
+
+    ``flush_interval -1`` makes ``reverse_proxy`` write every piece of the upstream's body at once, as a
+    CDN forwarding a chunked response does; it is also what Caddy does by itself for
+    ``text/event-stream``, so the row shows the protocol hop, not a setting.
+    """
+    blocks = "".join(
+        f"""
+https://:{site.port} {{
+	bind 127.0.0.1
+	tls {cert_pem} {key_pem}
+	reverse_proxy 127.0.0.1:{site.upstream_port} {{
+		flush_interval -1
+	}}
+}}
+"""
+        for site in sites
+    )
+    return f"""# rendered by lab/caddy.py
+{{
+	admin off
+	auto_https off
+	default_sni localhost
+	grace_period 1s
+	storage file_system {{
+		root {tmp}/data
+	}}
+	servers {{
+		protocols h1 h2 h3
+	}}
+	log {{
+		output file {tmp}/caddy.log
+		level WARN
+	}}
+}}
+{blocks}"""
+
+
+def udp_bound(port: int, host_hex: str = "0100007F") -> bool:
+    """Whether a UDP socket is bound to 127.0.0.1:``port`` (Linux /proc; True where it cannot be read)."""
+    try:
+        rows = Path("/proc/net/udp").read_text().splitlines()[1:]
+    except OSError:
+        return True
+    local = f"{host_hex}:{port:04X}"
+    return any(len(fields) > 1 and fields[1] == local for fields in (row.split() for row in rows))
+
+
+def caddy_process(
+    binary: str, tmp: Path, sites: Sequence[CaddySite], *, cert_pem: Path | str, key_pem: Path | str
+) -> ManagedProcess:
+    """Caddy with its config, data and logs in ``tmp``; ready when every site listens on TCP and UDP."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    conf = tmp / "Caddyfile"
+    conf.write_text(caddyfile(tmp, sites, cert_pem=cert_pem, key_pem=key_pem))
+    argv = [binary, "run", "--config", str(conf), "--adapter", "caddyfile"]
+    # Caddy keeps state under $HOME / XDG directories: point them at the lab's directory.
+    env = {
+        "HOME": str(tmp),
+        "XDG_DATA_HOME": str(tmp / "data"),
+        "XDG_CONFIG_HOME": str(tmp / "config"),
+        "PATH": "/usr/bin:/bin",
+    }
+    ports = [site.port for site in sites]
+    return ManagedProcess(
+        "caddy",
+        argv,
+        log_path=tmp / "stderr.log",
+        ports=ports,
+        cwd=tmp,
+        env=env,
+        ready=lambda: all(udp_bound(p) for p in ports),
+    )
