@@ -75,7 +75,8 @@ def _error_summary(text: str) -> str:
 
 
 # (header, how to read it from one result). The handler's summary carries path/protocol/ok/verdict/
-# error_kind; a full probe result (DESIGN.md) also has status, timings and events. Empty columns are dropped.
+# error_kind; a full probe result (docs/contracts/result.md) also has status, timings and events.
+# Empty columns are dropped.
 _COLUMNS: list[tuple[str, Any]] = [
     ("VERDICT", lambda r: r.get("verdict") or ("ok" if r.get("ok") else "failed")),
     ("PATH", lambda r: r.get("path_name") or r.get("path")),

@@ -19,7 +19,7 @@ MODULES_MARK = "CANARY-MODULES "
 #: The probe's HTTP stack: imported by the first probe of a container, never by ``import handler``.
 PROBE_STACK = ("anyio", "h11", "h2", "hpack", "httpcore", "httpx", "hyperframe", "streamprobe")
 
-# DESIGN.md: metric names and units (the contract), dimensions Path + Protocol.
+# docs/contracts/metrics.md: metric names and units (the contract), dimensions Path + Protocol.
 DESIGN_METRICS = {
     "TimeToFirstByte": "Milliseconds",
     "TimeToFirstEvent": "Milliseconds",
@@ -233,7 +233,7 @@ def assert_emf_spec(doc: dict[str, Any]) -> None:
 
 
 def assert_design_emf(doc: dict[str, Any], *, namespace: str = "StreamPath") -> dict[str, float]:
-    """EMF spec + DESIGN.md's contract; returns ``{metric: value}``."""
+    """EMF spec + the metrics contract (docs/contracts/metrics.md); returns ``{metric: value}``."""
     assert_emf_spec(doc)
     (directive,) = doc["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == namespace
@@ -242,7 +242,7 @@ def assert_design_emf(doc: dict[str, Any], *, namespace: str = "StreamPath") -> 
     values: dict[str, float] = {}
     for metric in directive["Metrics"]:
         name = metric["Name"]
-        assert name in DESIGN_METRICS, f"{name} is not a DESIGN.md metric"
+        assert name in DESIGN_METRICS, f"{name} is not a contract metric (docs/contracts/metrics.md)"
         assert metric["Unit"] == DESIGN_METRICS[name], f"{name}: unit {metric['Unit']}"
         value = doc[name]
         values[name] = float(value[0] if isinstance(value, list) else value)

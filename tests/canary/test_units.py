@@ -65,7 +65,7 @@ def test_header_values_are_not_echoed_in_errors() -> None:
 
 def test_metric_names_are_design_md() -> None:
     # One definition (streampath_canary.contract) serves the handler, the alarms and the dashboard;
-    # this pins it to DESIGN.md's table, copied independently into tests/canary/support.py.
+    # this pins it to docs/contracts/metrics.md's table, copied independently into tests/canary/support.py.
     assert dict(METRICS) == DESIGN_METRICS
 
 

@@ -78,8 +78,8 @@ def test_all_streaming_exits_zero_and_json(cli: Cli, moto: Moto, staging: dict[s
 
 
 def test_full_probe_results_with_timings(cli: Cli, moto: Moto, staging: dict[str, Any]) -> None:
-    """DESIGN.md's full result JSON (if the handler returns it) adds status, timings and errors to the table;
-    credentials in a URL never reach the output."""
+    """The full result JSON (docs/contracts/result.md), if the handler returns it, adds status, timings
+    and errors to the table; credentials in a URL never reach the output."""
     results = [
         {
             "url": "https://user:hunter2@stream-nlb.example.com/api/streamcheck?events=20&interval_ms=100&nonce=ab12",
