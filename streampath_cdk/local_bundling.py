@@ -17,7 +17,7 @@ image=<unused>, local=bundler))`` for a :class:`LocalPythonBundler`, which:
    bookkeeping in ``*.dist-info`` (``RECORD``, ``INSTALLER``, ``REQUESTED``, ``WHEEL``,
    ``direct_url.json``, ``entry_points.txt``, ``top_level.txt``; ``METADATA`` and licence files stay);
 6. keeps that tree under ``.wheels/site-<key>/`` (later bundles are a copy) and copies the handler's
-   sources (no ``__pycache__``, ``*.pyc`` or ``tests``) on top.
+   sources (no ``__pycache__``, ``*.pyc``, ``tests`` or ``exclude`` matches) on top.
 
 The asset hash is an explicit hash of the inputs: the handler's and the local projects' source files, the
 name and version of every installed distribution, the platform and the exclusions. An unchanged canary
@@ -376,7 +376,10 @@ class LocalPythonBundler:
             self.site_packages(), out, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".complete")
         )
         for path in source_files(self.source_dir):
-            dest = out / path.relative_to(self.source_dir)
+            relative = path.relative_to(self.source_dir)
+            if _excluded(relative.as_posix(), self.exclude):
+                continue
+            dest = out / relative
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(path, dest)
         return True

@@ -78,6 +78,7 @@ def test_asset_holds_only_what_the_lambda_runs(asset: Path) -> None:
     # Browser-side files (the probe's reader script, Powertools' Swagger UI) and the probe's CLI.
     assert not [f for f in files if f.endswith((".js", ".css"))]
     assert not [f for f in files if f.startswith(("streamprobe/browser", "streamprobe/cli.py"))]
+    assert not [f for f in files if f.endswith("/py.typed")], "type checkers' markers, ours included"
     # pip's bookkeeping goes; the metadata importlib.metadata reads and the licences stay.
     infos = [f for f in files if f.split("/")[0].endswith(".dist-info")]
     assert infos and not [f for f in infos if f.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "WHEEL")]
