@@ -20,14 +20,14 @@ def _ms(value: float | None) -> str:
 def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
     """(the cell's text, a footnote or None)."""
     if result is None:
-        return "n/a: cleartext, no HTTP/2 to offer", None
+        return ("n/a: no HTTP/3 front" if column == "h3" else "n/a: cleartext, no HTTP/2 to offer"), None
     t = result.timings_ms
     if result.error is not None:
         return f"error ({result.error.kind})", f"{result.path_name} {column}: {result.error.message}"
     verdict: str = result.verdict
     footnote = None
     if column == "browser":  # --- browser column: which protocol Chromium got ---
-        verdict += " (h2)" if result.protocol == "HTTP/2" else " (h1)"
+        verdict += {"HTTP/2": " (h2)", "HTTP/3": " (h3)"}.get(result.protocol, " (h1)")
     elif column == "h2" and result.protocol != "HTTP/2":
         verdict += "*"
         footnote = f"{result.path_name}: offered h2, the front end negotiated {result.protocol} (ALPN)"
@@ -63,14 +63,15 @@ def render_table(report: LabReport) -> str:
     ]
     name_w = max(len(p.path.name) for p in report.paths) + 1
     head1 = f"{'':{name_w}}| {'HTTP/1.1':<{CELL_WIDTH}}| {'h2 offered (ALPN h2, http/1.1)':<{CELL_WIDTH}}"
+    head1 += f"| {'h3 (HTTP/3 over QUIC required)':<{CELL_WIDTH}}"
     head1 += f"| {'browser (Chromium fetch + getReader)':<{CELL_WIDTH}}"
     sub = f"{'TTFB':>7} {'1st ev':>8} {'delay':>8}  verdict"
-    head2 = f"{'path':<{name_w}}| {sub:<{CELL_WIDTH}}| {sub:<{CELL_WIDTH}}| {sub:<{CELL_WIDTH}}"
-    lines += [head1, head2, "-" * name_w + ("+" + "-" * (CELL_WIDTH + 1)) * 3]
+    head2 = f"{'path':<{name_w}}" + f"| {sub:<{CELL_WIDTH}}" * 4
+    lines += [head1, head2, "-" * name_w + ("+" + "-" * (CELL_WIDTH + 1)) * 4]
     footnotes: list[str] = []
     for p in report.paths:
         cells = []
-        for column in ("h1", "h2", "browser"):
+        for column in ("h1", "h2", "h3", "browser"):
             result = p.cells.get(column)
             if column == "browser" and result is None:
                 cells.append("not run")

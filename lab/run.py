@@ -11,9 +11,11 @@ from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
 
 from lab.topology import Lab, LabPath
 
-COLUMNS = ("h1", "h2")
-# What each column asks for: HTTP/1.1 forced, and HTTP/2 offered next to HTTP/1.1 (ALPN), as a browser does.
-COLUMN_HTTP: dict[str, HttpChoice] = {"h1": "h1", "h2": "auto"}
+COLUMNS = ("h1", "h2", "h3")
+# What each column asks for: HTTP/1.1 forced, HTTP/2 offered next to HTTP/1.1 (ALPN) as a browser does
+# on a first visit, and HTTP/3 required (paths with an HTTP/3 front only) as a browser does once Alt-Svc
+# has told it.
+COLUMN_HTTP: dict[str, HttpChoice] = {"h1": "h1", "h2": "auto", "h3": "h3"}
 NOT_STREAMING = ("buffered", "partial")
 # --- browser column (issue 7): headless Chromium reads each path with fetch + getReader() ---
 BROWSER = "browser"  # cells["browser"]: None when not run (--no-browser, or Chromium missing)
@@ -75,6 +77,7 @@ class LabReport:
                 "columns": {
                     "h1": "HTTP/1.1 forced",
                     "h2": "HTTP/2 offered with HTTP/1.1 (ALPN), like a browser",
+                    "h3": "HTTP/3 over QUIC required, on paths with an HTTP/3 front",
                     BROWSER: "headless Chromium: fetch + getReader() on the path's origin",
                 },
                 "browser_note": self.browser_note,
@@ -167,7 +170,7 @@ def run_lab(
         for path in paths:
             url = path.streamcheck_url(events, interval_ms)
             for column in COLUMNS:
-                if column == "h2" and not path.tls:
+                if (column == "h2" and not path.tls) or (column == "h3" and not path.offers_h3):
                     continue
                 jobs[(path.name, column)] = pool.submit(probe, url, probe_options(lab, path, column, timeout))
         for path in paths:

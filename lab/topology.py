@@ -9,6 +9,8 @@ cloudfront-like    client ══TLS h2/h1══▶ haproxy http ─────�
 compression-fault  client ──────────────────────────────────▶ seed nginx ───────────▶ app + gzip holding SSE
 buffering-nginx    client ──────────────────────────────────▶ nginx gzip+buffering ─▶ app
 tls-nginx-defaults client ══TLS h2/h1══▶ nginx proxy_buffering on ─▶ seed nginx ─────▶ app
+caddy-h3           client ══TLS h3/h2/h1═▶ caddy (QUIC on UDP too) ──────────────────▶ app
+caddy-h3-buffering client ══TLS h3/h2/h1═▶ caddy ──────────▶ nginx gzip+buffering ──▶ app
 ```
 """
 
@@ -27,6 +29,7 @@ from pathlib import Path
 from types import TracebackType
 
 from lab import configs
+from lab.caddy import CaddySite, caddy_process
 from lab.certs import TlsFiles, make_tls
 from lab.procs import LabError, ManagedProcess, PortConflict, free_ports
 
@@ -41,6 +44,7 @@ class LabPath:
     stands_for: str
     tls: bool  # TLS paths are probed over HTTP/1.1 and with h2 offered; cleartext ones over HTTP/1.1 only
     offers_h2: bool
+    offers_h3: bool = False  # HTTP/3 over QUIC on the same port number (UDP), advertised with Alt-Svc
 
     def streamcheck_url(self, events: int, interval_ms: int, pad: int = 0, nonce: str | None = None) -> str:
         url = f"{self.base_url}/streamcheck?events={events}&interval_ms={interval_ms}"
@@ -60,6 +64,8 @@ PATH_NAMES = (
     "compression-fault",
     "buffering-nginx",
     "tls-nginx-defaults",
+    "caddy-h3",
+    "caddy-h3-buffering",
 )
 
 
@@ -189,6 +195,8 @@ class Lab:
             "alb_defaults",
             "nlb",
             "cloudfront",
+            "caddy",
+            "caddy_buffering",
         )
         ports = dict(zip(names, free_ports(len(names)), strict=True))
         p = ports
@@ -231,6 +239,13 @@ class Lab:
                 "cloudfront-like",
                 configs.haproxy_cloudfront_like(port=p["cloudfront"], upstream_port=p["seed"], tls=tls),
                 p["cloudfront"],
+            ),
+            caddy_process(
+                find_binary("caddy"),
+                self._dir("caddy"),
+                [CaddySite(p["caddy"], p["app"]), CaddySite(p["caddy_buffering"], p["buffering"])],
+                cert_pem=tls.cert_pem,
+                key_pem=tls.key_pem,
             ),
         ]
         for proc in self.processes:
@@ -301,6 +316,24 @@ class Lab:
                 "a TLS-terminating nginx left at proxy defaults",
                 True,
                 True,
+            ),
+            LabPath(
+                "caddy-h3",
+                https(p["caddy"]),
+                "caddy TLS h3/h2/h1 -> app",
+                "CloudFront at http_version HTTP2_AND_3: h3 to browsers that switched, h1 to the origin",
+                True,
+                True,
+                offers_h3=True,
+            ),
+            LabPath(
+                "caddy-h3-buffering",
+                https(p["caddy_buffering"]),
+                "caddy TLS h3/h2/h1 -> nginx gzip + proxy_buffering on -> app",
+                "the same HTTP/3 front before a buffering hop: h3 does not undo what a hop behind holds",
+                True,
+                True,
+                offers_h3=True,
             ),
         ]
         self.paths = {path.name: path for path in paths}

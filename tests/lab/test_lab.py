@@ -95,7 +95,12 @@ def test_tls_nginx_at_defaults_holds_http1_but_streams_h2(report: LabReport) -> 
 
 def test_doctor_explains_each_path_that_did_not_stream(report: LabReport) -> None:
     not_streaming = {p.path.name for p in report.paths if p.buffered}
-    assert not_streaming == {"compression-fault", "buffering-nginx", "tls-nginx-defaults"}
+    assert not_streaming == {
+        "compression-fault",
+        "buffering-nginx",
+        "tls-nginx-defaults",
+        "caddy-h3-buffering",
+    }
     for name in not_streaming:
         p = report.path(name)
         assert p.diagnosis and not p.diagnosis.startswith(("doctor failed", "doctor not available"))
@@ -141,7 +146,7 @@ def test_report_json_shape(report: LabReport) -> None:
             "doctor",
             "rechecked",
         }
-        assert set(p["results"]) == {"h1", "h2", "browser"}
+        assert set(p["results"]) == {"h1", "h2", "h3", "browser"}
         h1 = p["results"]["h1"]
         # DESIGN.md's result contract
         for key in ("url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode"):
@@ -153,7 +158,7 @@ def test_report_json_shape(report: LabReport) -> None:
 
 def test_components_are_isolated(lab: Lab) -> None:
     # Every process runs in its own session with its files under the lab's temporary directory.
-    assert len(lab.pids) == 7  # 2 uvicorn, 3 nginx (alb-like serves tls-nginx-defaults too), 2 haproxy
+    assert len(lab.pids) == 8  # 2 uvicorn, 3 nginx (alb-like serves tls-nginx-defaults too), 2 haproxy, caddy
     for pid in lab.pids:
         assert os.getsid(pid) == pid
     names = {p.name for p in lab.processes}

@@ -1,0 +1,52 @@
+"""The lab's HTTP/3 rows: Caddy (h1 + h2 + h3) in front of the app streams over every protocol, and in
+front of the buffering nginx is held over every protocol; paths without an HTTP/3 front have no h3 cell."""
+
+from __future__ import annotations
+
+import pytest
+from streamprobe.altsvc import advertises_h3
+
+from lab.run import LabReport
+from tests.lab.conftest import EVENTS, INTERVAL_MS
+
+pytestmark = pytest.mark.lab
+
+H3_PATHS = ("caddy-h3", "caddy-h3-buffering")
+STREAM_MS = (EVENTS - 1) * INTERVAL_MS
+
+
+def test_only_the_caddy_rows_have_an_h3_cell(report: LabReport) -> None:
+    for p in report.paths:
+        assert (p.cells["h3"] is not None) == (p.path.name in H3_PATHS), p.path.name
+        assert p.path.offers_h3 == (p.path.name in H3_PATHS)
+
+
+def test_caddy_streams_over_h3_h2_and_h1(report: LabReport) -> None:
+    p = report.path("caddy-h3")
+    h3, h2, h1 = p.cells["h3"], p.cells["h2"], p.cells["h1"]
+    assert h3 is not None and h2 is not None and h1 is not None
+    assert (h3.protocol, h2.protocol, h1.protocol) == ("HTTP/3", "HTTP/2", "HTTP/1.1")
+    assert [r.verdict for r in (h3, h2, h1)] == ["streaming"] * 3, [
+        r.buffering_delay_ms for r in (h3, h2, h1)
+    ]
+    assert advertises_h3(h2.alt_svc) and advertises_h3(h1.alt_svc)  # what makes browsers switch
+
+
+def test_h3_does_not_undo_a_buffering_hop_behind_it(report: LabReport) -> None:
+    p = report.path("caddy-h3-buffering")
+    h3 = p.cells["h3"]
+    assert h3 is not None and h3.error is None, h3 and h3.error
+    assert (h3.protocol, h3.verdict) == ("HTTP/3", "buffered")
+    assert h3.buffering_delay_ms is not None and h3.buffering_delay_ms >= STREAM_MS * 0.8
+    assert h3.content_encoding == "gzip"  # nginx's gzip, passed through by Caddy, decoded by the probe
+    assert "compress" in (p.diagnosis or "").lower()
+
+
+def test_table_has_the_h3_column(report: LabReport) -> None:
+    from lab.report import render_table
+
+    table = render_table(report)
+    assert "h3 (HTTP/3 over QUIC required)" in table
+    assert "n/a: no HTTP/3 front" in table
+    row = next(line for line in table.splitlines() if line.startswith("caddy-h3-buffering "))
+    assert row.count("buffered") >= 3  # h1, h2 and h3 cells
