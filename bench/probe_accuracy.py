@@ -1,4 +1,4 @@
-"""How accurate and how cheap is streamprobe? (issue 3's benchmark; prints a table)
+"""How accurate and how cheap is streamprobe? (prints a table; in-process, warm)
 
 * TTFB: a local server waits a known time before its headers; streamprobe's ``ttfb`` against
   curl's ``time_starttransfer`` for the same URL, alternating, median of 20 each.
@@ -6,6 +6,8 @@
   shared by all processes on Linux); error = arrival as the probe timestamps it - send time.
 * CPU time per probe: process CPU (all threads, incl. the watchdog) around ``probe()``; the server
   runs in another process so it is not counted.
+
+The first probe of a fresh process, whole processes against curl's, is bench/probe_cold_start.py.
 
 Usage: .venv/bin/python bench/probe_accuracy.py [--quick]     (loopback only, needs curl)
 """

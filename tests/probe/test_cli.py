@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ RESULT_KEYS = {
     "url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode",
     "buffering_delay_ms", "verdict",
 }  # fmt: skip
-EXTRA_KEYS = {"notes", "content_encoding", "header_names"}
+EXTRA_KEYS = {"notes", "content_encoding", "header_names", "alt_svc"}
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -203,3 +204,27 @@ def test_doctor_names_a_proxy_that_buffers_everything(hold_all: servers.RawServe
     proc = cli("doctor", hold_all.url(STREAM))
     assert proc.returncode == 1
     assert "diagnosis: buffered in every combination" in proc.stdout
+
+
+def test_version_comes_from_the_installed_metadata() -> None:
+    proc = cli("--version")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        0,
+        f"streamprobe {metadata.version('streamprobe')}\n",
+        "",
+    )
+
+
+def test_help_names_both_commands_and_the_exit_status() -> None:
+    proc = cli("--help")
+    assert proc.returncode == 0, proc.stderr
+    usage = proc.stdout.split("\n\n")[0]
+    assert usage.splitlines() == [
+        "usage: streamprobe URL [options]",
+        "       streamprobe doctor URL [options]",
+        "       streamprobe --version",
+    ]
+    assert "  doctor URL  " in proc.stdout and "exit status: 0 streaming" in proc.stdout
+    doctor = cli("doctor", "--help")
+    assert doctor.returncode == 0 and doctor.stdout.startswith("usage: streamprobe doctor URL [options]")
+    assert "--http1" not in doctor.stdout and "--browser" in doctor.stdout

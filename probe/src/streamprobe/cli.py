@@ -28,14 +28,19 @@ USAGE = """streamprobe URL [options]
        streamprobe doctor URL [options]
        streamprobe --version"""
 DOCTOR_USAGE = "streamprobe doctor URL [options]"
-COMMANDS = """commands:
-  URL                   probe one SSE URL: TTFB, first event, buffering delay and a verdict
-  doctor URL            probe it over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the
-                        likely cause of buffering (see 'streamprobe doctor --help')
+DESCRIPTION = """Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering.
 
-exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"""
-DOCTOR_EPILOG = """exit status: 0 streaming in every combination the server offers; 1 buffering somewhere;
-2 an error"""
+commands:
+  URL                   probe one SSE URL and give a verdict: streaming, partial, buffered
+  doctor URL            probe it over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the
+                        likely cause of buffering (see 'streamprobe doctor --help')"""
+DOCTOR_DESCRIPTION = """Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the likely
+cause of buffering: compression, the HTTP/2 front end, a hop that buffers HTTP/1.1, or a proxy that
+buffers everything."""
+EPILOG = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"
+DOCTOR_EPILOG = (
+    "exit status: 0 streaming in every combination the server offers; 1 buffering somewhere; 2 an error"
+)
 
 
 class UsageError(Exception):
@@ -89,17 +94,11 @@ def _header(text: str) -> tuple[str, str]:
 
 def build_parser(doctor: bool) -> argparse.ArgumentParser:
     prog = "streamprobe doctor" if doctor else "streamprobe"
-    description = (
-        "Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} "
-        "and name the likely cause of buffering."
-        if doctor
-        else "Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering delay."
-    )
     p = _Parser(
         prog=prog,
         usage=DOCTOR_USAGE if doctor else USAGE,
-        description=description,
-        epilog=DOCTOR_EPILOG if doctor else COMMANDS,
+        description=DOCTOR_DESCRIPTION if doctor else DESCRIPTION,
+        epilog=DOCTOR_EPILOG if doctor else EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action=_VersionAction, help="print the version and exit")
@@ -151,9 +150,13 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
     p.add_argument(
         "--browser",
         action="store_true",
-        help="also/instead read the URL in headless Chromium (fetch + getReader()); needs Debian's chromium "
-        "and the [browser] extra; --cacert is not supported there (use --insecure for lab certificates)"
-        + ("; doctor adds it as a column" if doctor else ""),
+        help=(
+            "also read the URL once in headless Chromium, shown after the matrix"
+            if doctor
+            else "read the URL in headless Chromium instead of the probe"
+        )
+        + " (fetch + getReader(); judged by the same rules); needs Debian's chromium and the [browser] "
+        "extra; --cacert does not apply there (--insecure accepts lab certificates)",
     )
     return p
 

@@ -165,7 +165,14 @@ class _Probe:
 
     def run(self) -> ProbeResult:
         o = self.o
-        watchdog = Watchdog()
+        # The deadlines are armed before the watchdog's thread starts, so that nothing in the timed
+        # phases wakes it (a handoff of the GIL): max_duration, and for an IP literal (no DNS comes
+        # first) the connect's timeout, which the connect then only moves later.
+        armed = now()
+        deadlines = {"max_duration": armed + o.max_duration}
+        if is_ip_literal(self.url.host):
+            deadlines["phase"] = armed + o.timeout
+        watchdog = Watchdog(deadlines)
         clock = PhaseClock(watchdog, o.timeout)
         backend = DialBackend([], watchdog=watchdog, clock=clock, require_h2=o.http == "h2", where=self.where)
         transport: httpx.BaseTransport
@@ -179,8 +186,6 @@ class _Probe:
         self.clock, self.backend, self.watchdog = clock, backend, watchdog
         # Merging headers and cookies into a request is the client's work, not the network's.
         request = client.build_request("GET", self.url, headers=self.headers, extensions={"trace": clock})
-        # Armed before the clock starts, so that waking the watchdog's thread is not timed either.
-        watchdog.set("max_duration", now() + o.max_duration)
         gc.collect(0)  # a young-generation collection would otherwise fall inside the first phases
         self.t0 = now()
         try:

@@ -11,6 +11,7 @@ import contextlib
 import socket
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from .messages import Phase
@@ -23,17 +24,21 @@ class Watchdog:
 
     Deadlines are named (``set("phase", t)``); the earliest one that passes is recorded in
     ``fired`` and every registered socket is shut down, so a blocked read returns at once.
+    ``deadlines`` are armed before the thread starts, and the constructor returns once the thread
+    sleeps on them: its start-up is over before the caller starts a clock.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, deadlines: Mapping[str, float] | None = None) -> None:
         self._cond = threading.Condition()
-        self._deadlines: dict[str, float] = {}
+        self._deadlines: dict[str, float] = dict(deadlines or {})
         self._sockets: list[socket.socket] = []
         self._stopped = False
+        self._asleep = threading.Event()
         self.fired: str | None = None
         self.fired_at: float | None = None
         self._thread = threading.Thread(target=self._run, name="streamprobe-watchdog", daemon=True)
         self._thread.start()
+        self._asleep.wait()
 
     def set(self, name: str, deadline: float | None) -> None:
         """Set (or with ``None`` clear) the deadline ``name``.
@@ -72,17 +77,20 @@ class Watchdog:
         with self._cond:
             while not self._stopped:
                 if not self._deadlines:
+                    self._asleep.set()
                     self._cond.wait()
                     continue
                 name, deadline = min(self._deadlines.items(), key=lambda item: item[1])
                 remaining = deadline - now()
                 if remaining > 0:
+                    self._asleep.set()
                     self._cond.wait(remaining)
                     continue
                 self.fired, self.fired_at = name, now()
                 for sock in self._sockets:
                     _shutdown(sock)
-                return
+                break
+        self._asleep.set()  # stopped or fired before it ever slept: the constructor must not wait on
 
 
 def _shutdown(sock: socket.socket) -> None:
