@@ -3,7 +3,8 @@
 
 - a streaming NLB front door for its service (TLS with ALPN HTTP/1.1, long drain, cross-zone),
 - a streaming CloudFront distribution in front of that NLB (no cache, no compression, long timeouts),
-- the streaming canary probing its own SSE endpoint through both, with alarms and a dashboard.
+- the streaming canary probing its own SSE endpoint through both, with alarms and a dashboard (a stack of
+  its own).
 
 Everything is known offline: the VPC by its attributes, the certificates and the hosted zone by their ids,
 so ``cdk synth`` needs no credentials and does no lookups.
@@ -23,6 +24,7 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 from orders_service import SERVICE_PORT, OrdersService
+from streampath_canary.contract import PathSpec
 
 from streampath_cdk import (
     IpTargets,
@@ -32,11 +34,16 @@ from streampath_cdk import (
     TlsListener,
     streaming_http_origin,
 )
+from streampath_cdk.canary_alarms import AlarmedPath, CanaryAlarms
+from streampath_cdk.canary_dashboard import CanaryDashboard
+from streampath_cdk.canary_function import CanaryFunction
 from streampath_cdk.nag import acknowledge
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
 ZONE_ID, ZONE_NAME = "Z0EXAMPLEORDERS000001", "example.com"
 NLB_HOST, CDN_HOST = "orders-nlb.example.com", "orders.example.com"
+#: The CloudWatch namespace of the canary's metrics.
+METRIC_NAMESPACE = "Orders/Streaming"
 #: The SSE endpoint the canary probes (the streamcheck router mounted in the service).
 STREAM_PATH = "/api/streamcheck?events=20&interval_ms=100"
 
@@ -144,9 +151,51 @@ class OrdersStack(cdk.Stack):
         }
 
 
+class OrdersCanaryStack(cdk.Stack):
+    """The streaming canary for the app's own SSE endpoint, through each front door, with alarms and a
+    dashboard. Its metrics go to the app's own namespace."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, stream_urls: dict[str, str], **kwargs: Any
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        period = cdk.Duration.minutes(1)
+        paths = [
+            # The NLB offers HTTP/1.1 only (ALPN HTTP1Only); CloudFront offers both to viewers.
+            PathSpec(name="nlb", url=stream_urls["nlb"], protocols=("h1",)),
+            PathSpec(name="cloudfront", url=stream_urls["cloudfront"], protocols=("h1", "h2")),
+        ]
+        canary = CanaryFunction(
+            self, "Canary", paths=paths, namespace=METRIC_NAMESPACE, schedule_period=period
+        )
+        alarmed = [AlarmedPath.of(path) for path in paths]
+        alarms = CanaryAlarms(
+            self,
+            "Alarms",
+            namespace=METRIC_NAMESPACE,
+            alarm_name_prefix="orders-streaming",
+            paths=alarmed,
+            function=canary.function,
+            period=period,
+            notify_emails=["orders-oncall@example.com"],
+        )
+        CanaryDashboard(
+            self,
+            "Dashboard",
+            dashboard_name="orders-streaming",
+            namespace=METRIC_NAMESPACE,
+            paths=alarmed,
+            alarms=alarms.by_path,
+            function_alarms=[*alarms.function_alarms, alarms.composite],
+            function=canary.function,
+            period=period,
+        )
+
+
 def build(app: cdk.App) -> OrdersStack:
     """The app's stacks, with cdk-nag's AwsSolutions checks failing synth on any unacknowledged finding."""
     orders = OrdersStack(app, "Orders", env=ENV)
+    OrdersCanaryStack(app, "OrdersCanary", stream_urls=orders.stream_urls, env=ENV)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return orders
 

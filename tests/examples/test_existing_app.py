@@ -86,7 +86,10 @@ def test_synthesises_offline_with_cdk_nag_clean(synth: Synth) -> None:
     assert synth.result.returncode == 0, synth.result.stdout + synth.result.stderr
     manifest = json.loads((synth.out / "manifest.json").read_text())
     assert "missing" not in manifest  # no lookups: nothing for cdk.context.json
-    assert sorted(p.name for p in synth.out.glob("*.template.json")) == ["Orders.template.json"]
+    assert sorted(p.name for p in synth.out.glob("*.template.json")) == [
+        "Orders.template.json",
+        "OrdersCanary.template.json",
+    ]
 
 
 def test_cfn_lint_has_no_errors(synth: Synth) -> None:
@@ -187,6 +190,31 @@ def test_log_buckets_deliver_by_policy_without_the_flag(synth: Synth) -> None:
         },
         2,
     )
+
+
+def test_canary_probes_its_own_endpoint_through_both_front_doors(synth: Synth) -> None:
+    template = Template.from_json(synth.template("OrdersCanary"))
+    (function,) = template.find_resources("AWS::Lambda::Function").values()
+    variables = function["Properties"]["Environment"]["Variables"]
+    config = json.loads(variables["CANARY_CONFIG"])
+    assert config["namespace"] == "Orders/Streaming"
+    assert [(p["name"], p["url"], p["protocols"]) for p in config["paths"]] == [
+        ("nlb", "https://orders-nlb.example.com/api/streamcheck?events=20&interval_ms=100", ["h1"]),
+        ("cloudfront", "https://orders.example.com/api/streamcheck?events=20&interval_ms=100", ["h1", "h2"]),
+    ]
+    template.has_resource_properties("AWS::Scheduler::Schedule", {"ScheduleExpression": "rate(1 minute)"})
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "Orders/Streaming",
+            "MetricName": "BufferingDelay",
+            "Dimensions": Match.array_with([{"Name": "Path", "Value": "cloudfront"}]),
+        },
+    )
+    template.has_resource_properties(
+        "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "orders-oncall@example.com"}
+    )
+    template.has_resource_properties("AWS::CloudWatch::Dashboard", {"DashboardName": "orders-streaming"})
 
 
 def test_app_registers_cdk_nag() -> None:
