@@ -1,4 +1,4 @@
-"""The pure verdict functions, at and around DESIGN.md's thresholds."""
+"""The pure verdict functions, at and around the thresholds of docs/contracts/result.md."""
 
 from __future__ import annotations
 

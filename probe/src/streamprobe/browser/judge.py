@@ -7,13 +7,13 @@ browser alone can say (Chromium's net errors, a connection it had already opened
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Final
 from urllib.parse import urlsplit
 
 import httpx
 
 from ..conclude import conclude
+from ..dial import is_ip_literal
 from ..messages import (
     content_type_error,
     end_note,
@@ -71,14 +71,6 @@ def _where(url: str) -> str:
     return peer_name(parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
 
 
-def _is_ip_literal(url: str) -> bool:
-    try:
-        ipaddress.ip_address(urlsplit(url).hostname or "")
-    except ValueError:
-        return False
-    return True
-
-
 def timings(read: BrowserRead) -> tuple[dict[str, float | None], bool]:
     """The result's timings from the Resource Timing entry; and whether the connection was already open."""
     out = empty_timings()
@@ -91,7 +83,8 @@ def timings(read: BrowserRead) -> tuple[dict[str, float | None], bool]:
         # Resource Timing's sign of a reused connection: every connection phase collapses onto fetchStart.
         reused = dns_start == dns_end == c_start == c_end == fetch_start
         if not reused:
-            if dns_start is not None and dns_end is not None and not _is_ip_literal(read.url):
+            looked_up = not is_ip_literal(urlsplit(read.url).hostname or "")
+            if dns_start is not None and dns_end is not None and looked_up:
                 out["dns"] = dns_end - dns_start
             if c_start is not None and c_end is not None:
                 tls = tls_start is not None and tls_start >= c_start
