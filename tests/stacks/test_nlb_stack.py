@@ -8,9 +8,9 @@ import aws_cdk as cdk
 import yaml
 from aws_cdk.assertions import Capture, Match, Template
 
+from stacks.nlb_stack import NlbStack
 from streampath import naming
 from streampath.config import CONFIG_DIR, load_config
-from stacks.nlb_stack import NlbStack
 from tests.support.cdk import Synthesised, cdk_context
 
 LISTENER = "AWS::ElasticLoadBalancingV2::Listener"
