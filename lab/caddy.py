@@ -19,10 +19,22 @@ from lab.procs import ManagedProcess
 
 @dataclass(frozen=True)
 class CaddySite:
-    """One HTTPS site: ``port`` (TCP and UDP) proxied to 127.0.0.1:``upstream_port`` over HTTP/1.1."""
+    """One HTTPS site: ``port`` (TCP and UDP) proxied to 127.0.0.1:``upstream_port`` over HTTP/1.1.
+
+    ``h3_upstream_port``: HTTP/3 requests go there instead (Caddy's ``protocol http/3`` matcher): with a
+    holding proxy there, the site stands for an HTTP/3 edge that buffers while its h1/h2 edge streams.
+    """
 
     port: int
     upstream_port: int
+    h3_upstream_port: int | None = None
+
+
+def _proxy(upstream_port: int, matcher: str = "") -> str:
+    return f"""	reverse_proxy {matcher}127.0.0.1:{upstream_port} {{
+		flush_interval -1
+	}}
+"""
 
 
 def caddyfile(tmp: Path, sites: Sequence[CaddySite], *, cert_pem: Path | str, key_pem: Path | str) -> str:
@@ -32,18 +44,17 @@ def caddyfile(tmp: Path, sites: Sequence[CaddySite], *, cert_pem: Path | str, ke
     CDN forwarding a chunked response does; it is also what Caddy does by itself for
     ``text/event-stream``, so the row shows the protocol hop, not a setting.
     """
-    blocks = "".join(
-        f"""
+    blocks = ""
+    for site in sites:
+        h3_only = ""
+        if site.h3_upstream_port is not None:
+            h3_only = "\t@h3 protocol http/3\n" + _proxy(site.h3_upstream_port, "@h3 ")
+        blocks += f"""
 https://:{site.port} {{
 	bind 127.0.0.1
 	tls {cert_pem} {key_pem}
-	reverse_proxy 127.0.0.1:{site.upstream_port} {{
-		flush_interval -1
-	}}
-}}
+{h3_only}{_proxy(site.upstream_port)}}}
 """
-        for site in sites
-    )
     return f"""# rendered by lab/caddy.py
 {{
 	admin off

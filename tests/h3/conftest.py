@@ -1,8 +1,9 @@
 """Real Caddy on loopback as the HTTP/3 front (Debian's caddy: required, a missing one is a failure).
 
-One Caddy serves three sites, each ``https://127.0.0.1:<port>`` over h1, h2 and h3 (UDP on the same
+One Caddy serves four sites, each ``https://127.0.0.1:<port>`` over h1, h2 and h3 (UDP on the same
 port number): in front of the reference app (streams), in front of a proxy that holds the whole
-response (buffers), and in front of a server that answers an HTML page echoing the request's headers.
+response (buffers), in front of a server that answers an HTML page echoing the request's headers, and
+one that sends only its HTTP/3 requests through the holding proxy (an HTTP/3 edge that buffers).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class Fronts:
     streamed: int  # Caddy -> app
     buffered: int  # Caddy -> holding proxy -> app
     echo: int  # Caddy -> an HTML page that echoes the request head
+    h3_buffers: int  # Caddy -> app over h1/h2; over h3 Caddy -> holding proxy -> app
     tls: TLSFiles
     upstreams: frozenset[int]  # ports of the in-process servers behind Caddy
 
@@ -56,18 +58,21 @@ def fronts(tls: TLSFiles, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         hold_all_proxy(app.port) as holder,
         wrong_content_type(echo_request=True) as echo,
     ):
-        streamed, buffered, echoed = free_ports(3)
+        streamed, buffered, echoed, h3_buffers = free_ports(4)
         sites = [
             CaddySite(streamed, app.port),
             CaddySite(buffered, holder.port),
             CaddySite(echoed, echo.port),
+            CaddySite(h3_buffers, app.port, h3_upstream_port=holder.port),
         ]
         caddy = caddy_process(
             binary, tmp_path_factory.mktemp("caddy"), sites, cert_pem=tls.cert_pem, key_pem=tls.key_pem
         )
         caddy.start(timeout=20)
         try:
-            yield Fronts(streamed, buffered, echoed, tls, frozenset({app.port, holder.port, echo.port}))
+            yield Fronts(
+                streamed, buffered, echoed, h3_buffers, tls, frozenset({app.port, holder.port, echo.port})
+            )
         finally:
             caddy.stop()
 

@@ -36,7 +36,7 @@ commands:
                         likely cause of buffering (see 'streamprobe doctor --help')"""
 DOCTOR_DESCRIPTION = """Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the likely
 cause of buffering: compression, the HTTP/2 front end, a hop that buffers HTTP/1.1, or a proxy that
-buffers everything."""
+buffers everything. An HTTP/3 row is added when the server advertises h3 (Alt-Svc) or with --http3."""
 EPILOG = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"
 DOCTOR_EPILOG = (
     "exit status: 0 streaming in every combination the server offers; 1 buffering somewhere; 2 an error"
@@ -122,6 +122,12 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
         p.add_argument(
             "--repeat", type=_positive_int, default=1, metavar="N", help="run N probes; medians + worst delay"
         )
+    else:
+        p.add_argument(
+            "--http3",
+            action="store_true",
+            help="add the HTTP/3 row even when the server does not advertise h3 (needs the [h3] extra)",
+        )
     p.add_argument(
         "--header",
         action="append",
@@ -186,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv[1:] if doctor else argv)
         options = _options(args, doctor)
         if doctor:
-            report = run_doctor(args.url, options, browser=args.browser)
+            report = run_doctor(args.url, options, browser=args.browser, http3=args.http3)
             print(json.dumps(report.to_dict(), indent=2) if args.json else render_doctor(report))
             if report.browser is not None and not args.json:
                 print("\nbrowser (headless Chromium, fetch + getReader()):\n" + render_result(report.browser))

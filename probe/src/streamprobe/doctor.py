@@ -1,4 +1,8 @@
-"""streamprobe doctor: the matrix {HTTP/1.1, HTTP/2} x {identity, compressed} and a diagnosis."""
+"""streamprobe doctor: the matrix {HTTP/1.1, HTTP/2[, HTTP/3]} x {identity, compressed} and a diagnosis.
+
+The HTTP/3 row is probed when the server advertises h3 (``Alt-Svc``) on the HTTP/1.1 or HTTP/2 answers,
+or when asked (``--http3``): browsers switch to it once told, so it is the protocol many users see.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +10,33 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final, Literal, get_args
 
+from .altsvc import advertises_h3
 from .decoding import default_accept_encoding
 from .options import ProbeOptions, prepare_url
 from .probe import probe
 from .redact import display_url
 from .result import ProbeResult, Protocol, Verdict
 
-#: The doctor's rows: each protocol probed on its own (``h2`` required, not merely offered).
-HttpRow = Literal["h1", "h2"]
+#: The doctor's rows: each protocol probed on its own (``h2``, ``h3`` required, not merely offered).
+HttpRow = Literal["h1", "h2", "h3"]
 #: The doctor's columns: no compression asked for, or compression asked for like a browser.
 Encoding = Literal["identity", "compressed"]
 #: A cell: the probe's verdict, or "not offered" when the server does not speak HTTP/2.
 CellState = Verdict | Literal["not offered"]
-PROTOCOLS: Final[tuple[HttpRow, ...]] = get_args(HttpRow)
+#: The rows always probed; ``h3`` is added when advertised or asked for.
+PROTOCOLS: Final[tuple[HttpRow, ...]] = ("h1", "h2")
+ROWS: Final[tuple[HttpRow, ...]] = get_args(HttpRow)
 ENCODINGS: Final[tuple[Encoding, ...]] = get_args(Encoding)
-PROTOCOL_LABEL: Final[dict[HttpRow, Protocol]] = {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+PROTOCOL_LABEL: Final[dict[HttpRow, Protocol]] = {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
 BAD: Final[tuple[Verdict, ...]] = ("partial", "buffered")
 Cell = tuple[HttpRow, Encoding]
 
 
 def not_offered(result: ProbeResult, http: HttpRow) -> bool:
-    """HTTP/2 required but the server did not negotiate it: a fact about the server, not a fault."""
+    """HTTP/2 or HTTP/3 required but not to be had (not negotiated; for HTTP/3 also no UDP answer):
+    a fact about the server or the network path, not a fault."""
     return (
-        http == "h2"
+        http in ("h2", "h3")
         and result.error is not None
         and result.error.kind == "protocol"
         and result.status is None
@@ -49,6 +57,11 @@ class DoctorReport:
 
     def state(self, http: HttpRow, encoding: Encoding) -> CellState:
         return cell_state(self.cells[(http, encoding)], http)
+
+    @property
+    def rows(self) -> tuple[HttpRow, ...]:
+        """The protocols probed, in the matrix's order."""
+        return tuple(h for h in ROWS if (h, "identity") in self.cells)
 
     @property
     def exit_code(self) -> int:
@@ -92,7 +105,10 @@ def diagnose(cells: dict[Cell, ProbeResult]) -> str:
         shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e} ({err.kind})" for h, e, err in failed)
         return f"some combinations fail: {shown}; see their messages"
     offered = {k: s for k, s in state.items() if s != "not offered"}
-    h2_note = "" if len(offered) == len(state) else " (the server does not offer HTTP/2)"
+    missing = {h for (h, _), s in state.items() if s == "not offered"}
+    h2_note = "".join(
+        f" (the server does not offer {PROTOCOL_LABEL[h]})" for h in ("h2", "h3") if h in missing
+    )
     bad = {k for k, s in offered.items() if s in BAD}
     if not bad:
         if any(s == "inconclusive" for s in offered.values()):
@@ -118,6 +134,12 @@ def diagnose(cells: dict[Cell, ProbeResult]) -> str:
             "buffered only over HTTP/2: the HTTP/2 front end (load balancer or CDN) holds the stream; "
             "serve HTTP/1.1 to clients (ALPN HTTP1Only) or fix that hop"
         )
+    if all(h == "h3" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h != "h3"):
+        return (
+            "buffered only over HTTP/3: the HTTP/3 front end (the CDN's QUIC edge) holds the stream while "
+            "HTTP/1.1 and HTTP/2 stream; browsers that switched to h3 (Alt-Svc) see it buffered: fix that "
+            "hop, or stop advertising HTTP/3 (CloudFront http_version HTTP2)"
+        )
     if all(h == "h1" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h == "h2"):
         return (
             "buffered only over HTTP/1.1: a hop buffers HTTP/1.1 responses (e.g. a TLS-terminating "
@@ -131,8 +153,22 @@ def diagnose(cells: dict[Cell, ProbeResult]) -> str:
     )
 
 
-def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool = False) -> DoctorReport:
-    """Probe ``url`` four times (sequentially, so the probes do not disturb each other).
+def h3_available() -> bool:
+    """Whether HTTP/3 can be probed here (aioquic installed); an advertised h3 is skipped otherwise."""
+    from .http3 import check_available
+
+    try:
+        check_available()
+    except ValueError:
+        return False
+    return True
+
+
+def run_doctor(
+    url: str, options: ProbeOptions | None = None, *, browser: bool = False, http3: bool = False
+) -> DoctorReport:
+    """Probe ``url`` four times (sequentially, so the probes do not disturb each other), and twice more
+    over HTTP/3 when ``http3`` is asked for or an answer advertised h3 (``Alt-Svc``).
 
     ``browser``: also read it once in headless Chromium (``report.browser``; raises
     ``streamprobe.browser.BrowserUnavailable`` before any probe when Chromium/Playwright is missing).
@@ -140,6 +176,12 @@ def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool =
     options = options or ProbeOptions()
     options.validate()
     shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))  # ValueError first
+    if http3:  # a usage error (no aioquic, an http:// URL) before the matrix
+        from .http3 import check_available
+
+        check_available()
+        if not url.lower().startswith("https://"):
+            raise ValueError(f"HTTP/3 runs over QUIC with TLS: the URL must start with https://, got {url!r}")
     if browser:  # fail fast, before the matrix
         from .browser import check_browser
 
@@ -152,6 +194,13 @@ def run_doctor(url: str, options: ProbeOptions | None = None, *, browser: bool =
                 options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
             )
             cells[(http, encoding)] = probe(url, cell_options)
+    advertised = any(advertises_h3(r.alt_svc) for r in cells.values())
+    if http3 or (advertised and shown.startswith("https://") and h3_available()):
+        for encoding in ENCODINGS:
+            cell_options = dataclasses.replace(
+                options, http="h3", accept_encoding="identity" if encoding == "identity" else compressed
+            )
+            cells[("h3", encoding)] = probe(url, cell_options)
     report = DoctorReport(shown, cells, compressed, diagnose(cells))
     if browser:
         from .browser import probe_browser

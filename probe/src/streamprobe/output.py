@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .altsvc import advertises_h3
-from .doctor import ENCODINGS, PROTOCOL_LABEL, PROTOCOLS, DoctorReport, Encoding, HttpRow
+from .doctor import ENCODINGS, PROTOCOL_LABEL, DoctorReport, Encoding, HttpRow
 from .repeat import RepeatReport
 from .result import ProbeResult
 
@@ -94,7 +94,7 @@ def render_doctor(rep: DoctorReport) -> str:
         f"doctor {rep.url}",
         ("  " + "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))).rstrip(),
     ]
-    for http in PROTOCOLS:
+    for http in rep.rows:
         row = [PROTOCOL_LABEL[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
         lines.append("  " + "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     errors = [
