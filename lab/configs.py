@@ -163,7 +163,7 @@ def haproxy_cloudfront_like(*, port: int, upstream_port: int, tls: TlsFiles) -> 
     origin (the seed nginx), origin read timeout 30 s (CloudFront's default, between packets).
 
     ``option http-no-delay``: CloudFront forwards a chunked response as it arrives, so the stand-in sends
-    each chunk at once too. (AWS_FACTS.md records HAProxy 2.6 at defaults delaying the first event by
+    each chunk at once too. (HAProxy 2.6 at defaults has been reported to delay the first event by
     ~200 ms; in this lab, without the option, it streamed with 0.4-2 ms of buffering delay, so the option
     is belt and braces, not a fix for something reproduced here.)
     """

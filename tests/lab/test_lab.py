@@ -148,7 +148,7 @@ def test_report_json_shape(report: LabReport) -> None:
         }
         assert set(p["results"]) == {"h1", "h2", "h3", "browser"}
         h1 = p["results"]["h1"]
-        # DESIGN.md's result contract
+        # the result contract (docs/contracts/result.md)
         for key in ("url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode"):
             assert key in h1
         assert h1["verdict"] in ("streaming", "partial", "buffered", "inconclusive", "error")

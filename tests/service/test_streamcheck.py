@@ -1,4 +1,4 @@
-"""The streamcheck router against a real uvicorn server on loopback (DESIGN.md's protocol)."""
+"""The streamcheck router against a real uvicorn server on loopback (docs/contracts/streamcheck.md)."""
 
 from __future__ import annotations
 
