@@ -10,9 +10,12 @@ a URL on ``localhost`` sends SNI as a CDN's clients do.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from lab.procs import ManagedProcess
 
@@ -73,6 +76,30 @@ https://:{site.port} {{
 	}}
 }}
 {blocks}"""
+
+
+def quic_url(url: str) -> str:
+    """The URL on ``localhost`` (a name, so Chromium sends SNI over QUIC) instead of 127.0.0.1."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"localhost:{parts.port}"))
+
+
+def chromium_quic_args(urls: Sequence[str], cert_pem: Path | str) -> list[str]:
+    """Chromium switches that read ``urls`` (see :func:`quic_url`) over HTTP/3, as a browser does once a
+    CDN's Alt-Svc told it: QUIC forced on their origins, the lab's leaf certificate accepted by the hash
+    of its public key (QUIC ignores the "accept any certificate" of a browser context), and ``localhost``
+    mapped to 127.0.0.1 (Chromium would try ::1, where Caddy does not listen)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    leaf = x509.load_pem_x509_certificate(Path(cert_pem).read_bytes())
+    spki = leaf.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    origins = ",".join(sorted({urlsplit(u).netloc for u in urls}))
+    return [
+        f"--origin-to-force-quic-on={origins}",
+        f"--ignore-certificate-errors-spki-list={base64.b64encode(hashlib.sha256(spki).digest()).decode()}",
+        "--host-resolver-rules=MAP localhost 127.0.0.1",
+    ]
 
 
 def udp_bound(port: int, host_hex: str = "0100007F") -> bool:

@@ -44,7 +44,7 @@ def _browser_disagreement(cells: dict[str, ProbeResult | None]) -> str | None:
     seen = cells.get("browser")
     if seen is None:
         return None
-    probe_column = "h2" if cells.get("h2") is not None else "h1"
+    probe_column = "h3" if seen.protocol == "HTTP/3" else "h2" if cells.get("h2") is not None else "h1"
     probed = cells.get(probe_column)
     if probed is None or probed.verdict == seen.verdict:
         return None
@@ -100,7 +100,7 @@ def render_table(report: LabReport) -> str:
     lines.append("(max - min of arrival minus send time: ~0 streamed, ~the stream's length when held).")
     lines.append(
         "browser: headless Chromium read the stream with fetch + getReader() on the path's origin (lab "
-        "certificates accepted); (h2)/(h1): the protocol it got."
+        "certificates accepted); (h3)/(h2)/(h1): the protocol it got (QUIC forced on HTTP/3 fronts)."
     )
     if report.browser_note:
         lines.append(f"browser column empty: {report.browser_note}")

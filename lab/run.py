@@ -1,14 +1,17 @@
-"""Probe every lab path over HTTP/1.1 and with HTTP/2 offered, then ask the doctor about buffered paths."""
+"""Probe every lab path over HTTP/1.1, with HTTP/2 offered and (behind an HTTP/3 front) over HTTP/3, then ask
+the doctor about buffered paths."""
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
 
+from lab.caddy import chromium_quic_args, quic_url
 from lab.topology import Lab, LabPath
 
 COLUMNS = ("h1", "h2", "h3")
@@ -112,12 +115,14 @@ def run_doctor(lab: Lab, path: LabPath, url: str, timeout: float) -> tuple[str, 
 
 # --- browser column (issue 7) ---
 def run_browser(
-    paths: list[LabPath], events: int, interval_ms: int, timeout: float
+    paths: list[LabPath], events: int, interval_ms: int, timeout: float, *, quic_cert: Path | None = None
 ) -> tuple[dict[str, ProbeResult], str | None]:
     """Each path read by headless Chromium, like the seed's frontend; ({}, why) when it cannot run.
 
     Chromium offers h2 and http/1.1 like the probe's "h2" column. It cannot be given the lab's CA
-    file, so lab certificates are accepted (verify=False) here and only here.
+    file, so lab certificates are accepted (verify=False) here and only here. Paths with an HTTP/3
+    front are read over QUIC by a second Chromium (``quic_cert``: the lab's certificate), like the
+    probe's "h3" column.
     """
     from streamprobe.browser import BrowserSession, BrowserUnavailable, probe_browser
 
@@ -126,12 +131,23 @@ def run_browser(
     except BrowserUnavailable as exc:
         return {}, str(exc)
     cells: dict[str, ProbeResult] = {}
+    quic = [p for p in paths if p.offers_h3 and quic_cert is not None]
     with session:
         for path in paths:
+            if path in quic:
+                continue
             options = ProbeOptions(name=path.name, verify=False, timeout=timeout, max_duration=timeout * 6)
             cells[path.name] = probe_browser(
                 path.streamcheck_url(events, interval_ms), options, session=session
             )
+    if quic and quic_cert is not None:
+        urls = {p.name: quic_url(p.streamcheck_url(events, interval_ms)) for p in quic}
+        with BrowserSession(extra_args=chromium_quic_args(list(urls.values()), quic_cert)) as over_quic:
+            for path in quic:
+                options = ProbeOptions(
+                    name=path.name, verify=False, timeout=timeout, max_duration=timeout * 6
+                )
+                cells[path.name] = probe_browser(urls[path.name], options, session=over_quic)
     return cells, None
 
 
@@ -182,7 +198,9 @@ def run_lab(
         recheck_partial(lab, report, timeout)
         # --- browser column: after the probes, one path at a time (a single Chromium) ---
         browser_cells, report.browser_note = (
-            run_browser(paths, events, interval_ms, timeout) if browser else ({}, "not run (--no-browser)")
+            run_browser(paths, events, interval_ms, timeout, quic_cert=lab.tls.cert_pem if lab.tls else None)
+            if browser
+            else ({}, "not run (--no-browser)")
         )
         for p in report.paths:
             p.cells[BROWSER] = browser_cells.get(p.path.name)

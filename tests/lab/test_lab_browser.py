@@ -26,7 +26,7 @@ def test_browser_agrees_with_the_probe(report: LabReport, path: str) -> None:
     seen = p.cells["browser"]
     assert seen is not None, report.browser_note
     assert seen.error is None, seen.error
-    column = "h2" if p.path.tls else "h1"
+    column = "h3" if p.path.offers_h3 else "h2" if p.path.tls else "h1"  # h3 fronts: Chromium on QUIC
     probed = p.cells[column]
     assert probed is not None and probed.error is None
     assert seen.protocol == probed.protocol

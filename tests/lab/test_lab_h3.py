@@ -50,3 +50,15 @@ def test_table_has_the_h3_column(report: LabReport) -> None:
     assert "n/a: no HTTP/3 front" in table
     row = next(line for line in table.splitlines() if line.startswith("caddy-h3-buffering "))
     assert row.count("buffered") >= 3  # h1, h2 and h3 cells
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", H3_PATHS)
+def test_browser_reads_the_h3_rows_over_quic(report: LabReport, path: str) -> None:
+    """Chromium forced onto QUIC for those origins: its h3 reading sits next to the probe's."""
+    p = report.path(path)
+    seen, probed = p.cells["browser"], p.cells["h3"]
+    assert seen is not None and probed is not None, report.browser_note
+    assert seen.error is None, seen.error
+    assert (seen.protocol, probed.protocol) == ("HTTP/3", "HTTP/3")
+    assert seen.verdict == probed.verdict == ("buffered" if path.endswith("buffering") else "streaming")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Literal, cast
 
@@ -46,6 +46,9 @@ CHROMIUM_ARGS: Final[tuple[str, ...]] = (
 )
 # Chromium has no way to require HTTP/2; HTTP/1.1 can be forced by turning HTTP/2 off.
 DISABLE_HTTP2_ARG: Final = "--disable-http2"
+# QUIC is off so that a read uses what a first visit uses; a session given this switch for some origins
+# (``extra_args``) keeps QUIC on, so those origins are read over HTTP/3.
+FORCE_QUIC_ARG: Final = "--origin-to-force-quic-on"
 
 #: What a session offers: ``auto`` (h2 and http/1.1, like any browser) or ``h1`` (HTTP/2 turned off).
 SessionHttp = Literal["auto", "h1"]
@@ -101,14 +104,18 @@ class BrowserSession:
     """One headless Chromium, reused for several reads; each read gets a fresh context and connections.
 
     ``http="h1"`` starts Chromium with HTTP/2 disabled (a browser cannot be told to require HTTP/2:
-    the judge checks the protocol it got instead).
+    the judge checks the protocol it got instead). ``extra_args`` are more Chromium switches, e.g.
+    ``--origin-to-force-quic-on=HOST:PORT`` (then QUIC stays on).
     """
 
-    def __init__(self, *, http: HttpChoice = "auto", executable: str | None = None) -> None:
+    def __init__(
+        self, *, http: HttpChoice = "auto", executable: str | None = None, extra_args: Sequence[str] = ()
+    ) -> None:
         if http not in ("auto", "h1", "h2"):
             raise ValueError(f"http must be auto, h1 or h2, got {http!r}")
         self.http: SessionHttp = "h1" if http == "h1" else "auto"
         self.executable = executable or check_browser()
+        self.extra_args = tuple(extra_args)
         self._pw: Playwright | None = None
         self._browser: Browser | None = None
 
@@ -127,6 +134,9 @@ class BrowserSession:
         args = list(CHROMIUM_ARGS)
         if self.http == "h1":
             args.append(DISABLE_HTTP2_ARG)
+        if any(a.startswith(FORCE_QUIC_ARG) for a in self.extra_args):
+            args.remove("--disable-quic")
+        args += self.extra_args
         pw = _acquire_playwright()
         try:
             # Playwright gives launch() a fresh temporary --user-data-dir and deletes it on close.

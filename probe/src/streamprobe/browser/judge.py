@@ -31,7 +31,12 @@ from ..redact import display_url, request_secrets
 from ..result import ErrorKind, EventArrival, ProbeError, ProbeResult, Protocol, empty_timings
 from .page import BrowserRead, origin_of
 
-_PROTOCOLS: Final[dict[str, Protocol]] = {"h2": "HTTP/2", "http/1.1": "HTTP/1.1", "http/1.0": "HTTP/1.1"}
+_PROTOCOLS: Final[dict[str, Protocol]] = {
+    "h3": "HTTP/3",
+    "h2": "HTTP/2",
+    "http/1.1": "HTTP/1.1",
+    "http/1.0": "HTTP/1.1",
+}
 
 # Chromium's net errors (Playwright's request.failure) -> the probe's error kinds, before any response.
 _NET_ERROR_KINDS: Final[tuple[tuple[str, ErrorKind], ...]] = (
@@ -52,8 +57,8 @@ _NET_ERROR_KINDS: Final[tuple[tuple[str, ErrorKind], ...]] = (
 
 
 def protocol_name(chromium_protocol: str | None) -> Protocol | None:
-    """``"h2"`` -> ``"HTTP/2"``, ``"http/1.1"`` (or 1.0) -> ``"HTTP/1.1"``, as the probe names them;
-    None for anything else."""
+    """``"h3"`` -> ``"HTTP/3"``, ``"h2"`` -> ``"HTTP/2"``, ``"http/1.1"`` (or 1.0) -> ``"HTTP/1.1"``,
+    as the probe names them; None for anything else."""
     return _PROTOCOLS.get((chromium_protocol or "").lower())
 
 
