@@ -1,9 +1,10 @@
 """Builds every enabled stack of one environment from its validated config.
 
 ``build_app(app, cfg)`` returns the stacks by unit (``"Nlb"``, ``"CloudFront"``, ``"Canary"``) so callers
-and tests reach each one; app.py stays thin. Stacks are named by ``streampath.naming.stack_name`` (a
-contract with the ops CLI) and share one environment: account (optional) and region from the config, so
-nothing is looked up.
+and tests reach each one; app.py stays thin. Stacks are named by ``streampath.naming`` (a contract with the
+ops CLI) and share one environment: account (optional) and region from the config, so nothing is looked up.
+A canary in several Regions (``canary.regions``) is one stack per Region, each in its own Region's
+environment: ``"Canary"`` is the home Region's, ``"Canary-<region>"`` another Region's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from stacks.canary_stack import CanaryStack
 from stacks.cloudfront_stack import CloudFrontStack
 from stacks.nlb_stack import NlbStack
 from streampath.config import AppConfig
-from streampath.naming import stack_name
+from streampath.naming import canary_stack_name, stack_name
 
 
 def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
@@ -47,15 +48,26 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
             built["CloudFront"].add_stack_dependency(nlb_stack, "the origin is the NLB")
 
     if cfg.enabled_canary is not None:
-        built["Canary"] = CanaryStack(
-            app,
-            stack_name(cfg.name, "Canary"),
-            env_name=cfg.name,
-            canary=cfg.enabled_canary,
-            front_door_base_urls=front_door_base_urls(built),
-            env=env,
-            description=f"streampath ({cfg.name}): streaming canary, alarms and dashboard",
-        )
+        base_urls = front_door_base_urls(built)
+        deployments = cfg.canary_deployments
+        for deployment in deployments:
+            region = deployment.region
+            built["Canary" if deployment.home else f"Canary-{region}"] = CanaryStack(
+                app,
+                canary_stack_name(cfg.name, region, cfg.region),
+                env_name=cfg.name,
+                canary=cfg.enabled_canary,
+                front_door_base_urls=base_urls,
+                deployment=deployment,
+                home_region=cfg.region,
+                dashboard_regions=deployments if deployment.home else (),
+                env=env if deployment.home else cdk.Environment(account=cfg.account, region=region),
+                description=(
+                    f"streampath ({cfg.name}): streaming canary, alarms and dashboard"
+                    if deployment.home
+                    else f"streampath ({cfg.name}): streaming canary in {region} and its alarms"
+                ),
+            )
 
     for stack in built.values():
         for key, value in cfg.tags.items():

@@ -3,24 +3,38 @@
 It translates the YAML's ``canary:`` section into the constructs' props (durations, retention, imported
 subnets and security groups, the contract's path specs). Paths with ``front_door`` become
 ``<front door base URL><path>``; the base URLs come from the front-door stacks (``front_door_base_urls``,
-e.g. ``https://<NLB DNS name>``; cross-stack references are fine).
+e.g. ``https://<NLB DNS name>``; cross-stack references are fine, across Regions too: the app's weak
+references are ``Fn::GetStackOutput``, which reads another Region's stack output at deploy time).
+
+One stack per Region the canary runs in (docs/regions.md), each given its :class:`RegionalCanary`
+(``deployment``). The home Region's keeps the single-Region names and logical ids, holds the VPC placement
+and the one dashboard (``dashboard_regions``: every Region's canary), and pages for the other Regions'
+composite alarms; another Region's stack names its alarms and function after its Region and forwards its
+composite's state changes to the home Region.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 from streampath_canary.contract import AuthSecretSpec, PathSpec
 
 from streampath import naming
-from streampath.config.canary import CanaryConfig
-from streampath_cdk.canary_alarms import AlarmedPath, CanaryAlarms
-from streampath_cdk.canary_dashboard import CanaryDashboard
+from streampath.config.canary import CanaryConfig, CanaryPathConfig, RegionalCanary
+from streampath_cdk.canary_alarms import (
+    AlarmedPath,
+    CanaryAlarms,
+    ForwardAlarmState,
+    PageForRemoteAlarms,
+    alarm_arn,
+)
+from streampath_cdk.canary_dashboard import CanaryDashboard, RegionSeries
 from streampath_cdk.canary_function import CanaryFunction, VpcPlacement
 
 #: The YAML's ``log_retention_days`` (the values CloudWatch Logs accepts) -> the CDK enum.
@@ -50,10 +64,28 @@ RETENTION: Final = {
 }
 
 
-def resolve_paths(canary: CanaryConfig, front_door_base_urls: Mapping[str, str]) -> list[PathSpec]:
-    """Config paths -> the canary's path specs; a ``front_door`` path needs that front door's base URL."""
-    specs: list[PathSpec] = []
+def single_region(canary: CanaryConfig, region: str) -> RegionalCanary:
+    """The canary of a config section on its own (no ``AppConfig``): every path, in ``region``."""
+    arns = {}
     for path in canary.paths:
+        secret = path.auth_secret
+        if secret is not None:
+            arn = secret.arn if secret.arn is not None else (secret.arns or {}).get(region)
+            if arn is None:
+                raise ValueError(f"canary path {path.name!r} has no auth_secret ARN for {region}")
+            arns[path.name] = arn
+    return RegionalCanary(region=region, home=True, paths=canary.paths, secret_arns=arns)
+
+
+def resolve_paths(
+    paths: Sequence[CanaryPathConfig],
+    front_door_base_urls: Mapping[str, str],
+    secret_arns: Mapping[str, str],
+) -> list[PathSpec]:
+    """Config paths -> the canary's path specs; a ``front_door`` path needs that front door's base URL, a
+    path with an auth secret its ARN in this Region (``secret_arns``, by path name)."""
+    specs: list[PathSpec] = []
+    for path in paths:
         if path.front_door is not None:
             base = front_door_base_urls.get(path.front_door)
             if base is None:
@@ -72,7 +104,7 @@ def resolve_paths(canary: CanaryConfig, front_door_base_urls: Mapping[str, str])
                 protocols=tuple(path.protocols),
                 headers=dict(path.headers),
                 auth_secret=(
-                    AuthSecretSpec(arn=secret.arn, header=secret.header, json_key=secret.json_key)
+                    AuthSecretSpec(arn=secret_arns[path.name], header=secret.header, json_key=secret.json_key)
                     if secret is not None
                     else None
                 ),
@@ -105,7 +137,13 @@ def vpc_placement(scope: Construct, canary: CanaryConfig) -> VpcPlacement | None
 
 
 class CanaryStack(cdk.Stack):
-    """``StreamPath-<env>-Canary``."""
+    """``StreamPath-<env>-Canary`` (home Region) or ``StreamPath-<env>-Canary-<region>``.
+
+    ``deployment``: this Region's canary (default: every path of ``canary``, in this stack's Region, as
+    the home Region). ``home_region``: the environment's Region (default: this stack's).
+    ``dashboard_regions``: in the home Region, every Region's canary (the dashboard shows them all and
+    the home topic pages for the others); default: this one only.
+    """
 
     def __init__(
         self,
@@ -115,12 +153,25 @@ class CanaryStack(cdk.Stack):
         env_name: str,
         canary: CanaryConfig,
         front_door_base_urls: Mapping[str, str] | None = None,
+        deployment: RegionalCanary | None = None,
+        home_region: str | None = None,
+        dashboard_regions: Sequence[RegionalCanary] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        paths = resolve_paths(canary, front_door_base_urls or {})
+        region = self.region
+        deployment = deployment or single_region(canary, region)
+        home = home_region or region
+        if deployment.region != region or deployment.home != (region == home):
+            raise ValueError(
+                f"the canary for {deployment.region} (home: {deployment.home}) is not this stack's: "
+                f"{region}, home Region {home}"
+            )
+        multi_region = len(dashboard_regions) > 1 or not deployment.home
+        paths = resolve_paths(deployment.paths, front_door_base_urls or {}, deployment.secret_arns)
         period = cdk.Duration.minutes(canary.schedule_minutes)
-        prefix = f"{naming.STACK_PREFIX}-{env_name}-canary"
+        prefix = naming.canary_alarm_prefix(env_name, region, home)
+        dashboard_name = naming.canary_dashboard_name(env_name)
 
         self.canary = CanaryFunction(
             self,
@@ -133,8 +184,14 @@ class CanaryStack(cdk.Stack):
             max_duration=cdk.Duration.seconds(canary.max_duration_seconds),
             memory_size=canary.memory_mb,
             log_retention=RETENTION[canary.log_retention_days],
-            vpc_placement=vpc_placement(self, canary),
+            # Only the home Region's canary runs in the VPC: the VPC (its subnets) is in that Region.
+            vpc_placement=vpc_placement(self, canary) if deployment.home else None,
         )
+        if not deployment.home:
+            # A known name: the home Region's dashboard shows this function's errors by name and Region.
+            cfn_function = self.canary.function.node.default_child
+            assert isinstance(cfn_function, lambda_.CfnFunction)
+            cfn_function.function_name = naming.canary_function_name(env_name, region)
         alarmed = [AlarmedPath.of(path) for path in paths]
         thresholds = canary.alarms
         self.alarms = CanaryAlarms(
@@ -149,31 +206,70 @@ class CanaryStack(cdk.Stack):
             time_to_first_event_ms=thresholds.time_to_first_event_ms,
             evaluation_periods=thresholds.evaluation_periods,
             datapoints_to_alarm=thresholds.datapoints_to_alarm,
-            notify_emails=list(canary.notify_emails),
+            # One page across Regions: the e-mails go to the home Region's topic, which also pages for the
+            # other Regions' composites (forwarded through EventBridge); another Region's topic is there
+            # for its own subscribers (a chat channel, a pager).
+            notify_emails=list(canary.notify_emails) if deployment.home else [],
+            region_label=region if multi_region else None,
         )
-        self.dashboard = CanaryDashboard(
-            self,
-            "Dashboard",
-            dashboard_name=prefix,
-            namespace=canary.namespace,
-            paths=alarmed,
-            alarms=self.alarms.by_path,
-            function_alarms=[*self.alarms.function_alarms, self.alarms.composite],
-            function=self.canary.function,
-            period=period,
-            buffering_delay_ms=thresholds.buffering_delay_ms,
-            time_to_first_event_ms=thresholds.time_to_first_event_ms,
-            evaluation_periods=thresholds.evaluation_periods,
-            datapoints_to_alarm=thresholds.datapoints_to_alarm,
-        )
+        if deployment.home:
+            remote = [d for d in dashboard_regions if not d.home]
+            self.dashboard = CanaryDashboard(
+                self,
+                "Dashboard",
+                dashboard_name=dashboard_name,
+                namespace=canary.namespace,
+                paths=alarmed,
+                alarms=self.alarms.by_path,
+                function_alarms=[*self.alarms.function_alarms, self.alarms.composite],
+                function=self.canary.function,
+                period=period,
+                buffering_delay_ms=thresholds.buffering_delay_ms,
+                time_to_first_event_ms=thresholds.time_to_first_event_ms,
+                evaluation_periods=thresholds.evaluation_periods,
+                datapoints_to_alarm=thresholds.datapoints_to_alarm,
+                regions=[
+                    RegionSeries(region=region, paths=alarmed),
+                    *(
+                        RegionSeries(
+                            region=d.region,
+                            paths=[AlarmedPath(name=p.name, protocols=tuple(p.protocols)) for p in d.paths],
+                            function_name=naming.canary_function_name(env_name, d.region),
+                        )
+                        for d in remote
+                    ),
+                ]
+                if remote
+                else [],
+            )
+            if remote:
+                self.paging = PageForRemoteAlarms(
+                    self,
+                    "RemotePages",
+                    topic=self.alarms.topic,
+                    key=self.alarms.key,
+                    alarm_arns=[
+                        alarm_arn(
+                            self,
+                            d.region,
+                            f"{naming.canary_alarm_prefix(env_name, d.region, home)}-StreamingDegraded",
+                        )
+                        for d in remote
+                    ],
+                )
+        else:
+            self.forwarding = ForwardAlarmState(
+                self, "ForwardToHome", alarm=self.alarms.composite, home_region=home
+            )
 
         cdk.CfnOutput(self, naming.OUTPUT_CANARY_FUNCTION_NAME, value=self.canary.function.function_name)
+        # The one dashboard, in the home Region (another Region's stack names it: no reference).
+        shown_name = self.dashboard.dashboard.dashboard_name if deployment.home else dashboard_name
         cdk.CfnOutput(
             self,
             naming.OUTPUT_DASHBOARD_URL,
             value=(
-                f"https://console.aws.amazon.com/cloudwatch/home?region={self.region}"
-                f"#dashboards:name={self.dashboard.dashboard.dashboard_name}"
+                f"https://console.aws.amazon.com/cloudwatch/home?region={home}#dashboards:name={shown_name}"
             ),
         )
         cdk.CfnOutput(self, naming.OUTPUT_ALARM_TOPIC_ARN, value=self.alarms.topic.topic_arn)

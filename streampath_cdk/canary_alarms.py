@@ -11,6 +11,13 @@ first event) must alarm, not go quiet. The function's own ``Errors`` and ``Throt
 means a run overlapped the previous one). A composite per path
 ("<path> degraded") and the top composite "streaming degraded" over those and the function alarms; only
 the top composite notifies (alarm and OK), so one incident is one e-mail, not six.
+
+Alarms are regional and a composite cannot watch another Region's alarms, so a canary in several Regions
+has one ``CanaryAlarms`` per Region (``region_label`` puts the Region into the composites' descriptions).
+For one page across Regions (docs/regions.md) CloudWatch alarm actions cannot help (they must target a
+topic in the alarm's own Region); EventBridge can: :class:`ForwardAlarmState` sends a Region's top
+composite's state changes to the home Region's default event bus, and :class:`PageForRemoteAlarms`
+publishes those to the home Region's topic.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from typing import Final
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -102,7 +111,8 @@ class CanaryAlarms(Construct):
     (every alarm's name starts with it), ``function`` (the canary function: its errors and throttles),
     ``period`` (one datapoint per run: the schedule period). Defaults: ``buffering_delay_ms`` 1000,
     ``time_to_first_event_ms`` 5000, ``evaluation_periods`` 5, ``datapoints_to_alarm`` 3 (M of N),
-    ``notify_emails`` none (the topic is still there to subscribe to).
+    ``notify_emails`` none (the topic is still there to subscribe to), ``region_label`` none (set it when
+    the canary runs in several Regions: the composites' descriptions name it).
     """
 
     def __init__(
@@ -120,8 +130,10 @@ class CanaryAlarms(Construct):
         evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
         datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
         notify_emails: Sequence[str] = (),
+        region_label: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        where_run = f" (canary in {region_label})" if region_label else ""
         key = kms.Key(
             self,
             "TopicKey",
@@ -130,6 +142,7 @@ class CanaryAlarms(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         # CloudWatch alarms publish to the encrypted topic as the cloudwatch service.
+        self.key = key
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToUseTheKey",
@@ -209,7 +222,9 @@ class CanaryAlarms(Construct):
                 self,
                 f"Degraded-{path.name}",
                 composite_alarm_name=f"{alarm_name_prefix}-{path.name}-Degraded",
-                alarm_description=f"path {path.name}: buffers, starts slowly or fails (any protocol)",
+                alarm_description=(
+                    f"path {path.name}{where_run}: buffers, starts slowly or fails (any protocol)"
+                ),
                 alarm_rule=cw.AlarmRule.any_of(*alarms.all()),
             )
             self.by_path[path.name] = alarms
@@ -247,10 +262,108 @@ class CanaryAlarms(Construct):
             self,
             "StreamingDegraded",
             composite_alarm_name=f"{alarm_name_prefix}-StreamingDegraded",
-            alarm_description="streaming degraded: at least one path buffers, starts slowly or fails, or the "
-            "canary itself is failing. See the canary dashboard for which path and protocol.",
+            alarm_description=f"streaming degraded{where_run}: at least one path buffers, starts slowly or "
+            "fails, or the canary itself is failing. See the canary dashboard for which path and protocol.",
             alarm_rule=cw.AlarmRule.any_of(*every),
         )
         action = cw_actions.SnsAction(self.topic)
         self.composite.add_alarm_action(action)
         self.composite.add_ok_action(action)
+
+
+#: EventBridge's event for any alarm's state change (composite alarms included).
+ALARM_STATE_CHANGE: Final = "CloudWatch Alarm State Change"
+
+
+def alarm_arn(scope: Construct, region: str, alarm_name: str) -> str:
+    """An alarm's ARN from its Region and name (this stack's account and partition): no reference to the
+    stack that creates it, so another Region's stack can use it."""
+    return cdk.Stack.of(scope).format_arn(
+        service="cloudwatch",
+        region=region,
+        resource="alarm",
+        resource_name=alarm_name,
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+class ForwardAlarmState(Construct):
+    """Sends ``alarm``'s state changes to the default event bus of ``home_region`` (same account).
+
+    EventBridge delivers to an event bus in another Region; the rule assumes a role allowed to put events
+    on that one bus only.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, alarm: cw.IAlarm, home_region: str) -> None:
+        super().__init__(scope, construct_id)
+        stack = cdk.Stack.of(self)
+        bus_arn = stack.format_arn(
+            service="events", region=home_region, resource="event-bus", resource_name="default"
+        )
+        role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": stack.account}}
+            ),
+            description=f"streampath canary: forward the composite alarm's state to {home_region}",
+        )
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description=f"streampath canary: the composite alarm's state changes to {home_region}",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"],
+                detail_type=[ALARM_STATE_CHANGE],
+                resources=[alarm.alarm_arn],
+            ),
+            targets=[
+                events_targets.EventBus(
+                    events.EventBus.from_event_bus_arn(self, "HomeBus", bus_arn), role=role
+                )
+            ],
+        )
+
+
+class PageForRemoteAlarms(Construct):
+    """Publishes the state changes of other Regions' composite alarms (forwarded to this Region's default
+    event bus by :class:`ForwardAlarmState`) to ``topic``: one page per incident, whichever Region it is in.
+
+    ``alarm_arns``: the remote composites (see :func:`alarm_arn`). ``key``: the topic's KMS key, which
+    EventBridge must be allowed to use.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        topic: sns.ITopic,
+        key: kms.IKey,
+        alarm_arns: Sequence[str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        account = cdk.Stack.of(self).account
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowEventBridgeToUseTheKey",
+                principals=[iam.ServicePrincipal("events.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy "*" means this key
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
+            )
+        )
+        field = events.EventField.from_path
+        message = events.RuleTargetInput.from_text(
+            f"{field('$.detail.alarmName')} is {field('$.detail.state.value')} in {field('$.region')}: "
+            f"{field('$.detail.state.reason')}"
+        )
+        self.rule = events.Rule(
+            self,
+            "Rule",
+            description="streampath canary: page for the other Regions' composite alarms",
+            event_pattern=events.EventPattern(
+                source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE], resources=list(alarm_arns)
+            ),
+            targets=[events_targets.SnsTopic(topic, message=message)],
+        )

@@ -2,11 +2,20 @@
 
 Row layout (24 columns): TimeToFirstByte | TimeToFirstEvent | BufferingDelay | Success | alarm status |
 what-to-do text. A header row explains the metrics and shows the function's own health.
+
+With canaries in several Regions (``regions``) the one dashboard, in the home Region, shows them all:
+CloudWatch dashboards are global and every metric names its Region, so nothing refers to another Region's
+stack (metrics by namespace, name, dimensions and Region only). The header row shows each Region's
+function; then a comparison row per pair of paths: buffering delay and time to first event with one line
+per Region (over the path's browser protocol: h2 where probed); then the per-path rows, one line per
+Region x protocol. Alarms are regional: the alarm widgets show the home Region's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
@@ -33,6 +42,49 @@ from streampath_cdk.canary_alarms import (
 )
 
 _PROTOCOL_COLORS: dict[ProtocolName, str] = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE}
+#: One hue per Region (in config order), a dark shade for h1 and a light one for h2; cycles after ten.
+REGION_COLORS: Final = (
+    ("#1f77b4", "#aec7e8"),
+    ("#ff7f0e", "#ffbb78"),
+    ("#2ca02c", "#98df8a"),
+    ("#d62728", "#ff9896"),
+    ("#9467bd", "#c5b0d5"),
+    ("#8c564b", "#c49c94"),
+    ("#e377c2", "#f7b6d2"),
+    ("#7f7f7f", "#c7c7c7"),
+    ("#bcbd22", "#dbdb8d"),
+    ("#17becf", "#9edae5"),
+)
+#: Graph widgets of the multi-Region layout: 6 per 24-column row.
+GRAPH_WIDTH: Final = 4
+GRAPH_HEIGHT: Final = 6
+
+
+@dataclass(frozen=True)
+class RegionSeries:
+    """One Region's canary as the dashboard shows it: the Region, the paths it probes, and its function's
+    name (None: the dashboard's own ``function``, the home Region's)."""
+
+    region: str
+    paths: Sequence[AlarmedPath]
+    function_name: str | None = None
+
+    def protocols_of(self, path: str) -> tuple[ProtocolName, ...]:
+        for alarmed in self.paths:
+            if alarmed.name == path:
+                return tuple(alarmed.protocols)
+        return ()
+
+
+def region_color(index: int, protocol: ProtocolName) -> str:
+    dark, light = REGION_COLORS[index % len(REGION_COLORS)]
+    return dark if protocol == "h1" else light
+
+
+def browser_protocol(protocols: Sequence[ProtocolName]) -> ProtocolName:
+    """What a browser would use of the probed protocols: h2 where probed (HTTPS), else h1."""
+    return "h2" if "h2" in protocols else "h1"
+
 
 INTRO = """\
 ## streampath canary: does each path stream?
@@ -49,7 +101,7 @@ HTTP/2 (**h2**, orange) and measures it. Namespace `{namespace}`, dimensions `Pa
 PATH_TEXT = """\
 ### {name}
 Alarms: buffering > {buffering} ms, first event > {first_event} ms, success < 1
-({m} of {n} periods; no data counts as breaching).
+({m} of {n} periods; no data counts as breaching).{regions}
 
 **If it buffers**: check which protocol. Only h2 = the HTTP/2 front end; both = a proxy or
 compression. Run `streamprobe doctor <url>` and read its diagnosis.
@@ -63,6 +115,8 @@ class CanaryDashboard(Construct):
     ``function_alarms`` (shown in the header row), ``function`` (the canary function), ``period`` (the
     schedule period: one datapoint per run). The thresholds are only drawn and described here; pass the
     alarms' own (same defaults as :class:`CanaryAlarms`: 1000 ms, 5000 ms, 3 of 5 periods).
+    ``regions``: every Region's canary, the home Region (this stack's, whose ``paths`` and ``alarms``
+    these are) first; two or more give the multi-Region layout. Default: this Region only.
     """
 
     def __init__(
@@ -81,6 +135,7 @@ class CanaryDashboard(Construct):
         time_to_first_event_ms: int = DEFAULT_TIME_TO_FIRST_EVENT_MS,
         evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
         datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
+        regions: Sequence[RegionSeries] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.dashboard = cw.Dashboard(
@@ -90,6 +145,20 @@ class CanaryDashboard(Construct):
             default_interval=cdk.Duration.hours(3),
             period_override=cw.PeriodOverride.INHERIT,
         )
+        if len(regions) > 1:
+            MultiRegionLayout(
+                self.dashboard,
+                namespace=namespace,
+                regions=regions,
+                alarms=alarms,
+                function_alarms=function_alarms,
+                function=function,
+                period=period,
+                thresholds=Thresholds(
+                    buffering_delay_ms, time_to_first_event_ms, evaluation_periods, datapoints_to_alarm
+                ),
+            ).add_all()
+            return
         self.dashboard.add_widgets(
             cw.TextWidget(
                 markdown=INTRO.format(minutes=f"{period.to_minutes():g}", namespace=namespace),
@@ -159,8 +228,209 @@ class CanaryDashboard(Construct):
                         first_event=time_to_first_event_ms,
                         m=datapoints_to_alarm,
                         n=evaluation_periods,
+                        regions="",
                     ),
                     width=4,
                     height=6,
                 ),
             )
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    buffering_delay_ms: int
+    time_to_first_event_ms: int
+    evaluation_periods: int
+    datapoints_to_alarm: int
+
+
+MULTI_REGION_INTRO = """\
+## streampath canary in {count} Regions: does each path stream from everywhere?
+Every {minutes} min a canary in each Region ({regions}) opens an SSE stream on each path over HTTP/1.1
+(**h1**, dark) and HTTP/2 (**h2**, light), one colour per Region. Namespace `{namespace}`, dimensions `Path`
+and `Protocol`; each Region's canary publishes in its own Region. The first rows compare the Regions
+(over h2 where probed); then one row per path. Alarms are regional: the alarm widgets here are {home}'s;
+each other Region's stack has its own, and `streampath status` lists them all.
+"""
+
+
+class MultiRegionLayout:
+    """The widgets of a dashboard over several Regions' canaries (see the module docstring)."""
+
+    def __init__(
+        self,
+        dashboard: cw.Dashboard,
+        *,
+        namespace: str,
+        regions: Sequence[RegionSeries],
+        alarms: Mapping[str, PathAlarms],
+        function_alarms: Sequence[cw.IAlarm],
+        function: lambda_.IFunction,
+        period: cdk.Duration,
+        thresholds: Thresholds,
+    ) -> None:
+        self.dashboard = dashboard
+        self.namespace = namespace
+        self.regions = tuple(regions)
+        self.alarms = alarms
+        self.function_alarms = list(function_alarms)
+        self.function = function
+        self.period = period
+        self.thresholds = thresholds
+        # Every path of every Region, in the order the Regions list them (home first).
+        self.paths: list[str] = list(dict.fromkeys(p.name for r in self.regions for p in r.paths))
+
+    def add_all(self) -> None:
+        self.dashboard.add_widgets(*self.header())
+        self.dashboard.add_widgets(*self.comparison())
+        for path in self.paths:
+            self.dashboard.add_widgets(*self.path_row(path))
+
+    # --- rows ----------------------------------------------------------------------------------------
+
+    def header(self) -> list[cw.IWidget]:
+        home = self.regions[0].region
+        intro = MULTI_REGION_INTRO.format(
+            count=len(self.regions),
+            minutes=f"{self.period.to_minutes():g}",
+            regions=", ".join(r.region for r in self.regions),
+            namespace=self.namespace,
+            home=home,
+        )
+        errors: list[cw.IMetric] = []
+        durations: list[cw.IMetric] = []
+        for index, series in enumerate(self.regions):
+            color = region_color(index, "h1")
+            errors.append(self._function_metric(series, "Errors", "Sum").with_(color=color))
+            throttles = self._function_metric(series, "Throttles", "Sum")
+            errors.append(throttles.with_(color=region_color(index, "h2")))
+            durations.append(self._function_metric(series, "Duration", "Maximum").with_(color=color))
+        return [
+            cw.TextWidget(markdown=intro, width=8, height=GRAPH_HEIGHT),
+            cw.GraphWidget(
+                title="Canary functions: errors (dark) and throttles (light) by Region",
+                left=errors,
+                left_y_axis=cw.YAxisProps(min=0, show_units=False),
+                width=5,
+                height=GRAPH_HEIGHT,
+            ),
+            cw.GraphWidget(
+                title="Canary functions: run duration (max) by Region",
+                left=durations,
+                left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
+                width=5,
+                height=GRAPH_HEIGHT,
+            ),
+            cw.AlarmStatusWidget(
+                title=f"Canary alarms in {home}", alarms=self.function_alarms, width=6, height=GRAPH_HEIGHT
+            ),
+        ]
+
+    def comparison(self) -> list[cw.IWidget]:
+        """Per path probed from two Regions or more: buffering delay and time to first event, one line per
+        Region, over the path's browser protocol."""
+        widgets: list[cw.IWidget] = []
+        for path in self.paths:
+            probing = [(i, r) for i, r in enumerate(self.regions) if r.protocols_of(path)]
+            if len(probing) < 2:
+                continue
+            for title, metric_name, threshold in (
+                ("buffering delay", BUFFERING_DELAY, self.thresholds.buffering_delay_ms),
+                ("time to first event", TIME_TO_FIRST_EVENT, self.thresholds.time_to_first_event_ms),
+            ):
+                lines = []
+                for index, series in probing:
+                    protocol = browser_protocol(series.protocols_of(path))
+                    lines.append(
+                        self._canary_metric(metric_name, path, protocol, series.region, "Maximum").with_(
+                            label=f"{series.region} {protocol}", color=region_color(index, "h1")
+                        )
+                    )
+                widgets.append(self._graph(f"{path}: {title} by Region (max)", metric_name, lines, threshold))
+        return widgets
+
+    def path_row(self, path: str) -> list[cw.IWidget]:
+        def graph(title: str, metric_name: str, statistic: str, threshold: int | None) -> cw.GraphWidget:
+            lines = [
+                self._canary_metric(metric_name, path, protocol, series.region, statistic).with_(
+                    label=f"{series.region} {protocol}", color=region_color(index, protocol)
+                )
+                for index, series in enumerate(self.regions)
+                for protocol in series.protocols_of(path)
+            ]
+            return self._graph(f"{path}: {title}", metric_name, lines, threshold)
+
+        probed_from = [r.region for r in self.regions if r.protocols_of(path)]
+        t = self.thresholds
+        widgets: list[cw.IWidget] = [
+            graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, "Average", None),
+            graph("time to first event (max)", TIME_TO_FIRST_EVENT, "Maximum", t.time_to_first_event_ms),
+            graph("buffering delay (max)", BUFFERING_DELAY, "Maximum", t.buffering_delay_ms),
+            graph("success (min)", SUCCESS, "Minimum", None),
+        ]
+        path_alarms = self.alarms.get(path)
+        home = self.regions[0].region
+        if path_alarms is not None:
+            widgets.append(
+                cw.AlarmStatusWidget(
+                    title=f"{path}: alarms in {home}",
+                    alarms=[*([path_alarms.degraded] if path_alarms.degraded else []), *path_alarms.all()],
+                    width=GRAPH_WIDTH,
+                    height=GRAPH_HEIGHT,
+                )
+            )
+        widgets.append(
+            cw.TextWidget(
+                markdown=PATH_TEXT.format(
+                    name=path,
+                    buffering=t.buffering_delay_ms,
+                    first_event=t.time_to_first_event_ms,
+                    m=t.datapoints_to_alarm,
+                    n=t.evaluation_periods,
+                    regions=f"\nProbed from {', '.join(probed_from)}; each Region alarms on its own.",
+                ),
+                width=GRAPH_WIDTH if path_alarms is not None else 2 * GRAPH_WIDTH,
+                height=GRAPH_HEIGHT,
+            )
+        )
+        return widgets
+
+    # --- pieces ----------------------------------------------------------------------------------------
+
+    def _canary_metric(
+        self, metric_name: str, path: str, protocol: str, region: str, statistic: str
+    ) -> cw.Metric:
+        return canary_metric(
+            self.namespace, metric_name, path, protocol, statistic=statistic, period=self.period
+        ).with_(region=region)
+
+    def _function_metric(self, series: RegionSeries, metric_name: str, statistic: str) -> cw.Metric:
+        if series.function_name is None:
+            metric = self.function.metric(metric_name, period=self.period, statistic=statistic)
+        else:
+            metric = cw.Metric(
+                namespace="AWS/Lambda",
+                metric_name=metric_name,
+                dimensions_map={"FunctionName": series.function_name},
+                statistic=statistic,
+                period=self.period,
+            )
+        return metric.with_(region=series.region, label=f"{series.region} {metric_name}")
+
+    def _graph(
+        self, title: str, metric_name: str, lines: Sequence[cw.IMetric], threshold: int | None
+    ) -> cw.GraphWidget:
+        return cw.GraphWidget(
+            title=title,
+            left=list(lines),
+            left_y_axis=cw.YAxisProps(
+                min=0, label="ms" if METRIC_UNITS[metric_name] == "Milliseconds" else "", show_units=False
+            ),
+            left_annotations=(
+                [cw.HorizontalAnnotation(value=threshold, label="alarm threshold", color=cw.Color.RED)]
+                if threshold is not None
+                else None
+            ),
+            width=GRAPH_WIDTH,
+            height=GRAPH_HEIGHT,
+        )

@@ -1,13 +1,25 @@
-"""``canary:`` section — the scheduled streaming canary (its stack is built by issue 4 on this schema).
+"""``canary:`` section — the scheduled streaming canary, in one or more AWS Regions.
 
-Cross-section rules that need the rest of the config (a ``front_door`` must name an enabled front door) are
-checked by ``streampath.config.AppConfig``; everything else about the canary is validated here.
+Cross-section rules that need the rest of the config (a ``front_door`` must name an enabled front door, the
+first of ``regions`` must be the environment's ``region``, a secret must live in the Region that reads it)
+are checked by ``streampath.config.AppConfig``; everything else about the canary is validated here.
+
+Regions (docs/regions.md): ``regions`` lists where the canary runs, the home Region (the environment's
+``region``) first; absent, it runs in the home Region only. Which Regions probe a path is
+:func:`path_regions`: a path that is only reachable inside the VPC (:func:`vpc_need`) is probed from the
+home Region only (the only canary placed in the VPC), every other path from every Region, unless the path
+lists its own ``regions``.
 """
 
 from __future__ import annotations
 
+import difflib
+import ipaddress
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Annotated, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr, model_validator
@@ -56,6 +68,85 @@ LOG_RETENTION_DAYS = (
 #: CloudWatch caps an alarm's period x evaluation periods: 1 day for periods under an hour, else 7 days.
 ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD = 86_400
 ALARM_WINDOW_MAX_SECONDS = 604_800
+
+#: The commercial AWS Regions (partition ``aws``) a canary may run in: the partition's Region list as the
+#: AWS SDKs ship it (botocore's endpoint data; tests/regions compares the two). GovCloud, China and the
+#: isolated partitions are left out on purpose: one app's stacks (and its cross-Region references) stay in
+#: one partition.
+COMMERCIAL_REGIONS: Final = (
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-west-1",
+    "us-west-2",
+)
+
+#: What the canary stack deploys in every Region it runs in, as CloudFormation resource types: a Region
+#: whose CloudFormation registry lacks one cannot hold the stack. The feature -> the type that carries it.
+CANARY_REGION_FEATURES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "EventBridge Scheduler (the canary's schedule)": "AWS::Scheduler::Schedule",
+        "AWS Lambda (the canary function)": "AWS::Lambda::Function",
+        "CloudWatch composite alarms (one page per Region)": "AWS::CloudWatch::CompositeAlarm",
+        "CloudWatch alarms": "AWS::CloudWatch::Alarm",
+        "Amazon SNS (the alarm topic)": "AWS::SNS::Topic",
+        "AWS KMS (the topic's key)": "AWS::KMS::Key",
+        "CloudWatch Logs (the function's log group)": "AWS::Logs::LogGroup",
+    }
+)
+#: Region -> the features of :data:`CANARY_REGION_FEATURES` its CloudFormation registry does not have, from
+#: the per-Region registry snapshot cfn-lint ships (tests/regions recomputes this table from it and fails
+#: when they differ). Today every commercial Region has every one of them; a Region listed here is refused.
+REGIONS_WITHOUT_FEATURES: Final[Mapping[str, frozenset[str]]] = MappingProxyType({})
+
+
+def _commercial_region(value: str) -> str:
+    if value not in COMMERCIAL_REGIONS:
+        close = difflib.get_close_matches(value, COMMERCIAL_REGIONS, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise ValueError(
+            f"must be a commercial AWS Region, got {shown(value)}; {hint}"
+            f"known: {', '.join(COMMERCIAL_REGIONS)}"
+        )
+    return value
+
+
+CanaryRegion = Annotated[str, AfterValidator(_commercial_region)]
+
+
+def secret_region(arn: str) -> str:
+    """The Region of a Secrets Manager ARN (``arn:aws:secretsmanager:<region>:...``)."""
+    return arn.split(":")[3]
+
 
 #: Header names that carry credentials: refused in ``headers`` (they would land in the template and the
 #: Lambda environment in clear text); put them in Secrets Manager and use ``auth_secret``.
@@ -127,12 +218,38 @@ class AlarmsConfig(StrictModel):
 
 
 class AuthSecretConfig(StrictModel):
-    """A request header whose value the canary reads from Secrets Manager at run time."""
+    """A request header whose value the canary reads from Secrets Manager at run time.
 
-    arn: SecretArn
+    Each Region's canary reads the secret in its own Region: ``arn`` for a path probed from one Region,
+    ``arns`` (Region -> the ARN of the secret's replica there) for a path probed from several.
+    """
+
+    arn: SecretArn | None = None
+    arns: Annotated[dict[CanaryRegion, SecretArn], Field(min_length=1)] | None = None
     header: HttpHeaderName = "Authorization"
     #: Key inside a JSON secret; null: the whole SecretString is the header value.
     json_key: StrictStr | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> AuthSecretConfig:
+        if (self.arn is None) == (self.arns is None):
+            raise FieldProblem(
+                "arn", "set exactly one of arn (one Region) or arns (Region -> that Region's replica ARN)"
+            )
+        for region, arn in (self.arns or {}).items():
+            if secret_region(arn) != region:
+                raise FieldProblem(
+                    f"arns.{region}",
+                    f"the secret is in {secret_region(arn)!r}, not {region!r}: each Region's canary reads "
+                    "the replica in its own Region",
+                )
+        return self
+
+    def arn_in(self, region: str) -> str | None:
+        """The ARN this Region's canary reads (None: none is configured for it)."""
+        if self.arns is not None:
+            return self.arns.get(region)
+        return self.arn if self.arn is not None and secret_region(self.arn) == region else None
 
 
 class CanaryPathConfig(StrictModel):
@@ -147,6 +264,8 @@ class CanaryPathConfig(StrictModel):
     #: Non-secret request headers (names that carry credentials are refused: use ``auth_secret``).
     headers: dict[HttpHeaderName, StrictStr] = Field(default_factory=dict)
     auth_secret: AuthSecretConfig | None = None
+    #: The Regions that probe this path (each in ``canary.regions``). Default: :func:`path_regions`.
+    regions: Annotated[tuple[CanaryRegion, ...], Field(min_length=1)] | None = None
 
     @model_validator(mode="after")
     def _target(self) -> CanaryPathConfig:
@@ -157,6 +276,8 @@ class CanaryPathConfig(StrictModel):
         if self.url is not None and self.path is not None:
             raise FieldProblem("path", "only used with front_door; put the path into url")
         unique(list(self.protocols), "protocol")
+        if self.regions is not None:
+            duplicate_region(self.regions, "regions")
         if self.url is not None and "h2" in self.protocols and urlsplit(self.url).scheme == "http":
             raise FieldProblem("protocols", H2_NEEDS_TLS)
         for header in self.headers:
@@ -182,6 +303,8 @@ class CanaryConfig(StrictModel):
     vpc_placement: VpcPlacementConfig | None = None
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
     notify_emails: tuple[Email, ...] = ()
+    #: Where the canary runs, the home Region (the environment's ``region``) first. Default: home only.
+    regions: Annotated[tuple[CanaryRegion, ...], Field(min_length=1)] | None = None
     paths: Annotated[tuple[CanaryPathConfig, ...], Field(min_length=1, max_length=25)]
 
     @model_validator(mode="after")
@@ -215,4 +338,87 @@ class CanaryConfig(StrictModel):
                 )
             seen[path.name] = index
         unique(list(self.notify_emails), "email")
+        if self.regions is not None:
+            duplicate_region(self.regions, "regions")
         return self
+
+    def regions_with_home(self, home: str) -> tuple[str, ...]:
+        """``regions``, or the home Region alone when it is not set."""
+        return self.regions if self.regions is not None else (home,)
+
+
+def duplicate_region(regions: tuple[str, ...], key: str) -> None:
+    """Refuse a Region listed twice, naming the second entry and the first."""
+    seen: dict[str, int] = {}
+    for index, region in enumerate(regions):
+        if region in seen:
+            raise FieldProblem(f"{key}[{index}]", f"duplicate region {region!r} (also {key}[{seen[region]}])")
+        seen[region] = index
+
+
+# --- which Regions probe which path ------------------------------------------------------------------
+
+#: DNS labels that name an address only a private resolver answers (``core-api.internal.example.com``,
+#: ``api.svc``, ``printer.local``): such a URL is taken to be reachable only inside the VPC.
+PRIVATE_DNS_LABELS: Final = frozenset({"internal", "local", "localdomain", "svc", "intranet", "lan"})
+
+
+@dataclass(frozen=True)
+class VpcNeed:
+    """Why a path is only reachable inside the VPC. ``certain``: no other Region can reach it whatever the
+    path says (a private IP address, an internal load balancer); otherwise it is a guess from the name,
+    and the path's own ``regions`` wins."""
+
+    reason: str
+    certain: bool
+
+
+def vpc_need(path: CanaryPathConfig, internal_front_doors: Mapping[str, str]) -> VpcNeed | None:
+    """Whether ``path`` needs the VPC: an internal front door (``internal_front_doors``: front door ->
+    why), a URL to a private, loopback or link-local IP address, a single-label host, or a host with a
+    label of :data:`PRIVATE_DNS_LABELS`. None: a public path."""
+    if path.front_door is not None:
+        why = internal_front_doors.get(path.front_door)
+        return VpcNeed(why, certain=True) if why is not None else None
+    host = (urlsplit(path.url or "").hostname or "").rstrip(".").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if address.is_private or address.is_loopback or address.is_link_local:
+            return VpcNeed(f"its URL's address {host} is private", certain=True)
+        return None
+    labels = host.split(".")
+    if len(labels) == 1:
+        return VpcNeed(f"its URL's host {host!r} is a single-label (in-VPC) name", certain=False)
+    private = sorted(PRIVATE_DNS_LABELS.intersection(labels))
+    if private:
+        return VpcNeed(f"its URL's host {host!r} has the private DNS label {private[0]!r}", certain=False)
+    return None
+
+
+def path_regions(
+    path: CanaryPathConfig, regions: tuple[str, ...], internal_front_doors: Mapping[str, str]
+) -> tuple[str, ...]:
+    """The Regions that probe ``path``: its own ``regions``; else the home Region (``regions[0]``) alone for
+    a path that needs the VPC; else every Region."""
+    if path.regions is not None:
+        return path.regions
+    if vpc_need(path, internal_front_doors) is not None:
+        return regions[:1]
+    return regions
+
+
+@dataclass(frozen=True)
+class RegionalCanary:
+    """One Region's canary: the paths it probes (config order) and, per path name, the secret it reads."""
+
+    region: str
+    home: bool
+    paths: tuple[CanaryPathConfig, ...]
+    secret_arns: Mapping[str, str]
+
+    @property
+    def path_names(self) -> tuple[str, ...]:
+        return tuple(path.name for path in self.paths)

@@ -11,7 +11,16 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from streampath.config.canary import H2_NEEDS_TLS, CanaryConfig
+from streampath.config.canary import (
+    H2_NEEDS_TLS,
+    REGIONS_WITHOUT_FEATURES,
+    AuthSecretConfig,
+    CanaryConfig,
+    RegionalCanary,
+    path_regions,
+    secret_region,
+    vpc_need,
+)
 from streampath.config.cloudfront import CloudFrontConfig
 from streampath.config.common import (
     AccountId,
@@ -130,6 +139,7 @@ class AppConfig(StrictModel):
                     and "h2" in path.protocols
                 ):
                     raise FieldProblem(f"canary.paths[{index}].protocols", H2_NEEDS_TLS)
+            self._check_canary_regions(canary)
             size = self.canary_environment_bytes_estimate
             if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
                 raise FieldProblem(
@@ -144,7 +154,14 @@ class AppConfig(StrictModel):
     def canary_environment_bytes_estimate(self) -> int:
         """An upper estimate of the canary function's environment size: the variables the canary contract
         sets, with each front-door host the stack only knows at deploy time counted as
-        UNRESOLVED_HOST_BYTES and the handler's deadline at its largest (the Lambda timeout)."""
+        UNRESOLVED_HOST_BYTES and the handler's deadline at its largest (the Lambda timeout); the largest
+        over the canary's Regions."""
+        canary = self.enabled_canary
+        if canary is None:
+            return 0
+        return max(self._canary_environment_bytes(deployment) for deployment in self.canary_deployments)
+
+    def _canary_environment_bytes(self, deployment: RegionalCanary) -> int:
         # The canary's own contract (standard library only) builds the document, as the stack does.
         from streampath_canary.contract import (
             AuthSecretSpec,
@@ -155,8 +172,7 @@ class AppConfig(StrictModel):
         )
 
         canary = self.enabled_canary
-        if canary is None:
-            return 0
+        assert canary is not None
         nlb, cloudfront = self.enabled_nlb, self.enabled_cloudfront
         hosts = {
             "nlb": nlb.dns.record_name if nlb is not None and nlb.dns is not None else None,
@@ -167,13 +183,13 @@ class AppConfig(StrictModel):
             ),
         }
         paths = []
-        for path in canary.paths:
+        for path in deployment.paths:
             if path.front_door is not None:
                 host = hosts[path.front_door] or "h" * UNRESOLVED_HOST_BYTES
                 url = f"https://{host}:65535{path.path}"
             else:
                 url = path.url or ""
-            secret = path.auth_secret
+            secret, arn = path.auth_secret, deployment.secret_arns.get(path.name)
             paths.append(
                 PathSpec(
                     name=path.name,
@@ -181,8 +197,8 @@ class AppConfig(StrictModel):
                     protocols=tuple(path.protocols),
                     headers=dict(path.headers),
                     auth_secret=(
-                        AuthSecretSpec(arn=secret.arn, header=secret.header, json_key=secret.json_key)
-                        if secret is not None
+                        AuthSecretSpec(arn=arn, header=secret.header, json_key=secret.json_key)
+                        if secret is not None and arn is not None
                         else None
                     ),
                 )
@@ -195,6 +211,138 @@ class AppConfig(StrictModel):
             deadline_s=canary.timeout_seconds,
         )
         return environment_bytes(function_environment(spec))
+
+    # --- the canary's Regions (docs/regions.md) ------------------------------------------------------------
+
+    @property
+    def canary_regions(self) -> tuple[str, ...]:
+        """Where the canary runs, the home Region (``region``) first."""
+        canary = self.enabled_canary
+        return canary.regions_with_home(self.region) if canary is not None else ()
+
+    @property
+    def internal_front_doors(self) -> dict[str, str]:
+        """Front doors reachable only inside the VPC (or only from listed addresses) -> why."""
+        doors: dict[str, str] = {}
+        nlb = self.enabled_nlb
+        if nlb is not None:
+            if not nlb.internet_facing:
+                doors["nlb"] = "the nlb front door is internal (nlb.internet_facing: false)"
+            elif not {"0.0.0.0/0"} & set(nlb.ingress.cidrs):
+                doors["nlb"] = (
+                    "the nlb front door admits only nlb.ingress.cidrs, which no other Region's Lambda "
+                    "addresses fall into"
+                )
+        return doors
+
+    def canary_path_regions(self) -> dict[str, tuple[str, ...]]:
+        """Path name -> the Regions that probe it (``canary.path_regions``)."""
+        canary = self.enabled_canary
+        if canary is None:
+            return {}
+        regions, internal = self.canary_regions, self.internal_front_doors
+        return {path.name: path_regions(path, regions, internal) for path in canary.paths}
+
+    @property
+    def canary_deployments(self) -> tuple[RegionalCanary, ...]:
+        """One canary per Region, home first: its paths and, per path, the secret ARN it reads."""
+        canary = self.enabled_canary
+        if canary is None:
+            return ()
+        by_path = self.canary_path_regions()
+        deployments = []
+        for region in self.canary_regions:
+            paths = tuple(path for path in canary.paths if region in by_path[path.name])
+            arns = {
+                path.name: arn
+                for path in paths
+                if path.auth_secret is not None and (arn := path.auth_secret.arn_in(region)) is not None
+            }
+            deployments.append(
+                RegionalCanary(region=region, home=region == self.region, paths=paths, secret_arns=arns)
+            )
+        return tuple(deployments)
+
+    def _check_canary_regions(self, canary: CanaryConfig) -> None:
+        regions, home = self.canary_regions, self.region
+        if regions[0] != home:
+            raise FieldProblem(
+                "canary.regions[0]",
+                f"must be the environment's region {home!r} (the home Region: it holds the dashboard and "
+                f"the only canary placed in the VPC), got {regions[0]!r}",
+            )
+        for index, region in enumerate(regions):
+            missing = REGIONS_WITHOUT_FEATURES.get(region)
+            if missing:
+                raise FieldProblem(
+                    f"canary.regions[{index}]",
+                    f"{region!r} lacks what the canary deploys there: {', '.join(sorted(missing))}",
+                )
+        internal = self.internal_front_doors
+        for index, path in enumerate(canary.paths):
+            where = f"canary.paths[{index}]"
+            for position, region in enumerate(path.regions or ()):
+                if region not in regions:
+                    raise FieldProblem(
+                        f"{where}.regions[{position}]",
+                        f"{region!r} is not in canary.regions ({', '.join(regions)})",
+                    )
+            need = vpc_need(path, internal)
+            away = [r for r in path.regions or () if r != home]
+            if need is not None and need.certain and away:
+                raise FieldProblem(
+                    f"{where}.regions",
+                    f"path {path.name!r} is reachable only inside the VPC ({need.reason}), and only the "
+                    f"home Region's canary ({home}) runs there; remove {', '.join(away)}",
+                )
+            self._check_secret_regions(
+                where, path.name, path.auth_secret, path_regions(path, regions, internal)
+            )
+        by_path = self.canary_path_regions()
+        for index, region in enumerate(regions):
+            if not any(region in probed for probed in by_path.values()):
+                raise FieldProblem(
+                    f"canary.regions[{index}]",
+                    f"no path is probed from {region!r}: paths that need the VPC are probed from the home "
+                    "Region only; list the Region in a public path's regions or remove it",
+                )
+
+    @staticmethod
+    def _check_secret_regions(
+        where: str, name: str, secret: AuthSecretConfig | None, probed_from: tuple[str, ...]
+    ) -> None:
+        if secret is None:
+            return
+        if secret.arn is not None:
+            arn_region = secret_region(secret.arn)
+            if len(probed_from) > 1:
+                raise FieldProblem(
+                    f"{where}.auth_secret.arn",
+                    f"path {name!r} is probed from {', '.join(probed_from)} and each Region's canary reads "
+                    "the secret in its own Region: replicate the secret and list each Region's ARN in "
+                    "auth_secret.arns",
+                )
+            if arn_region != probed_from[0]:
+                raise FieldProblem(
+                    f"{where}.auth_secret.arn",
+                    f"the secret is in {arn_region!r}, but path {name!r} is probed from {probed_from[0]!r} "
+                    "and its canary reads the secret in its own Region: use the ARN of a replica there",
+                )
+            return
+        arns = secret.arns or {}
+        for region in probed_from:
+            if region not in arns:
+                raise FieldProblem(
+                    f"{where}.auth_secret.arns",
+                    f"no ARN for {region!r}, which probes path {name!r} (probed from "
+                    f"{', '.join(probed_from)})",
+                )
+        for region in arns:
+            if region not in probed_from:
+                raise FieldProblem(
+                    f"{where}.auth_secret.arns.{region}",
+                    f"{region!r} does not probe path {name!r} (probed from {', '.join(probed_from)})",
+                )
 
     def _check_nlb_placement(self, nlb: NlbConfig) -> None:
         if self.vpc is None:
