@@ -103,3 +103,12 @@ def test_insecure_and_untrusted_certificate(fronts: Fronts) -> None:
     assert "QUIC" in untrusted.error.message
     insecure = probe(fronts.url(fronts.streamed), ProbeOptions(http="h3", verify=False, timeout=5))
     assert (insecure.protocol, insecure.verdict) == ("HTTP/3", "streaming"), insecure.error
+
+
+def test_certificate_for_another_name_is_refused_before_the_request(fronts: Fronts) -> None:
+    """The name is checked after the QUIC handshake and before any request header is sent."""
+    options = h3(fronts, resolver=lambda host, port: [(2, ("127.0.0.1", port))])
+    r = probe(fronts.url(fronts.echo, "/login", host="streampath.example"), options)
+    assert r.error is not None and r.error.kind == "tls", r.error
+    assert "not for streampath.example" in r.error.message
+    assert r.status is None and r.timings_ms["ttfb"] is None

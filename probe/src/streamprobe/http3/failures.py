@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..errors import ProbeFailure, sanitise
 
 CRYPTO_ERROR = 0x100  # QUIC transport error 0x100 + TLS alert (RFC 9001 section 4.8)
+ALERT_BAD_CERTIFICATE = 42
 ALERT_NO_APPLICATION_PROTOCOL = 120
 REQUIRED = "HTTP/3 was required but"
 

@@ -18,6 +18,7 @@ import hmac
 import logging
 import select
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -29,7 +30,7 @@ from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, Stream
 
 from ..errors import ProbeFailure
 from ..timing import Watchdog, now
-from . import failures
+from . import failures, trust
 
 Address = tuple[int, tuple[Any, ...]]  # (family, sockaddr), as the probe resolves it
 Trace = Callable[[str, dict[str, Any]], None]
@@ -46,6 +47,11 @@ _STATELESS_RESET_MIN = 21  # 5 bytes of "random" short header + the 16-byte toke
 logging.getLogger("quic").addHandler(logging.NullHandler())
 
 
+def cafile_of(verify: bool | str) -> str | None:
+    """The CA file to trust: ``--cacert``'s, or None for the default bundle."""
+    return verify if isinstance(verify, str) else None
+
+
 class DeadlinePassed(Exception):
     """The probe's Watchdog fired (``max_duration`` or a phase deadline): the probe classifies it."""
 
@@ -54,17 +60,15 @@ class Silence(TimeoutError):
     """Our own bound passed: no response headers, or no stream data, for ``timeout`` seconds."""
 
 
-def quic_configuration(server_name: str, verify: bool | str, idle_timeout: float) -> QuicConfiguration:
-    import ssl
-
-    config = QuicConfiguration(
-        is_client=True, alpn_protocols=list(H3_ALPN), server_name=server_name, idle_timeout=idle_timeout
+def quic_configuration(server_name: str, idle_timeout: float) -> QuicConfiguration:
+    """The client's configuration; the certificate is checked by :mod:`.trust`, not inside aioquic."""
+    return QuicConfiguration(
+        is_client=True,
+        alpn_protocols=list(H3_ALPN),
+        server_name=server_name,
+        idle_timeout=idle_timeout,
+        verify_mode=ssl.CERT_NONE,
     )
-    if verify is False:
-        config.verify_mode = ssl.CERT_NONE
-    elif isinstance(verify, str):
-        config.load_verify_locations(cafile=verify)
-    return config
 
 
 def version_negotiation_versions(data: bytes) -> list[int] | None:
@@ -194,12 +198,12 @@ class QuicSession:
         self._sock = sock
         self._watchdog.add_socket(sock)
         self._addr = tuple(sock.getpeername())
-        config = quic_configuration(self._server_name, self._verify, max(30.0, 2 * self._timeout))
+        config = quic_configuration(self._server_name, max(30.0, 2 * self._timeout))
         self._supported = list(config.supported_versions)
         self._quic = quic = QuicConnection(configuration=config)
         self._h3 = H3Connection(quic)
-        self._trace("quic.connect.started", {})
         quic.connect(self._addr, now())
+        self._trace("quic.connect.started", {})  # the Initial is built: now it is sent
         self._flush()
         self._last_ping = now()
 
@@ -303,6 +307,13 @@ class QuicSession:
                 if event.alpn_protocol not in H3_ALPN:
                     self._failure = failures.alpn_refused(self.where, event.alpn_protocol)
                     return
+                if self._verify is not False:
+                    try:
+                        trust.check_peer(quic, self._server_name, cafile_of(self._verify), self.where)
+                    except ProbeFailure as exc:
+                        self._failure = exc
+                        quic.close(error_code=failures.CRYPTO_ERROR + failures.ALERT_BAD_CERTIFICATE)
+                        return
                 self._handshake_done = True
                 self._trace("quic.handshake.complete", {})
             elif isinstance(event, StreamReset) and event.stream_id == self._stream_id:

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 import httpx
 
 from ..timing import Watchdog
-from . import failures
-from .session import Address, Headers, QuicSession
+from . import failures, trust
+from .session import Address, Headers, QuicSession, cafile_of
 
 
 class Dialled(Protocol):
@@ -71,6 +71,12 @@ class H3Transport(httpx.BaseTransport):
 
     def __init__(self, backend: Dialled, *, verify: bool | str, timeout: float) -> None:
         self._backend = backend
+        # The QUIC handshake has its own bound (QuicSession.handshake, kind protocol with the reason), not
+        # the TCP connect's "phase" deadline the probe may have armed already. Dropped here, before the
+        # probe's clock starts, so that waking the watchdog's thread is not timed.
+        backend.watchdog.set("phase", None)
+        if verify is not False:
+            trust.ca_store(cafile_of(verify))  # loaded now, before the probe's clock starts
         self._verify = verify
         self._timeout = timeout
         self._session: QuicSession | None = None
