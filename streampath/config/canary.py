@@ -375,7 +375,7 @@ class VpcNeed:
 
 def vpc_need(path: CanaryPathConfig, internal_front_doors: Mapping[str, str]) -> VpcNeed | None:
     """Whether ``path`` needs the VPC: an internal front door (``internal_front_doors``: front door ->
-    why), a URL to a private, loopback or link-local IP address, a single-label host, or a host with a
+    why), a URL to an IP address that is not globally routable, a single-label host, or a host with a
     label of :data:`PRIVATE_DNS_LABELS`. None: a public path."""
     if path.front_door is not None:
         why = internal_front_doors.get(path.front_door)
@@ -386,7 +386,9 @@ def vpc_need(path: CanaryPathConfig, internal_front_doors: Mapping[str, str]) ->
     except ValueError:
         address = None
     if address is not None:
-        if address.is_private or address.is_loopback or address.is_link_local:
+        # Anything not globally routable (RFC 1918, shared 100.64/10, link-local, loopback, ULA) is only
+        # reachable inside the VPC or its peers.
+        if not address.is_global:
             return VpcNeed(f"its URL's address {host} is private", certain=True)
         return None
     labels = host.split(".")

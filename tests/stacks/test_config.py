@@ -488,7 +488,7 @@ CASES: list[tuple[str, Mutation, str]] = [
                 for i in range(20)
             ],
         ),
-        "canary.paths: the canary's configuration needs about 5933 bytes of environment variables and "
+        "canary.paths: the canary's configuration needs about 5878 bytes of environment variables and "
         "Lambda allows 4096 in all: shorten URLs and headers or split the paths over two environments",
     ),
     (
@@ -504,6 +504,25 @@ CASES: list[tuple[str, Mutation, str]] = [
         setting("region", value="eu-south-1"),
         "region: the cloudfront front door's standard-logging bucket would be in 'eu-south-1', an opt-in "
         "Region CloudFront does not deliver standard logs to; deploy from a default Region",
+    ),
+    (
+        "canary-regions-without-home-first",
+        setting("canary", "regions", value=["us-east-1", "eu-west-1"]),
+        "canary.regions[0]: must be the environment's region 'eu-west-1' (the home Region: it holds the "
+        "dashboard and the only canary placed in the VPC), got 'us-east-1'",
+    ),
+    (
+        "canary-region-twice",
+        setting("canary", "regions", value=["eu-west-1", "us-east-1", "us-east-1"]),
+        "canary.regions[2]: duplicate region 'us-east-1' (also regions[1])",
+    ),
+    (
+        "canary-secret-in-another-region",
+        setting(
+            *PATH0, "auth_secret", value={"arn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:x"}
+        ),
+        "canary.paths[0].auth_secret.arn: the secret is in 'us-east-1', but path 'alb' is probed from "
+        "'eu-west-1' and its canary reads the secret in its own Region: use the ARN of a replica there",
     ),
 ]
 
