@@ -1,9 +1,9 @@
 """One HTTP/3 request on one QUIC connection, driven by aioquic's sans-I/O state machine.
 
-Everything runs in the caller's thread on one connected UDP socket: ``select`` waits for a datagram,
+Everything runs in the caller's thread on one connected UDP socket: ``poll`` waits for a datagram,
 QUIC's own timer (retransmissions, ACKs) or the caller's deadline, whichever comes first. The probe's
 ``Watchdog`` holds the socket too: when ``max_duration`` (or a phase deadline) passes it shuts the
-socket down, which wakes the ``select`` at once.
+socket down, which wakes the ``poll`` at once.
 
 Datagrams are read one at a time, so the receive time of each is the arrival time of the data it
 carried. aioquic does not act on stateless resets (RFC 9000 section 10.3); this module detects them
@@ -125,22 +125,22 @@ class QuicSession:
         self._last_ping = 0.0
         self._closed = False
         self._unreachable = False  # the current address answered with ICMP port unreachable
+        self._poll = select.poll()
         self._supported: list[int] = []
 
     # -- the phases ---------------------------------------------------------------------------
 
     def handshake(self) -> None:
         """Connect and complete the QUIC handshake within ``timeout`` (ProbeFailure otherwise)."""
-        deadline: float | None = None
+        deadline = now() + self._timeout  # one bound for the handshake, across all addresses
         for index, (family, sockaddr) in enumerate(self._addresses):
             last = index == len(self._addresses) - 1
-            self._open(family, sockaddr)
-            if deadline is None:
-                deadline = now() + self._timeout  # one bound for the handshake, across all addresses
             try:
+                self._open(family, sockaddr)
                 self._run_until(lambda: self._handshake_done, deadline, phase="handshake")
                 return
             except ProbeFailure:
+                # an address that refuses at once (no route, ICMP unreachable) gives way to the next one
                 if last or self._any_answer or not self._unreachable:
                     raise
                 self._discard()
@@ -194,8 +194,11 @@ class QuicSession:
             sock.connect(sockaddr)
         except OSError as exc:
             sock.close()
+            self._unreachable = True
             raise failures.send_failed(self.where, exc.strerror or str(exc)) from None
         self._sock = sock
+        self._poll = select.poll()  # not select(): a descriptor above 1023 is fine
+        self._poll.register(sock, select.POLLIN)
         self._watchdog.add_socket(sock)
         self._addr = tuple(sock.getpeername())
         config = quic_configuration(self._server_name, max(30.0, 2 * self._timeout))
@@ -244,7 +247,7 @@ class QuicSession:
         assert quic is not None and sock is not None
         timer = quic.get_timer()
         wait = left if timer is None else min(left, max(0.0, timer - now()))
-        readable, _, _ = select.select([sock], [], [], wait)
+        readable = self._poll.poll(wait * 1000)
         if self._watchdog.fired is not None:
             raise DeadlinePassed(self._watchdog.fired)
         t = now()
