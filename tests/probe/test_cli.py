@@ -20,9 +20,9 @@ STREAMPROBE = str(Path(sys.executable).parent / "streamprobe")
 SECRET = "s3cr3t-v4lue-42"
 RESULT_KEYS = {
     "url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode",
-    "buffering_delay_ms", "verdict",
+    "buffering_delay_ms", "verdict", "gaps_ms", "events_per_s",
 }  # fmt: skip
-EXTRA_KEYS = {"notes", "content_encoding", "header_names", "alt_svc"}
+EXTRA_KEYS = {"notes", "content_encoding", "header_names", "alt_svc", "clumping"}
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -10,22 +10,29 @@ from collections.abc import Iterable
 from .messages import NO_EVENTS_NOTE
 from .redact import redact
 from .result import ProbeError, ProbeResult
+from .shape import events_per_s, gap_stats
 from .verdict import judge
 
 
 def conclude(result: ProbeResult, secrets: Iterable[str]) -> ProbeResult:
-    """Fill ``events``, ``first_event``, ``mode``, ``buffering_delay_ms`` and ``verdict`` from
-    ``result.arrivals`` and ``result.request_sent_ms``; an error makes the verdict ``error``. Then
+    """Fill ``events``, ``first_event``, ``mode``, ``buffering_delay_ms``, ``verdict`` and the stream's
+    shape (``gaps_ms``, ``events_per_s``, ``clumping``) from ``result.arrivals`` and
+    ``result.request_sent_ms``; an error makes the verdict ``error``. Then
     redact ``secrets`` from the error message and the notes. Returns ``result`` (changed in place)."""
     r = result
     secrets = list(secrets)
     r.events = len(r.arrivals)
     if r.arrivals:
-        r.timings_ms["first_event"] = r.arrivals[0].arrive_ms
+        arrive = [a.arrive_ms for a in r.arrivals]
+        r.timings_ms["first_event"] = arrive[0]
         j = judge(
-            [a.arrive_ms for a in r.arrivals], [a.sent_ms for a in r.arrivals], r.request_sent_ms or 0.0
+            arrive,
+            [a.sent_ms for a in r.arrivals],
+            r.request_sent_ms or 0.0,
+            [a.stamp_ms for a in r.arrivals],
         )
         r.mode, r.buffering_delay_ms, r.verdict = j.mode, j.buffering_delay_ms, j.verdict
+        r.gaps_ms, r.events_per_s, r.clumping = gap_stats(arrive), events_per_s(arrive), j.clumping
         r.notes.append(f"{j.mode} mode: {j.explanation}")
     elif r.error is None:
         r.verdict = "inconclusive"

@@ -9,12 +9,18 @@ from typing import Final, Literal, get_args
 
 import httpx
 
+from .body import body_problem
 from .dial import Resolver
 
 #: ``auto`` offers HTTP/2 and HTTP/1.1 (ALPN) like a browser; ``h1`` forces HTTP/1.1; ``h2`` requires HTTP/2;
 #: ``h3`` requires HTTP/3 over QUIC.
 HttpChoice = Literal["auto", "h1", "h2", "h3"]
 HTTP_CHOICES: Final[tuple[HttpChoice, ...]] = get_args(HttpChoice)
+#: ``GET`` reads a stream; ``POST`` sends a body first, as a chat frontend sends the user's message.
+Method = Literal["GET", "POST"]
+METHODS: Final[tuple[Method, ...]] = get_args(Method)
+#: The request header that asks ``StampMiddleware`` for send-time stamps (docs/contracts/stamps.md).
+STAMP_HEADER: Final = "X-Streampath-Stamp"
 
 
 @dataclass
@@ -29,6 +35,13 @@ class ProbeOptions:
     verify: bool | str = True  # True | False (insecure) | path to a CA bundle (PEM)
     add_nonce: bool = True  # streamcheck URLs get a unique `nonce` query parameter
     resolver: Resolver | None = None  # (host, port) -> [(family, sockaddr)]; default getaddrinfo
+    stamp: bool = True  # send X-Streampath-Stamp: 1 (an app with StampMiddleware stamps its events)
+    method: Method = "GET"
+    data: bytes | None = None  # the request body (POST only); not secret: see streamprobe.body
+
+    def content_type(self) -> str | None:
+        """The Content-Type given in ``headers`` (any case), or None."""
+        return next((str(v) for k, v in self.headers.items() if k.lower() == "content-type"), None)
 
     def validate(self) -> None:
         """``ValueError`` for an option no read can use (the message never shows a header value)."""
@@ -45,6 +58,14 @@ class ProbeOptions:
                 raise ValueError(f"invalid header {name!r} (the value is not shown)")
             if not str(value).isascii():  # httpx sends values as ASCII; its error would show a character
                 raise ValueError(f"header {name!r}: the value must be ASCII (the value is not shown)")
+        if self.method not in METHODS:
+            raise ValueError(f"method must be 'GET' or 'POST', not {self.method!r}")
+        if self.data is not None:
+            if self.method == "GET":
+                raise ValueError("a request body needs method POST (--method POST)")
+            problem = body_problem(self.data, self.content_type())
+            if problem:
+                raise ValueError(problem)
 
 
 def is_streamcheck_url(url: httpx.URL) -> bool:

@@ -17,6 +17,7 @@ import httpcore
 import httpx
 
 from ._version import package_version
+from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
 from .decoding import BROTLI, Decoder, UnsupportedEncoding, default_accept_encoding
 from .dial import DialBackend, is_ip_literal, resolve
@@ -34,10 +35,10 @@ from .messages import (
     timeout_error,
     too_large_error,
 )
-from .options import ProbeOptions, is_streamcheck_url, prepare_url
+from .options import STAMP_HEADER, ProbeOptions, is_streamcheck_url, prepare_url
 from .redact import display_url, request_secrets
 from .result import EventArrival, ProbeError, ProbeResult
-from .sse import EventTooLarge, SSEEvent, SSEParser
+from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
 from .timing import PhaseClock, Watchdog, now
 
 __all__ = ["MAX_EVENTS", "ProbeOptions", "probe", "ssl_context_for", "user_agent"]
@@ -135,6 +136,7 @@ class _Probe:
         )
         self.events: list[EventArrival] = []
         self.ended = False  # the body ended normally
+        self.parser = SSEParser(options.max_event_bytes)
 
     def _request_headers(self) -> dict[str, str]:
         accept_encoding = self.o.accept_encoding
@@ -158,6 +160,10 @@ class _Probe:
             "Accept-Encoding": accept_encoding,
             "User-Agent": user_agent(),
         }
+        if self.o.stamp:
+            defaults[STAMP_HEADER] = "1"
+        if self.o.data is not None:
+            defaults["Content-Type"] = JSON_CONTENT_TYPE
         headers.update({k: v for k, v in defaults.items() if k.lower() not in given})
         return headers
 
@@ -185,7 +191,9 @@ class _Probe:
         client = httpx.Client(transport=transport, timeout=httpx.Timeout(o.timeout), follow_redirects=False)
         self.clock, self.backend, self.watchdog = clock, backend, watchdog
         # Merging headers and cookies into a request is the client's work, not the network's.
-        request = client.build_request("GET", self.url, headers=self.headers, extensions={"trace": clock})
+        request = client.build_request(
+            o.method, self.url, headers=self.headers, content=o.data, extensions={"trace": clock}
+        )
         gc.collect(0)  # a young-generation collection would otherwise fall inside the first phases
         self.t0 = now()
         try:
@@ -298,7 +306,7 @@ class _Probe:
             decoder = Decoder(r.content_encoding)
         except UnsupportedEncoding as exc:
             raise ProbeFailure("protocol", str(exc)) from None
-        parser = SSEParser(self.o.max_event_bytes)
+        parser = self.parser
         try:
             for raw in resp.iter_raw():
                 t = now()
@@ -339,7 +347,9 @@ class _Probe:
                         sent_ms = float(value)
                     s = payload.get("seq")
                     seq = s if isinstance(s, int) and not isinstance(s, bool) else None
-            self.events.append(EventArrival((t - self.t0) * 1000, ev.event, sent_ms, seq, len(ev.data)))
+            self.events.append(
+                EventArrival((t - self.t0) * 1000, ev.event, sent_ms, seq, len(ev.data), ev.stamp_ms)
+            )
 
     # -- the result ----------------------------------------------------------------------------
 
@@ -378,4 +388,5 @@ class _Probe:
         note = end_note(self.events, cut=cut, ended=self.ended, max_duration=self.o.max_duration)
         if note:
             r.notes.append(note)
+        r.notes += stamp_notes(self.parser.bad_stamps, asked=self.o.stamp, arrivals=self.events)
         return conclude(r, self.secrets)

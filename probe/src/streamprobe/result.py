@@ -22,24 +22,34 @@ ErrorKind = Literal[
     "other",
 ]
 Verdict = Literal["streaming", "partial", "buffered", "inconclusive", "error"]
-#: How the verdict was reached: by the server's send times, or by the arrival pattern alone.
-Mode = Literal["streamcheck", "generic"]
+#: How the verdict was reached: by streamcheck's own send times, by send-time stamps
+#: (docs/contracts/stamps.md), or by the arrival pattern alone.
+Mode = Literal["streamcheck", "stamped", "generic"]
 #: The protocol a result reports (the one used, or attempted when the probe failed early).
 Protocol = Literal["HTTP/1.1", "HTTP/2", "HTTP/3"]
 TimingKey = Literal["dns", "connect", "tls", "ttfb", "first_event", "total"]
+#: The percentiles of ``gaps_ms`` (time between consecutive events' arrivals).
+GapKey = Literal["p50", "p99", "max"]
 
 ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
 VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
 MODES: Final[tuple[Mode, ...]] = get_args(Mode)
 PROTOCOLS: Final[tuple[Protocol, ...]] = get_args(Protocol)
 TIMING_KEYS: Final[tuple[TimingKey, ...]] = get_args(TimingKey)
+GAP_KEYS: Final[tuple[GapKey, ...]] = get_args(GapKey)
 
 #: Keyed by ``TIMING_KEYS`` (plain ``str`` keys, so callers index it with any string they hold).
 Timings = dict[str, float | None]
+#: Keyed by ``GAP_KEYS``; every value ``None`` with fewer than 2 events.
+Gaps = dict[str, float | None]
 
 
 def empty_timings() -> Timings:
     return dict.fromkeys(TIMING_KEYS)
+
+
+def empty_gaps() -> Gaps:
+    return dict.fromkeys(GAP_KEYS)
 
 
 @dataclass(frozen=True)
@@ -67,6 +77,7 @@ class EventArrival:
     sent_ms: float | None = None  # streamcheck: the server's send time (its own clock)
     seq: int | None = None
     size: int = 0  # bytes of data
+    stamp_ms: float | None = None  # a send-time stamp (docs/contracts/stamps.md), the server's clock
 
 
 @dataclass
@@ -83,6 +94,9 @@ class ProbeResult:
     mode: Mode = "generic"
     buffering_delay_ms: float | None = None
     verdict: Verdict = "error"
+    gaps_ms: Gaps = field(default_factory=empty_gaps)  # between consecutive events' arrivals
+    events_per_s: float | None = None  # (events - 1) / (last arrival - first arrival)
+    clumping: float | None = None  # share of events that arrived in blocks (streamprobe.verdict)
     notes: list[str] = field(default_factory=list)
     content_encoding: str | None = None
     header_names: list[str] = field(default_factory=list)
@@ -109,6 +123,9 @@ class ProbeResult:
             "mode": self.mode,
             "buffering_delay_ms": _round(self.buffering_delay_ms),
             "verdict": self.verdict,
+            "gaps_ms": {k: _round(self.gaps_ms.get(k)) for k in GAP_KEYS},
+            "events_per_s": _round(self.events_per_s),
+            "clumping": _round(self.clumping),
             "notes": list(self.notes),
             "content_encoding": self.content_encoding,
             "header_names": list(self.header_names),

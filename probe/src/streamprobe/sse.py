@@ -4,13 +4,33 @@ https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-inte
 
 Bytes go in as they arrive (any chunking); complete events come out. Lines end with CRLF, LF
 or CR (a CR at the end of one chunk and an LF at the start of the next are one line end).
+
+Send-time stamps (docs/contracts/stamps.md): a comment line ``: sp-sent=<ms>`` written by
+``StampMiddleware``. The first valid stamp after the previous event's dispatch becomes the
+``stamp_ms`` of the next event dispatched; a stamp is a comment, never an event. A stamp that is not
+a number, goes backwards, or sits inside another line is ignored and counted in ``bad_stamps``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final, Literal
+
+if TYPE_CHECKING:
+    from .result import EventArrival
 
 _BOM = b"\xef\xbb\xbf"
+#: How a stamp line begins (docs/contracts/stamps.md).
+STAMP_PREFIX: Final = b": sp-sent="
+_STAMP_VALUE = re.compile(rb"[0-9]{1,12}(?:\.[0-9]{1,9})?")
+#: Why a stamp was ignored.
+BadStamp = Literal["not a number", "backwards", "mid-line"]
+NO_STAMPS_NOTE: Final = (
+    "no send-time stamps came back (X-Streampath-Stamp: 1 was sent): mount streamcheck's "
+    "StampMiddleware in the application for an exact buffering delay"
+)
 
 
 @dataclass(frozen=True)
@@ -19,6 +39,7 @@ class SSEEvent:
     data: str
     id: str  # the last event ID at dispatch time ("" if none was ever set)
     retry: int | None  # the most recent valid `retry:` value seen so far (ms)
+    stamp_ms: float | None = None  # the first valid send-time stamp since the previous dispatch
 
 
 class EventTooLarge(Exception):
@@ -41,7 +62,11 @@ class SSEParser:
         self._event_bytes = 0  # bytes of the event being collected (fields that are kept)
         self.last_event_id = ""
         self.retry: int | None = None
-        self.comments = 0  # comment lines seen (heartbeats such as ": ping")
+        self.comments = 0  # comment lines seen (heartbeats such as ": ping"), stamps included
+        self.stamps = 0  # valid stamps seen
+        self.bad_stamps: dict[BadStamp, int] = {}  # stamps ignored, by reason
+        self._stamp: float | None = None  # the stamp waiting for the next dispatch
+        self._last_stamp: float | None = None  # the latest valid stamp (stamps never go backwards)
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Parse more bytes; return the events completed by them (possibly none)."""
@@ -103,7 +128,12 @@ class SSEParser:
             return self._dispatch()
         if raw[0] == 0x3A:  # ":" comment
             self.comments += 1
+            if raw.startswith(STAMP_PREFIX):
+                self._read_stamp(raw[len(STAMP_PREFIX) :])
             return None
+        if STAMP_PREFIX in raw:
+            # A stamp written inside a line is part of that line's value, not a send time.
+            self._bad("mid-line")
         line = raw.decode("utf-8", errors="replace")
         name, colon, value = line.partition(":")
         if colon and value.startswith(" "):
@@ -122,11 +152,49 @@ class SSEParser:
         self._check_size(0)
         return None
 
+    def _read_stamp(self, value: bytes) -> None:
+        if not _STAMP_VALUE.fullmatch(value):
+            self._bad("not a number")
+            return
+        ms = float(value)  # digits and one dot only: finite and >= 0
+        if self._last_stamp is not None and ms < self._last_stamp:
+            self._bad("backwards")
+            return
+        self.stamps += 1
+        self._last_stamp = ms
+        if self._stamp is None:
+            self._stamp = ms
+
+    def _bad(self, reason: BadStamp) -> None:
+        self.bad_stamps[reason] = self.bad_stamps.get(reason, 0) + 1
+
     def _dispatch(self) -> SSEEvent | None:
         data, event_type = self._data, self._event_type
         self._data, self._event_type, self._event_bytes = [], "", 0
         if not data:
-            return None  # an event with no data is not dispatched
+            return None  # an event with no data is not dispatched (a stamp waits for the next one)
+        stamp, self._stamp = self._stamp, None
         return SSEEvent(
-            event=event_type or "message", data="\n".join(data), id=self.last_event_id, retry=self.retry
+            event=event_type or "message",
+            data="\n".join(data),
+            id=self.last_event_id,
+            retry=self.retry,
+            stamp_ms=stamp,
         )
+
+
+def stamp_notes(bad: Mapping[BadStamp, int], *, asked: bool, arrivals: Sequence[EventArrival]) -> list[str]:
+    """Notes on a read's stamps, the same for the probe and the browser reader: the ones ignored (by
+    reason), and a hint when stamps were asked for and none came on a stream without its own send times."""
+    notes = []
+    if bad:
+        shown = ", ".join(f"{count} {reason}" for reason, count in sorted(bad.items()))
+        notes.append(f"ignored {sum(bad.values())} malformed stamp(s) ({shown}); judged on the others")
+    if (
+        asked
+        and arrivals
+        and not any(a.stamp_ms is not None for a in arrivals)
+        and not any(a.sent_ms is not None for a in arrivals)
+    ):
+        notes.append(NO_STAMPS_NOTE)
+    return notes
