@@ -43,7 +43,7 @@ class SSEEvent:
 
 
 class EventTooLarge(Exception):
-    """An event (or one unterminated line) grew beyond ``max_event_bytes``."""
+    """An event (or one unterminated line, or lines that make no event) grew beyond ``max_event_bytes``."""
 
     def __init__(self, size: int, limit: int) -> None:
         super().__init__(f"an event grew to {size} bytes without ending, more than the limit of {limit}")
@@ -59,7 +59,9 @@ class SSEParser:
         self._skip_lf = False  # the previous chunk ended in CR: a leading LF belongs to it
         self._data: list[str] = []
         self._event_type = ""
-        self._event_bytes = 0  # bytes of the event being collected (fields that are kept)
+        # Bytes of every line since the last event dispatched: blank lines, comments and ignored
+        # fields that never make an event count toward max_event_bytes too.
+        self._event_bytes = 0
         self.last_event_id = ""
         self.retry: int | None = None
         self.comments = 0  # comment lines seen (heartbeats such as ": ping"), stamps included
@@ -124,6 +126,8 @@ class SSEParser:
             raise EventTooLarge(self._event_bytes + pending, self.max_event_bytes)
 
     def _line(self, raw: bytes) -> SSEEvent | None:
+        self._event_bytes += len(raw) + 1
+        self._check_size(0)
         if not raw:
             return self._dispatch()
         if raw[0] == 0x3A:  # ":" comment
@@ -140,16 +144,13 @@ class SSEParser:
             value = value[1:]
         if name == "data":
             self._data.append(value)
-            self._event_bytes += len(raw) + 1
         elif name == "event":
             self._event_type = value
-            self._event_bytes += len(raw) + 1
         elif name == "id":
             if "\x00" not in value:
                 self.last_event_id = value
         elif name == "retry" and value.isascii() and value.isdigit():
             self.retry = int(value)
-        self._check_size(0)
         return None
 
     def _read_stamp(self, value: bytes) -> None:
@@ -170,10 +171,11 @@ class SSEParser:
 
     def _dispatch(self) -> SSEEvent | None:
         data, event_type = self._data, self._event_type
-        self._data, self._event_type, self._event_bytes = [], "", 0
+        self._data, self._event_type = [], ""
         if not data:
             return None  # an event with no data is not dispatched (a stamp waits for the next one)
         stamp, self._stamp = self._stamp, None
+        self._event_bytes = 0
         return SSEEvent(
             event=event_type or "message",
             data="\n".join(data),
