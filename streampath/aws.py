@@ -1,6 +1,7 @@
 """boto3 clients for one environment, and the translation of AWS errors into one-line refusals.
 
-The region always comes from the environment's config. Endpoints are boto3's own: the standard
+The region always comes from the environment's config: its ``region``, or one of ``canary.regions`` for a
+canary's stack, metrics and alarms there (:meth:`Aws.in_region`). Endpoints are boto3's own: the standard
 ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` variables point every client at another endpoint
 (the tests use a local moto server that way); nothing here knows about tests.
 """
@@ -63,6 +64,10 @@ class Aws:
             with aws_errors("AWS session"):
                 self._session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
         return self._session
+
+    def in_region(self, region: str) -> Aws:
+        """The same profile in another Region (its own session: sessions are not shared across threads)."""
+        return Aws(region=region, profile=self.profile)
 
     def cloudformation(self) -> CloudFormationClient:
         return self.session.client("cloudformation", config=_DEFAULT_CONFIG)

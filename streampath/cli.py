@@ -2,8 +2,11 @@
 
   streampath targetgroupbinding --config staging --service core-api --port 8080 [--namespace NS] [-o FILE]
   streampath alb-fix [--config staging] [--idle-timeout 3600] [--alb-arn ARN]
-  streampath status --config staging [--minutes 15] [--json]
-  streampath run-canary --config staging [--json]
+  streampath status --config staging [--region REGION] [--minutes 15] [--json]
+  streampath run-canary --config staging [--region REGION] [--json]
+
+``status`` and ``run-canary`` cover every Region of ``canary.regions`` (default: the config's region);
+``--region`` picks one of them.
 
 Exit status: 0 fine, 1 the command ran and found a problem (failed/buffered probe, alarm, no data),
 2 refused (bad config or arguments, no credentials, stack or output missing, the canary failed).
@@ -67,13 +70,21 @@ def _parser() -> argparse.ArgumentParser:
         "--values-key", default="ingress.annotations", help="where the annotations go in values.yaml"
     )
 
+    def with_region(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--region",
+            help="only this one of the canary's Regions (default: every Region of canary.regions)",
+        )
+
     p = sub.add_parser("status", help="front doors, the canary's latest results, alarms")
     with_config(p)
+    with_region(p)
     p.add_argument("--minutes", type=int, default=15, help="look back this far for metrics (default 15)")
     p.add_argument("--json", action="store_true", help="print JSON instead of tables")
 
     p = sub.add_parser("run-canary", help="invoke the canary once and print its results")
     with_config(p)
+    with_region(p)
     p.add_argument("--json", action="store_true", help="print the function's JSON result")
     return parser
 
@@ -142,8 +153,22 @@ def _alb_fix(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _canary_regions(args: argparse.Namespace, cfg: AppConfig) -> list[str]:
+    """The Regions a canary command covers: ``--region``, else every Region of the canary."""
+    regions = list(cfg.canary_regions)
+    if args.region is None:
+        return regions
+    if args.region not in regions:
+        raise Refusal(
+            f"--region: {args.region!r} is not one of config {cfg.name}'s canary Regions "
+            f"({', '.join(regions) or 'none'})"
+        )
+    return [args.region]
+
+
 def _status(args: argparse.Namespace, cfg: AppConfig, aws: Aws, account: str) -> int:
-    report = status.collect(cfg, aws, account, args.minutes)
+    regions = _canary_regions(args, cfg) if cfg.enabled_canary is not None else None
+    report = status.collect(cfg, aws, account, args.minutes, regions=regions)
     sys.stdout.write(status.render_json(report) if args.json else status.render_text(report))
     sys.stdout.flush()
     for problem in report.problems:
@@ -154,9 +179,20 @@ def _status(args: argparse.Namespace, cfg: AppConfig, aws: Aws, account: str) ->
 def _run_canary(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> int:
     if cfg.enabled_canary is None:
         raise Refusal(f"config {cfg.name} has no canary (canary section absent or disabled)")
-    run = run_canary.invoke(aws, cfg.name)
-    sys.stdout.write(run_canary.render_json(run) if args.json else run_canary.render_text(run))
-    return run.exit_code()
+    regions = _canary_regions(args, cfg)
+    if len(regions) == 1:
+        regional = aws if regions[0] == aws.region else aws.in_region(regions[0])
+        run = run_canary.invoke(regional, cfg.name, cfg.region)
+        sys.stdout.write(run_canary.render_json(run) if args.json else run_canary.render_text(run))
+        return run.exit_code()
+    outcomes = run_canary.invoke_regions(aws, cfg.name, cfg.region, regions)
+    text = run_canary.render_regions_json(outcomes) if args.json else run_canary.render_regions_text(outcomes)
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    for outcome in outcomes:
+        if outcome.refusal is not None:
+            print(f"streampath run-canary: {outcome.refusal}", file=sys.stderr)
+    return run_canary.regions_exit_code(outcomes)
 
 
 def _write_atomically(path: Path, text: str) -> None:

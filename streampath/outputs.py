@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from streampath.naming import Unit, stack_name
 from streampath.aws import aws_errors
 from streampath.errors import Refusal
+from streampath.naming import Unit, stack_name
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -53,9 +53,12 @@ class DeployedStack:
         return value
 
 
-def describe_stack(cfn: CloudFormationClient, region: str, env_name: str, unit: Unit) -> DeployedStack:
-    """The deployed ``StreamPath-<env>-<unit>`` stack; raises StackNotDeployed when it is not there."""
-    name = stack_name(env_name, unit)
+def describe_stack(
+    cfn: CloudFormationClient, region: str, env_name: str, unit: Unit, *, name: str | None = None
+) -> DeployedStack:
+    """The deployed ``StreamPath-<env>-<unit>`` stack (or the one called ``name``: another Region's canary,
+    ``streampath.naming.canary_stack_name``); raises StackNotDeployed when it is not there."""
+    name = name or stack_name(env_name, unit)
     with aws_errors(f"CloudFormation DescribeStacks {name}"):
         try:
             stacks = cfn.describe_stacks(StackName=name)["Stacks"]

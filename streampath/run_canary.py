@@ -1,15 +1,23 @@
-"""``streampath run-canary``: invoke the canary Lambda once and show what each probe saw."""
+"""``streampath run-canary``: invoke the canary Lambda once and show what each probe saw.
+
+A canary in several Regions is invoked in each of them at once (one thread per Region: a run takes up to
+the function's timeout) or in the one ``--region`` picks. One Region's report is :func:`render_text` /
+:func:`render_json`; several Regions' are :func:`render_regions_text` / :func:`render_regions_json`, with a
+REGION column. Every refusal names the Region.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from streampath import naming
 from streampath.aws import Aws, aws_errors
-from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
+from streampath.errors import EXIT_OK, EXIT_PROBLEM, EXIT_REFUSED, Refusal
 from streampath.outputs import describe_stack
 from streampath.render import table, to_json
 
@@ -32,10 +40,23 @@ class CanaryRun:
         return EXIT_OK if self.results and healthy else EXIT_PROBLEM
 
 
-def invoke(aws: Aws, env_name: str) -> CanaryRun:
-    stack = describe_stack(aws.cloudformation(), aws.region, env_name, "Canary")
+@dataclass
+class RegionOutcome:
+    """One Region's run, or why there is none."""
+
+    region: str
+    run: CanaryRun | None = None
+    refusal: Refusal | None = None
+
+
+def invoke(aws: Aws, env_name: str, home_region: str | None = None) -> CanaryRun:
+    """Invoke the canary of ``aws``'s Region (``home_region``: the environment's, default the same)."""
+    region = aws.region
+    name = naming.canary_stack_name(env_name, region, home_region or region)
+    stack = describe_stack(aws.cloudformation(), region, env_name, "Canary", name=name)
     function = stack.output(naming.OUTPUT_CANARY_FUNCTION_NAME)
-    with aws_errors(f"Lambda Invoke {function}"):
+    where = f"{function} in {region}"
+    with aws_errors(f"Lambda Invoke {where}"):
         response = aws.lambda_().invoke(
             FunctionName=function,
             InvocationType="RequestResponse",
@@ -44,21 +65,40 @@ def invoke(aws: Aws, env_name: str) -> CanaryRun:
         raw = response["Payload"].read()
     text = raw.decode("utf-8", errors="replace")
     if response.get("FunctionError"):
-        raise Refusal(
-            f"canary function {function} failed ({response['FunctionError']}): {_error_summary(text)}"
-        )
+        raise Refusal(f"canary function {where} failed ({response['FunctionError']}): {_error_summary(text)}")
     try:
         payload = json.loads(text)
     except ValueError:
         raise Refusal(
-            f"canary function {function} returned a payload that is not JSON: {text[:200]!r}"
+            f"canary function {where} returned a payload that is not JSON: {text[:200]!r}"
         ) from None
     if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
         raise Refusal(
-            f"canary function {function} returned no results list "
+            f"canary function {where} returned no results list "
             f'(expected {{"results": [...]}}): {text[:200]!r}'
         )
-    return CanaryRun(function=function, region=aws.region, payload=payload)
+    return CanaryRun(function=function, region=region, payload=payload)
+
+
+def invoke_regions(aws: Aws, env_name: str, home_region: str, regions: Sequence[str]) -> list[RegionOutcome]:
+    """Invoke every Region's canary at once; the outcomes in ``regions``' order."""
+
+    def one(region: str) -> RegionOutcome:
+        try:
+            regional = aws if region == aws.region else aws.in_region(region)
+            return RegionOutcome(region=region, run=invoke(regional, env_name, home_region))
+        except Refusal as refusal:
+            return RegionOutcome(region=region, refusal=refusal)
+
+    with ThreadPoolExecutor(max_workers=max(1, len(regions))) as pool:
+        return list(pool.map(one, regions))
+
+
+def regions_exit_code(outcomes: Sequence[RegionOutcome]) -> int:
+    """Refused (2) when a Region could not run, else a problem (1) when a Region's run found one."""
+    if any(o.refusal is not None for o in outcomes):
+        return EXIT_REFUSED
+    return max((o.run.exit_code() for o in outcomes if o.run is not None), default=EXIT_PROBLEM)
 
 
 def _error_summary(text: str) -> str:
@@ -112,6 +152,34 @@ def render_text(run: CanaryRun) -> str:
     body = table([_COLUMNS[i][0] for i in keep], [[row[i] for i in keep] for row in grid])
     urls = sorted({_display_url(str(r["url"])) for r in results if r.get("url")})
     return "\n".join([head, body, *(["  urls: " + ", ".join(urls)] if urls else [])]) + "\n"
+
+
+def render_regions_text(outcomes: Sequence[RegionOutcome]) -> str:
+    """Several Regions' runs: one head line per Region, then one table with a REGION column."""
+    runs = [o.run for o in outcomes if o.run is not None]
+    heads = []
+    for run in runs:
+        head = f"Canary {run.function} ({run.region}): {len(run.results)} probe(s)"
+        extra = {k: run.payload[k] for k in ("failed", "duration_ms") if k in run.payload}
+        heads.append(head + ("".join(f", {k} {v}" for k, v in extra.items())))
+    heads += [f"Canary in {o.region}: not run (see the error below)" for o in outcomes if o.refusal]
+    columns = [*_COLUMNS[:3], ("REGION", None), *_COLUMNS[3:]]
+    grid = [
+        [run.region if read is None else read(r) for _, read in columns] for run in runs for r in run.results
+    ]
+    if not grid:
+        return "\n".join([*heads, "  no probe results"]) + "\n"
+    keep = [i for i in range(len(columns)) if i < 4 or any(row[i] is not None for row in grid)]
+    body = table([columns[i][0] for i in keep], [[row[i] for i in keep] for row in grid])
+    urls = sorted({_display_url(str(r["url"])) for run in runs for r in run.results if r.get("url")})
+    return "\n".join([*heads, body, *(["  urls: " + ", ".join(urls)] if urls else [])]) + "\n"
+
+
+def render_regions_json(outcomes: Sequence[RegionOutcome]) -> str:
+    """``{"runs": [<one Region's render_json document>, ...], "refused": [{"region", "error"}]}``."""
+    runs = [json.loads(render_json(o.run)) for o in outcomes if o.run is not None]
+    refused = [{"region": o.region, "error": str(o.refusal)} for o in outcomes if o.refusal is not None]
+    return to_json({"runs": runs, "refused": refused}) + "\n"
 
 
 def render_json(run: CanaryRun) -> str:

@@ -1,4 +1,9 @@
-"""``streampath status``: deployed front doors, the canary's latest metrics, the alarms' states."""
+"""``streampath status``: deployed front doors, the canary's latest metrics, the alarms' states.
+
+A canary in several Regions (``canary.regions``) is read in each of them (or in the one ``--region`` picks):
+its stack, its metrics (each Region's canary publishes in its own Region) and its alarms. Every row has a
+Region and every problem line names its Region.
+"""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from streampath import naming
 from streampath.aws import Aws, aws_errors
 from streampath.envconfig import AppConfig
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
-from streampath.naming import Unit, stack_name
+from streampath.naming import Unit, canary_stack_name, stack_name
 from streampath.outputs import DeployedStack, StackNotDeployed, describe_stack
 from streampath.render import iso, table, to_json
 
@@ -48,11 +53,12 @@ _ENDPOINT_OUTPUTS: dict[Unit, str] = {
 
 @dataclass
 class FrontDoor:
-    unit: str
+    unit: str  # "Nlb", "CloudFront", "Canary" (home Region), "Canary-<region>"
     stack: str
     state: str  # the stack status, or "not deployed"
     endpoint: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)
+    region: str = ""
 
 
 @dataclass
@@ -66,6 +72,7 @@ class PathResult:
     path: str
     protocol: str
     metrics: dict[str, Datapoint] = field(default_factory=dict)
+    region: str = ""
 
     @property
     def last_seen(self) -> datetime | None:
@@ -78,6 +85,7 @@ class AlarmState:
     state: str
     since: datetime | None
     reason: str
+    region: str = ""
 
 
 @dataclass
@@ -91,63 +99,125 @@ class Status:
     results: list[PathResult]
     alarms: list[AlarmState]
     problems: list[str]
+    #: The canary's Regions this report covers (the home Region first).
+    regions: list[str] = field(default_factory=list)
 
     def exit_code(self) -> int:
         return EXIT_PROBLEM if self.problems else EXIT_OK
 
 
-def collect(cfg: AppConfig, aws: Aws, account: str, minutes: int, now: datetime | None = None) -> Status:
+def collect(
+    cfg: AppConfig,
+    aws: Aws,
+    account: str,
+    minutes: int,
+    now: datetime | None = None,
+    regions: list[str] | None = None,
+) -> Status:
+    """The report over ``regions`` (default: every Region of the canary); ``aws`` is the home Region's."""
     if not 1 <= minutes <= 60 * 24 * 14:
         raise Refusal(f"--minutes: must be 1..20160 (14 days), got {minutes}")
     canary = cfg.enabled_canary
     if canary is None:
         raise Refusal(f"config {cfg.name} has no canary (absent or disabled): nothing to report")
-    problems: list[str] = []
+    regions = list(regions or cfg.canary_regions)
+    probed = cfg.canary_path_regions()
+    # Whole minutes (CloudWatch aligns periods to the clock; the current minute is included).
+    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    report = Status(
+        env=cfg.name,
+        region=cfg.region,
+        account=account,
+        namespace=canary.namespace or DEFAULT_NAMESPACE,
+        minutes=minutes,
+        stacks=[],
+        results=[],
+        alarms=[],
+        problems=[],
+        regions=regions,
+    )
+    namespaces: list[str] = []
+    for region in regions:
+        regional = aws if region == aws.region else aws.in_region(region)
+        canary_stack = _read_stacks(cfg, regional, report)
+        namespace = (
+            (canary_stack.outputs.get(naming.OUTPUT_METRIC_NAMESPACE) if canary_stack else None)
+            or canary.namespace
+            or DEFAULT_NAMESPACE
+        )
+        namespaces.append(namespace)
+        pairs: list[tuple[str, str]] = [
+            (p.name, proto) for p in canary.paths if region in probed[p.name] for proto in p.protocols
+        ]
+        results = read_metrics(regional, namespace, pairs, end - timedelta(minutes=minutes), end)
+        report.results += results
+        report.problems += _metric_problems(results, pairs, namespace, region, minutes)
+        alarms = read_alarms(regional, alarm_prefix(cfg.name))
+        report.alarms += alarms
+        report.problems += [
+            f"alarm {a.name} in {a.region} is in ALARM: {a.reason}" for a in alarms if a.state == "ALARM"
+        ]
+    report.namespace = namespaces[0] if namespaces else report.namespace
+    order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
+    report.alarms.sort(key=lambda a: (order.get(a.state, 3), a.name))
+    return report
+
+
+def _read_stacks(cfg: AppConfig, aws: Aws, report: Status) -> DeployedStack | None:
+    """This Region's stacks (the front doors live in the home Region) into ``report``; the canary's."""
+    region = aws.region
+    home = region == cfg.region
+    units: list[tuple[Unit, Any]] = [("Canary", cfg.enabled_canary)]
+    if home:
+        units = [("Nlb", cfg.enabled_nlb), ("CloudFront", cfg.enabled_cloudfront), *units]
     cfn = aws.cloudformation()
-    stacks: list[FrontDoor] = []
     canary_stack: DeployedStack | None = None
-    units: list[tuple[Unit, Any]] = [
-        ("Nlb", cfg.enabled_nlb),
-        ("CloudFront", cfg.enabled_cloudfront),
-        ("Canary", canary),
-    ]
     for unit, section in units:
         if section is None:
             continue
+        name = canary_stack_name(cfg.name, region, cfg.region) if unit == "Canary" else None
+        shown_unit = unit if home or unit != "Canary" else f"Canary-{region}"
         try:
-            deployed = describe_stack(cfn, cfg.region, cfg.name, unit)
+            deployed = describe_stack(cfn, region, cfg.name, unit, name=name)
         except StackNotDeployed as exc:
-            problems.append(str(exc))
-            stacks.append(FrontDoor(unit=unit, stack=stack_name(cfg.name, unit), state="not deployed"))
+            report.problems.append(str(exc))
+            report.stacks.append(
+                FrontDoor(
+                    unit=shown_unit,
+                    stack=name or stack_name(cfg.name, unit),
+                    state="not deployed",
+                    region=region,
+                )
+            )
             continue
         if unit == "Canary":
             canary_stack = deployed
         endpoint = deployed.outputs.get(_ENDPOINT_OUTPUTS[unit])
         if endpoint is None:
-            problems.append(f"stack {deployed.name} in {cfg.region} has no output {_ENDPOINT_OUTPUTS[unit]}")
-        stacks.append(
+            report.problems.append(
+                f"stack {deployed.name} in {region} has no output {_ENDPOINT_OUTPUTS[unit]}"
+            )
+        report.stacks.append(
             FrontDoor(
-                unit=unit,
+                unit=shown_unit,
                 stack=deployed.name,
                 state=deployed.status,
                 endpoint=endpoint,
                 outputs=dict(deployed.outputs),
+                region=region,
             )
         )
+    return canary_stack
 
-    namespace = (
-        (canary_stack.outputs.get(naming.OUTPUT_METRIC_NAMESPACE) if canary_stack else None)
-        or canary.namespace
-        or DEFAULT_NAMESPACE
-    )
-    pairs: list[tuple[str, str]] = [(p.name, proto) for p in canary.paths for proto in p.protocols]
-    # Whole minutes (CloudWatch aligns periods to the clock; the current minute is included).
-    end = (now or datetime.now(UTC)).replace(second=0, microsecond=0) + timedelta(minutes=1)
-    results = read_metrics(aws, namespace, pairs, end - timedelta(minutes=minutes), end)
+
+def _metric_problems(
+    results: list[PathResult], pairs: list[tuple[str, str]], namespace: str, region: str, minutes: int
+) -> list[str]:
+    problems = []
     for path in dict.fromkeys(p for p, _ in pairs):
         if not any(r.metrics for r in results if r.path == path):
             problems.append(
-                f"no data yet for path {path} (namespace {namespace}, {cfg.region}, last {minutes} min): "
+                f"no data yet for path {path} (namespace {namespace}, {region}, last {minutes} min): "
                 "the canary has not run or publishes elsewhere"
             )
     for r in results:
@@ -155,23 +225,12 @@ def collect(cfg: AppConfig, aws: Aws, account: str, minutes: int, now: datetime 
             continue
         success, buffered = r.metrics.get(SUCCESS), r.metrics.get(BUFFERED)
         if success is not None and success.value < 1:
-            problems.append(f"path {r.path} {r.protocol}: the last probe failed (Success=0)")
+            problems.append(f"path {r.path} {r.protocol} in {region}: the last probe failed (Success=0)")
         elif buffered is not None and buffered.value > 0:
-            problems.append(f"path {r.path} {r.protocol}: the last probe saw a buffered stream (Buffered=1)")
-
-    alarms = read_alarms(aws, alarm_prefix(cfg.name))
-    problems += [f"alarm {a.name} is in ALARM: {a.reason}" for a in alarms if a.state == "ALARM"]
-    return Status(
-        env=cfg.name,
-        region=cfg.region,
-        account=account,
-        namespace=namespace,
-        minutes=minutes,
-        stacks=stacks,
-        results=results,
-        alarms=alarms,
-        problems=problems,
-    )
+            problems.append(
+                f"path {r.path} {r.protocol} in {region}: the last probe saw a buffered stream (Buffered=1)"
+            )
+    return problems
 
 
 def metric_queries(namespace: str, pairs: list[tuple[str, str]]) -> list[MetricDataQueryTypeDef]:
@@ -203,9 +262,9 @@ def metric_queries(namespace: str, pairs: list[tuple[str, str]]) -> list[MetricD
 def read_metrics(
     aws: Aws, namespace: str, pairs: list[tuple[str, str]], start: datetime, end: datetime
 ) -> list[PathResult]:
-    """The newest datapoint of each metric per (path, protocol): one GetMetricData call per 500 queries
-    (one call for up to 100 path x protocol pairs), newest first, following NextToken."""
-    results = [PathResult(path=p, protocol=proto) for p, proto in pairs]
+    """The newest datapoint of each metric per (path, protocol) in ``aws``'s Region: one GetMetricData call
+    per 500 queries (one call for up to 100 path x protocol pairs), newest first, following NextToken."""
+    results = [PathResult(path=p, protocol=proto, region=aws.region) for p, proto in pairs]
     queries = metric_queries(namespace, pairs)
     metric_names = list(METRICS)
     cloudwatch = aws.cloudwatch()
@@ -239,9 +298,9 @@ def read_metrics(
 
 
 def alarm_prefix(env_name: str) -> str:
-    """``StreamPath-<env>-``: every alarm of the environment's stacks (the canary stack names its alarms
-    ``StreamPath-<env>-canary-<path>-<protocol>-<Metric>``, ``...-<path>-Degraded``, ``...-FunctionErrors``).
-    The trailing dash keeps ``staging2``'s alarms out of ``staging``."""
+    """``StreamPath-<env>-``: every alarm of the environment's stacks in a Region (the canary stack names its
+    alarms ``StreamPath-<env>-canary[-<region>]-<path>-<protocol>-<Metric>``, ``...-<path>-Degraded``,
+    ``...-FunctionErrors``). The trailing dash keeps ``staging2``'s alarms out of ``staging``."""
     return f"{naming.STACK_PREFIX}-{env_name}-"
 
 
@@ -257,6 +316,7 @@ def read_alarms(aws: Aws, prefix: str) -> list[AlarmState]:
                         state=alarm.get("StateValue", "?"),
                         since=alarm.get("StateUpdatedTimestamp"),
                         reason=" ".join(str(alarm.get("StateReason", "")).split()),
+                        region=aws.region,
                     )
                 )
     order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
@@ -265,11 +325,15 @@ def read_alarms(aws: Aws, prefix: str) -> list[AlarmState]:
 
 def render_text(status: Status, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
-    out = [f"StreamPath {status.env}: account {status.account}, {status.region}", "", "Stacks"]
+    head = f"StreamPath {status.env}: account {status.account}, {status.region}"
+    if status.regions != [status.region]:
+        head += f"; canary in {', '.join(status.regions)}"
+    out = [head, "", "Stacks"]
     out.append(
         table(
-            ["UNIT", "STACK", "STATE", "ENDPOINT"],
-            [[s.unit, s.stack, s.state, s.endpoint] for s in status.stacks] or [["-", "-", "-", "-"]],
+            ["UNIT", "STACK", "STATE", "REGION", "ENDPOINT"],
+            [[s.unit, s.stack, s.state, s.region, s.endpoint] for s in status.stacks]
+            or [["-", "-", "-", "-", "-"]],
         )
     )
     out += [
@@ -289,20 +353,18 @@ def render_text(status: Status, now: datetime | None = None) -> str:
                 _value(m.get(TIME_TO_FIRST_BYTE)),
                 _value(m.get(TIME_TO_FIRST_EVENT)),
                 _value(m.get(BUFFERING_DELAY)),
+                r.region,
                 _age(r.last_seen, now) if r.metrics else "no data yet",
             ]
         )
-    out.append(
-        table(
-            ["PATH", "PROTO", "SUCCESS", "BUFFERED", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS", "AT"], rows
-        )
-    )
+    headers = ["PATH", "PROTO", "SUCCESS", "BUFFERED", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS"]
+    out.append(table([*headers, "REGION", "AT"], rows))
     out += ["", f"Alarms ({len(status.alarms)}, prefix {alarm_prefix(status.env)})"]
     if status.alarms:
         out.append(
             table(
-                ["STATE", "NAME", "SINCE", "REASON"],
-                [[a.state, a.name, a.since, _truncate(a.reason, 80)] for a in status.alarms],
+                ["STATE", "NAME", "REGION", "SINCE", "REASON"],
+                [[a.state, a.name, a.region, a.since, _truncate(a.reason, 80)] for a in status.alarms],
             )
         )
     else:

@@ -172,7 +172,7 @@ def test_function_error_is_shown(cli: Cli, moto: Moto, staging: dict[str, Any]) 
     result = cli("run-canary", "--config", str(staging["config"]))
     assert result.code == 2 and result.out == ""
     assert result.err == (
-        f"streampath run-canary: canary function {staging['function']} failed (Unhandled): "
+        f"streampath run-canary: canary function {staging['function']} in eu-west-1 failed (Unhandled): "
         "Function.ResponseSizeTooLarge: "
         "Response payload size exceeded maximum allowed payload size (6291556 bytes).\n"
     )
@@ -183,7 +183,7 @@ def test_payload_without_results_refused(cli: Cli, moto: Moto, staging: dict[str
     result = cli("run-canary", "--config", str(staging["config"]))
     assert result.code == 2
     assert result.err.startswith(
-        f"streampath run-canary: canary function {staging['function']} returned no results list "
+        f"streampath run-canary: canary function {staging['function']} in eu-west-1 returned no results list "
         '(expected {"results": [...]}): \'{"source": "streampath.run-canary"'
     )
 
@@ -193,7 +193,8 @@ def test_payload_not_json_refused(cli: Cli, moto: Moto, staging: dict[str, Any])
     result = cli("run-canary", "--config", str(staging["config"]))
     assert result.code == 2
     assert result.err == (
-        f"streampath run-canary: canary function {staging['function']} returned a payload that is not JSON: "
+        f"streampath run-canary: canary function {staging['function']} in eu-west-1 returned a payload that "
+        "is not JSON: "
         "'Simple Lambda happy path OK'\n"
     )
 

@@ -77,8 +77,8 @@ def test_json_report(cli: Cli, staging: dict[str, Any]) -> None:
     }  # other environments' alarms (other, staging2) are not listed
     assert report["alarms"][0]["state"] == "ALARM"  # alarms first
     assert report["problems"] == [
-        "path alb h2: the last probe saw a buffered stream (Buffered=1)",
-        f"alarm {alarm_name('staging', 'alb-h2-BufferingDelay')} is in ALARM: "
+        "path alb h2 in eu-west-1: the last probe saw a buffered stream (Buffered=1)",
+        f"alarm {alarm_name('staging', 'alb-h2-BufferingDelay')} in eu-west-1 is in ALARM: "
         "Threshold Crossed: 3 out of the last 5 datapoints",
     ]
     assert result.err.splitlines() == [f"streampath status: {p}" for p in report["problems"]]
