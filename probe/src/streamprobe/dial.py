@@ -99,6 +99,8 @@ class ProbeStream(httpcore.NetworkStream):
             raise httpcore.ReadTimeout(str(exc)) from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc)) from exc
+        if data:
+            self._dial.last_read_at = now()  # when these bytes came: every event they complete arrived then
         if data and self._dial.first_byte_at is None and self._dial.clock.phase == "headers":
             self._dial.first_byte_at = now()
         return data
@@ -185,6 +187,7 @@ class DialBackend(httpcore.NetworkBackend):
         self.require_h2 = require_h2
         self.where = where
         self.first_byte_at: float | None = None
+        self.last_read_at: float | None = None  # the latest read that returned bytes
         self.alpn: str | None = None
         self.peer: tuple[Any, ...] | None = None
 

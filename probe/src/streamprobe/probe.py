@@ -309,7 +309,9 @@ class _Probe:
         parser = self.parser
         try:
             for raw in resp.iter_raw():
-                t = now()
+                # When the socket read returned these bytes, not when parsing reached them: the events
+                # of one read (a proxy's block) arrived together. Over QUIC: now.
+                t = self.backend.last_read_at or now()
                 for piece in decoder.iter_decode(raw):
                     self._record(parser.feed(piece), t)
             self._record(parser.feed(decoder.flush()), now())
