@@ -51,6 +51,7 @@ SYNTHETICS_RUN = 0.0012
 CUSTOM_METRIC_MONTH = 0.30  # first 10k metrics
 STANDARD_ALARM_MONTH = 0.10
 COMPOSITE_ALARM_MONTH = 0.50
+DASHBOARD_MONTH = 3.00  # per dashboard beyond the account's first three (bench/canary_cost.py)
 
 DRIVER = r"""
 import json, os, sys, time, resource
@@ -76,7 +77,7 @@ if sys.argv[2] == "run":
     runner.load_probe()  # a warm container: the probe stack is loaded
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
     t = time.perf_counter()
-    summary = handler.run(handler.CONFIG, budget_s=50)
+    summary = handler.run(handler.SPEC, budget_s=50)
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     cpu_s = cpu1.ru_utime - cpu0.ru_utime + cpu1.ru_stime - cpu0.ru_stime
     result.update(wall_ms=(time.perf_counter() - t) * 1000, cpu_s=cpu_s)

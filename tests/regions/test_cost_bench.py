@@ -1,0 +1,47 @@
+"""bench/canary_cost.py prints the per-Region and N-Region table from bench/canary_bench.py's prices."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def money(cell: str) -> float:
+    match = re.fullmatch(r"\$(\d+\.\d\d)", cell.strip())
+    assert match, cell
+    return float(match.group(1))
+
+
+def test_table_adds_up() -> None:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20,22"}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "canary_cost.py"), "--duration-ms", "2000", "--regions", "1,3"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=True,
+    )
+    rows = [
+        [cell.strip() for cell in line.strip("|").split("|")]
+        for line in proc.stdout.splitlines()
+        if line.startswith("| ") and "---" not in line
+    ]
+    by_label = {row[0]: row for row in rows}
+    home = by_label["home Region (all 4 paths)"]
+    other = by_label["each other Region (3 public paths)"]
+    assert (home[1], other[1]) == ("7", "6")  # probes: 3 paths x h1+h2 + direct h1; the 3 public paths
+    # 43,200 runs x (0.5 GB x 2 s x arm64 GB-s price + request price); 10 contract metrics per probe
+    assert money(home[3]) == money(other[3]) == 0.58
+    assert (money(home[4]), money(other[4])) == (21.00, 18.00)
+    # 3 alarms per probe + 2 function alarms at $0.10, a composite per path + the top one at $0.50
+    assert (money(home[5]), money(other[5])) == (4.80, 4.00)
+    one, three = by_label["1"], by_label["3"]
+    assert money(one[1]) == round(money(home[6]) + 3.00, 2)
+    assert abs(money(three[1]) - (money(home[6]) + 2 * money(other[6]) + 3.00)) < 0.02
+    assert (money(one[2]), money(three[2])) == (51.84, 155.52)  # $0.0012 x 43,200 runs per location
