@@ -61,8 +61,11 @@ def create_app(gzip_sse: bool = False, *, stamp: bool = True) -> FastAPI:
     app.include_router(router, prefix="/api")
     app.include_router(router)
 
-    @app.get(
+    # GET, and POST as a chat frontend sends the user's message (the body is not used: the query sets the
+    # answer's length).
+    @app.api_route(
         "/api/chat/stream",
+        methods=["GET", "POST"],
         response_class=Response,
         summary='Chat-like generic SSE: data: {"token": ...} chunks, then data: [DONE]',
         openapi_extra={"parameters": openapi_parameters(CHAT_BOUNDS)},

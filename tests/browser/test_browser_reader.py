@@ -123,9 +123,23 @@ def test_compression_that_holds_sse_is_buffered_and_seen(
 def test_generic_stream_is_judged_by_arrival_pattern(
     browser: BrowserSession, h1_server: RunningServer
 ) -> None:
-    r = probe_browser(h1_server.url("/api/chat/stream?tokens=10&interval_ms=100"), opts(), session=browser)
+    # Without stamps (the reference app stamps when asked): judged by the arrival pattern alone.
+    url = h1_server.url("/api/chat/stream?tokens=10&interval_ms=100")
+    r = probe_browser(url, opts(stamp=False), session=browser)
     assert r.error is None, r.error
     assert (r.mode, r.verdict, r.events) == ("generic", "streaming", 11)
+
+
+def test_stamped_chat_stream_is_judged_exactly_with_a_post_body(
+    browser: BrowserSession, h1_server: RunningServer
+) -> None:
+    # fetch() sends X-Streampath-Stamp: 1 and the body, as the probe does; the page reads the stamps.
+    url = h1_server.url("/api/chat/stream?tokens=10&interval_ms=100")
+    r = probe_browser(url, opts(method="POST", data=b'{"prompt": "hello"}'), session=browser)
+    assert r.error is None, r.error
+    assert (r.mode, r.verdict, r.events) == ("stamped", "streaming", 11), r.to_dict()
+    assert r.buffering_delay_ms is not None and r.buffering_delay_ms < 50
+    assert r.gaps_ms["p50"] is not None and 80 < r.gaps_ms["p50"] < 120
 
 
 # -- errors and bounds -------------------------------------------------------------------------------

@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import Any, Final, NoReturn
 
 from ._version import package_version
+from .body import MAX_BODY_BYTES
 from .browser import BrowserUnavailable
 from .doctor import run_doctor
-from .options import HttpChoice, ProbeOptions
+from .options import METHODS, HttpChoice, Method, ProbeOptions
 from .output import render_doctor, render_repeat, render_result
 from .probe import probe
 from .repeat import run_repeat
@@ -41,6 +42,10 @@ EPILOG = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an er
 DOCTOR_EPILOG = (
     "exit status: 0 streaming in every combination the server offers; 1 buffering somewhere; 2 an error"
 )
+
+
+#: Bytes of a ``--data @FILE`` read: one more than the body limit, so an oversized file is told so.
+MAX_DATA_READ: Final = MAX_BODY_BYTES + 1
 
 
 class UsageError(Exception):
@@ -92,6 +97,18 @@ def _header(text: str) -> tuple[str, str]:
     return name, value.strip()
 
 
+def _data(text: str) -> bytes:
+    """``--data``: the body itself, or ``@FILE`` for a file's bytes (read here; size checked later)."""
+    if not text.startswith("@"):
+        return text.encode("utf-8")
+    path = text[1:]
+    try:
+        with open(path, "rb") as f:
+            return f.read(MAX_DATA_READ)
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(f"cannot read {path!r}: {exc.strerror or exc}") from None
+
+
 def build_parser(doctor: bool) -> argparse.ArgumentParser:
     prog = "streamprobe doctor" if doctor else "streamprobe"
     p = _Parser(
@@ -137,6 +154,25 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
         help="extra request header (repeatable)",
     )
     p.add_argument(
+        "--no-stamp",
+        action="store_true",
+        help="do not send X-Streampath-Stamp: 1 (an app with StampMiddleware then sends no send-time "
+        "stamps, and its stream is judged by arrival pattern)",
+    )
+    p.add_argument(
+        "--method",
+        choices=METHODS,
+        type=str.upper,
+        help="request method (default GET; POST when --data is given), e.g. a chat endpoint's POST",
+    )
+    p.add_argument(
+        "--data",
+        type=_data,
+        metavar="'JSON' | @FILE",
+        help=f"request body (at most {MAX_BODY_BYTES // 1024} KiB), sent as application/json unless "
+        "--header sets Content-Type; not secret: a body holding a credential is refused (use --header)",
+    )
+    p.add_argument(
         "--timeout",
         type=_positive_float,
         default=10.0,
@@ -172,6 +208,7 @@ def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
     if not doctor:
         http = "h1" if args.http1 else "h2" if args.http2 else "h3" if args.http3 else "auto"
     verify: bool | str = False if args.insecure else (args.cacert or True)
+    method: Method = args.method or ("POST" if args.data is not None else "GET")
     return ProbeOptions(
         name=args.name,
         http=http,
@@ -181,6 +218,9 @@ def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
         max_duration=args.max_duration,
         max_event_bytes=args.max_event_bytes,
         verify=verify,
+        stamp=not args.no_stamp,
+        method=method,
+        data=args.data,
     )
 
 

@@ -2,6 +2,11 @@
 
 The HTTP/3 row is probed when the server advertises h3 (``Alt-Svc``) on the HTTP/1.1 or HTTP/2 answers,
 or when asked (``--http3``): browsers switch to it once told, so it is the protocol many users see.
+
+Every cell is the same request as the options say -- stamps asked for (``stamp``), ``method`` and body
+(``data``) included -- so an application's own chat endpoint is diagnosed as exactly as streamcheck
+when it mounts ``StampMiddleware``. An advertised HTTP/3 row is skipped for a request with a body (the
+HTTP/3 transport sends none yet).
 """
 
 from __future__ import annotations
@@ -113,8 +118,8 @@ def diagnose(cells: dict[Cell, ProbeResult]) -> str:
     if not bad:
         if any(s == "inconclusive" for s in offered.values()):
             return (
-                "no buffering seen, but the arrival pattern was inconclusive: "
-                "probe a streamcheck URL for an exact verdict" + h2_note
+                "no buffering seen, but the arrival pattern was inconclusive: probe a streamcheck URL, "
+                "or mount StampMiddleware in the application, for an exact verdict" + h2_note
             )
         return "streams in every combination tried: no buffering found" + h2_note
     if bad == set(offered):
@@ -195,7 +200,7 @@ def run_doctor(
             )
             cells[(http, encoding)] = probe(url, cell_options)
     advertised = any(advertises_h3(r.alt_svc) for r in cells.values())
-    if http3 or (advertised and shown.startswith("https://") and h3_available()):
+    if http3 or (advertised and shown.startswith("https://") and options.data is None and h3_available()):
         for encoding in ENCODINGS:
             cell_options = dataclasses.replace(
                 options, http="h3", accept_encoding="identity" if encoding == "identity" else compressed

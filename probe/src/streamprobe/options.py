@@ -63,6 +63,8 @@ class ProbeOptions:
         if self.data is not None:
             if self.method == "GET":
                 raise ValueError("a request body needs method POST (--method POST)")
+            if self.http == "h3":
+                raise ValueError("an HTTP/3 probe sends no request body yet: use HTTP/2 or HTTP/1.1 for it")
             problem = body_problem(self.data, self.content_type())
             if problem:
                 raise ValueError(problem)

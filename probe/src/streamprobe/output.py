@@ -29,6 +29,17 @@ def timings_line(t: dict[str, float | None]) -> str:
     return "  ".join(parts)
 
 
+def shape_line(r: ProbeResult) -> str:
+    """Gaps between events (p50, p99, max), events per second and clumping: the stream's shape."""
+    g = r.gaps_ms
+    rate = "-" if r.events_per_s is None else f"{r.events_per_s:.1f}"
+    clumping = "-" if r.clumping is None else f"{r.clumping:.0%}"
+    return (
+        f"gaps p50 {ms(g.get('p50'))}  p99 {ms(g.get('p99'))}  max {ms(g.get('max'))}  "
+        f"{rate} events/s  clumping {clumping}"
+    )
+
+
 def render_result(r: ProbeResult) -> str:
     lines = [
         headline(r),
@@ -40,6 +51,8 @@ def render_result(r: ProbeResult) -> str:
         f"  events     {r.events} ({r.mode} mode)",
         f"  timings    {timings_line(r.timings_ms)}",
     ]
+    if r.events:
+        lines.append(f"  shape      {shape_line(r)}")
     if r.header_names:
         lines.append(f"  headers    {', '.join(r.header_names)} (values not shown)")
     lines += [f"  note       {note}" for note in r.notes]

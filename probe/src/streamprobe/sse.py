@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Literal
+from typing import TYPE_CHECKING, Final, Literal, get_args
 
 if TYPE_CHECKING:
     from .result import EventArrival
@@ -27,6 +27,7 @@ STAMP_PREFIX: Final = b": sp-sent="
 _STAMP_VALUE = re.compile(rb"[0-9]{1,12}(?:\.[0-9]{1,9})?")
 #: Why a stamp was ignored.
 BadStamp = Literal["not a number", "backwards", "mid-line"]
+BAD_STAMPS: Final[tuple[BadStamp, ...]] = get_args(BadStamp)
 NO_STAMPS_NOTE: Final = (
     "no send-time stamps came back (X-Streampath-Stamp: 1 was sent): mount streamcheck's "
     "StampMiddleware in the application for an exact buffering delay"

@@ -10,8 +10,9 @@ when a session starts, so ``streamprobe`` imports (and the canary runs) without 
 
 from __future__ import annotations
 
+from ..body import JSON_CONTENT_TYPE
 from ..messages import excerpt_budget
-from ..options import ProbeOptions, prepare_url
+from ..options import STAMP_HEADER, ProbeOptions, prepare_url
 from ..redact import request_secrets
 from ..result import ProbeResult
 from .chromium import (
@@ -41,8 +42,21 @@ __all__ = [
     "net_error_kind",
     "probe_browser",
     "protocol_name",
+    "request_headers",
     "to_probe_result",
 ]
+
+
+def request_headers(options: ProbeOptions) -> dict[str, str]:
+    """The headers the page's ``fetch`` sends: the options' own, plus the stamp request and a JSON
+    Content-Type for a body, unless they already name them (as the probe does)."""
+    headers = {name: str(value) for name, value in options.headers.items()}
+    given = {name.lower() for name in headers}
+    if options.stamp and STAMP_HEADER.lower() not in given:
+        headers[STAMP_HEADER] = "1"
+    if options.data is not None and "content-type" not in given:
+        headers["Content-Type"] = JSON_CONTENT_TYPE
+    return headers
 
 
 def probe_browser(
@@ -52,7 +66,8 @@ def probe_browser(
 
     Takes the probe's :class:`~streamprobe.ProbeOptions`: ``name``, ``http`` (``"h1"`` turns
     HTTP/2 off in Chromium; ``"h2"`` is checked after the fact, as a browser cannot be made to insist),
-    ``headers``, ``timeout``, ``max_duration``, ``max_event_bytes``, ``verify`` (``False`` accepts any
+    ``headers``, ``stamp`` (``X-Streampath-Stamp: 1``), ``method`` and ``data`` (the ``fetch``'s body),
+    ``timeout``, ``max_duration``, ``max_event_bytes``, ``verify`` (``False`` accepts any
     certificate -- lab certificates only; a CA file cannot be handed to Chromium and is a ``ValueError``)
     and ``add_nonce``. ``accept_encoding`` is ignored: Chromium sends its own, which is the point.
     ``session`` reuses a running :class:`BrowserSession` (the lab, doctor); else one is started and
@@ -75,12 +90,14 @@ def probe_browser(
     try:
         read = sess.read(
             str(target),
-            headers=dict(o.headers),
+            headers=request_headers(o),
             timeout=o.timeout,
             max_duration=o.max_duration,
             max_event_bytes=o.max_event_bytes,
             excerpt_chars=excerpt_budget(request_secrets(o.headers, target)),
             insecure=o.verify is False,
+            method=o.method,
+            body=None if o.data is None else o.data.decode("utf-8", errors="replace"),
         )
     finally:
         if session is None:

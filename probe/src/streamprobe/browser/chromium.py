@@ -168,8 +168,11 @@ class BrowserSession:
         max_event_bytes: int = 1 << 20,
         excerpt_chars: int = 200,
         insecure: bool = False,
+        method: str = "GET",
+        body: str | None = None,
     ) -> BrowserRead:
-        """Read ``url`` the way a page does and return what it saw. Never raises for network problems."""
+        """Read ``url`` the way a page does (``fetch`` with ``method`` and ``body``) and return what it
+        saw. Never raises for network problems."""
         if timeout <= 0 or max_duration <= 0 or max_event_bytes <= 0:
             raise ValueError("timeout, max_duration and max_event_bytes must be positive")
         self.start()
@@ -184,6 +187,8 @@ class BrowserSession:
                 max_duration=max_duration,
                 max_event_bytes=max_event_bytes,
                 excerpt_chars=excerpt_chars,
+                method=method,
+                body=body,
             )
         finally:
             context.close()

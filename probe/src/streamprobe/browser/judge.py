@@ -29,6 +29,7 @@ from ..messages import (
 from ..options import ProbeOptions
 from ..redact import display_url, request_secrets
 from ..result import ErrorKind, EventArrival, ProbeError, ProbeResult, Protocol, empty_timings
+from ..sse import BAD_STAMPS, stamp_notes
 from .page import BrowserRead, origin_of
 
 _PROTOCOLS: Final[dict[str, Protocol]] = {
@@ -139,7 +140,14 @@ def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> P
     timings_ms, reused = timings(read)
     protocol = protocol_name(read.protocol) or ("HTTP/2" if o.http == "h2" else "HTTP/1.1")
     arrivals = [
-        EventArrival(arrive_ms=e.arrive_ms, event=e.type, sent_ms=e.sent_ms, seq=e.seq, size=e.size)
+        EventArrival(
+            arrive_ms=e.arrive_ms,
+            event=e.type,
+            sent_ms=e.sent_ms,
+            seq=e.seq,
+            size=e.size,
+            stamp_ms=e.stamp_ms,
+        )
         for e in read.events
     ]
     r = ProbeResult(
@@ -178,4 +186,6 @@ def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> P
     note = end_note(arrivals, cut=cut, ended=read.done, max_duration=o.max_duration)
     if note:
         r.notes.append(note)
+    bad = {reason: n for reason, n in read.bad_stamps.items() if reason in BAD_STAMPS}
+    r.notes += stamp_notes(bad, asked=o.stamp, arrivals=arrivals)
     return conclude(r, secrets)

@@ -58,6 +58,7 @@ class BrowserEvent:
     size: int  # characters of data
     sent_ms: float | None  # from a streamcheck event's JSON data
     seq: int | None
+    stamp_ms: float | None = None  # the first valid send-time stamp since the previous event
 
 
 @dataclass
@@ -81,6 +82,7 @@ class BrowserRead:
     failure: str | None = None  # Chromium's net error for the request, e.g. "net::ERR_CONNECTION_REFUSED"
     timing: dict[str, Any] | None = None  # the Resource Timing entry, times relative to just before fetch()
     events: list[BrowserEvent] = field(default_factory=list)
+    bad_stamps: dict[str, int] = field(default_factory=dict)  # stamps ignored, by reason
 
     def js_error_text(self) -> str | None:
         """``name: message`` of the rejected fetch()/read(), if one was."""
@@ -98,6 +100,8 @@ def read_page(
     max_duration: float,
     max_event_bytes: int,
     excerpt_chars: int,
+    method: str = "GET",
+    body: str | None = None,
 ) -> BrowserRead:
     """Read ``url`` from a page on its origin; the JS side bounds the read by the given limits."""
     # This only catches a wedged browser: the read is bounded in the page.
@@ -113,6 +117,8 @@ def read_page(
                 "maxDurationMs": max_duration * 1000.0,
                 "maxEventBytes": max_event_bytes,
                 "excerptChars": excerpt_chars,
+                "method": method,
+                "body": body,
             },
         )
         if raw.get("error") and seen.failure is None:
@@ -186,6 +192,7 @@ def to_read(url: str, raw: Mapping[str, Any], failure: str | None) -> BrowserRea
             size=int(ev.get("size") or 0),
             sent_ms=_num(ev.get("sent_ms")),
             seq=int(ev["seq"]) if _num(ev.get("seq")) is not None else None,
+            stamp_ms=_num(ev.get("stamp_ms")),
         )
         for ev in raw.get("events") or []
     ]
@@ -210,4 +217,5 @@ def to_read(url: str, raw: Mapping[str, Any], failure: str | None) -> BrowserRea
         failure=failure,
         timing=timing,
         events=events,
+        bad_stamps={str(k): int(v) for k, v in (raw.get("badStamps") or {}).items() if _num(v) is not None},
     )

@@ -4,9 +4,13 @@
 // fetch, no CORS), as `page.evaluate(<this function>, opts)`. It reads the body exactly as a chat
 // frontend does (fetch, response.body.getReader(), TextDecoder), parses SSE incrementally by the WHATWG
 // line rules and timestamps each complete event (its blank line read) with performance.now(), relative
-// to just before fetch(). It bounds itself: `timeoutMs` for the headers and for any silence inside the
-// stream, `maxDurationMs` for the whole read, `maxEventBytes` for one event; on any of them it cancels
-// the read and says why in `stopReason`. It never throws: errors come back in `error`.
+// to just before fetch(). `method` and `body` are the request's (a chat frontend POSTs the user's message);
+// `headers` carry X-Streampath-Stamp: 1 when stamps are asked for, and the first valid `: sp-sent=<ms>`
+// comment line after an event's dispatch becomes the next event's `stamp_ms` (docs/contracts/stamps.md);
+// malformed stamps are counted in `badStamps`, never an error. It bounds itself: `timeoutMs` for the
+// headers and for any silence inside the stream, `maxDurationMs` for the whole read, `maxEventBytes` for
+// one event; on any of them it cancels the read and says why in `stopReason`. It never throws: errors
+// come back in `error`.
 async (opts) => {
   const out = {
     status: null,
@@ -22,6 +26,7 @@ async (opts) => {
     excerpt: null,
     error: null,
     timing: null,
+    badStamps: {},
     href: location.href,
   };
   const controller = new AbortController();
@@ -57,11 +62,34 @@ async (opts) => {
   let eventType = "";
   let eventId = null;
   let nowMs = 0;
+  let stamp = null; // the first valid stamp since the last dispatch
+  let lastStamp = null; // stamps never go backwards
+  const stampPrefix = ": sp-sent=";
+  const stampValue = /^[0-9]{1,12}(\.[0-9]{1,9})?$/;
+  const badStamp = (reason) => {
+    out.badStamps[reason] = (out.badStamps[reason] || 0) + 1;
+  };
+  const readStamp = (text) => {
+    if (!stampValue.test(text)) return badStamp("not a number");
+    const ms = Number(text);
+    if (lastStamp !== null && ms < lastStamp) return badStamp("backwards");
+    lastStamp = ms;
+    if (stamp === null) stamp = ms;
+  };
   const lineBreak = /[\r\n]/g;
   const dispatch = () => {
     if (dataLines.length > 0) {
       const data = dataLines.join("\n");
-      const ev = { t: nowMs, type: eventType || "message", id: eventId, size: data.length, sent_ms: null, seq: null };
+      const ev = {
+        t: nowMs,
+        type: eventType || "message",
+        id: eventId,
+        size: data.length,
+        sent_ms: null,
+        seq: null,
+        stamp_ms: stamp,
+      };
+      stamp = null;
       if (data.charCodeAt(0) === 123 /* { */) {
         try {
           const obj = JSON.parse(data);
@@ -79,7 +107,11 @@ async (opts) => {
   };
   const processLine = (line) => {
     if (line === "") return dispatch();
-    if (line.charCodeAt(0) === 58 /* : comment */) return;
+    if (line.charCodeAt(0) === 58 /* : comment */) {
+      if (line.startsWith(stampPrefix)) readStamp(line.slice(stampPrefix.length));
+      return;
+    }
+    if (line.indexOf(stampPrefix) >= 0) badStamp("mid-line");
     const colon = line.indexOf(":");
     let field = line;
     let value = "";
@@ -133,7 +165,8 @@ async (opts) => {
   try {
     const got = await race(
       fetch(opts.url, {
-        method: "GET",
+        method: opts.method || "GET",
+        body: opts.body === null || opts.body === undefined ? undefined : opts.body,
         headers: opts.headers,
         cache: "no-store",
         credentials: "same-origin",
