@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from streampath import naming
-from streampath.config import load_config_by_name
+from streampath.config import CONFIG_DIR, load_config, load_config_by_name
 from tests.regions.support import (
     ACCOUNT,
     HOME,
@@ -41,8 +41,16 @@ REMOTE = {r: f"StreamPath-default-Canary-{r}" for r in THREE_REGIONS[1:]}
 
 @pytest.fixture(scope="module")
 def three(tmp_path_factory: pytest.TempPathFactory) -> Synthesised:
+    """config/default.yaml with its commented ``regions`` line switched on, and no other change."""
     tmp = tmp_path_factory.mktemp("three-regions")
-    return synth(load(tmp, config_data(THREE_REGIONS)), tmp / "cdk.out")
+    text = (CONFIG_DIR / "default.yaml").read_text()
+    commented = f"  # regions: [{', '.join(THREE_REGIONS)}]\n"
+    assert text.count(commented) == 1
+    path = tmp / "default.yaml"
+    path.write_text(text.replace(commented, commented.replace("# ", "", 1)))
+    cfg = load_config(path)
+    assert cfg.canary_regions == tuple(THREE_REGIONS)
+    return synth(cfg, tmp / "cdk.out")
 
 
 def five_paths(data: dict[str, Any]) -> None:
