@@ -24,6 +24,8 @@ DESIGN_METRICS = {
     "TimeToFirstByte": "Milliseconds",
     "TimeToFirstEvent": "Milliseconds",
     "BufferingDelay": "Milliseconds",
+    "InterEventGapP99": "Milliseconds",
+    "MaxInterEventGap": "Milliseconds",
     "StreamDuration": "Milliseconds",
     "DnsTime": "Milliseconds",
     "ConnectTime": "Milliseconds",

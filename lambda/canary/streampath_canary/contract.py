@@ -22,7 +22,11 @@ The JSON document::
                 "verify": true}]}
 
 ``verify`` is optional (default ``true``, and then left out of the document): ``false`` skips certificate
-checks (an in-VPC path addressed by IP), a string is a CA bundle file inside the asset.
+checks (an in-VPC path addressed by IP), a string is a CA bundle file inside the asset. ``method``
+(``"GET"`` or ``"POST"``, default ``"GET"``) and ``body`` (a string, sent as ``application/json`` unless
+``headers`` name another ``Content-Type``; only with ``POST``) are optional too and left out at their
+defaults: a chat endpoint is probed as its frontend calls it, with the user's message POSTed. A body is
+not secret (it is in the template): :func:`body_problem` refuses one that carries a credential.
 """
 
 from __future__ import annotations
@@ -51,12 +55,16 @@ TLS_TIME: Final = "TlsTime"
 EVENTS_RECEIVED: Final = "EventsReceived"
 SUCCESS: Final = "Success"
 BUFFERED: Final = "Buffered"
+INTER_EVENT_GAP_P99: Final = "InterEventGapP99"
+MAX_INTER_EVENT_GAP: Final = "MaxInterEventGap"
 
 #: (metric name, CloudWatch unit), in the order the dashboard and docs list them.
 METRICS: Final[tuple[tuple[str, str], ...]] = (
     (TIME_TO_FIRST_BYTE, "Milliseconds"),
     (TIME_TO_FIRST_EVENT, "Milliseconds"),
     (BUFFERING_DELAY, "Milliseconds"),
+    (INTER_EVENT_GAP_P99, "Milliseconds"),
+    (MAX_INTER_EVENT_GAP, "Milliseconds"),
     (STREAM_DURATION, "Milliseconds"),
     (DNS_TIME, "Milliseconds"),
     (CONNECT_TIME, "Milliseconds"),
@@ -87,6 +95,11 @@ DEFAULT_PROBE_TIMEOUT_S: Final = 10.0
 DEFAULT_MAX_DURATION_S: Final = 30.0
 DEFAULT_DEADLINE_S: Final = 50.0
 DEFAULT_SECRET_HEADER: Final = "Authorization"
+#: The request methods a path may use: ``POST`` sends ``body`` first, as a chat frontend does.
+Method = Literal["GET", "POST"]
+METHODS: Final[tuple[Method, ...]] = ("GET", "POST")
+#: Largest request body (the probe's own limit); a config keeps far below it (the environment is 4 KB).
+MAX_BODY_BYTES: Final = 64 * 1024
 # Bounds of every duration in seconds: Lambda's own 15-minute cap.
 _SECONDS_MIN: Final = 0.1
 _SECONDS_MAX: Final = 900.0
@@ -94,7 +107,9 @@ _SECONDS_MAX: Final = 900.0
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HEADER_NAME_RE: Final = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
 _ROOT_KEYS: Final = frozenset({"namespace", "probe_timeout_s", "max_duration_s", "deadline_s", "paths"})
-_PATH_KEYS: Final = frozenset({"name", "url", "protocols", "headers", "auth_secret", "verify"})
+_PATH_KEYS: Final = frozenset(
+    {"name", "url", "protocols", "headers", "auth_secret", "verify", "method", "body"}
+)
 _SECRET_KEYS: Final = frozenset({"arn", "header", "json_key"})
 
 
@@ -125,11 +140,18 @@ class PathSpec:
     auth_secret: AuthSecretSpec | None = None
     #: ``True``: verify certificates; ``False``: do not; a string: a CA bundle file inside the asset.
     verify: bool | str = True
+    method: Method = "GET"
+    #: The request body (``POST`` only). Not secret: it reaches the template (see :func:`body_problem`).
+    body: str | None = None
 
     def __post_init__(self) -> None:
         # Frozen all the way down: a spec handed to a construct cannot change under it.
         object.__setattr__(self, "protocols", tuple(self.protocols))
         object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
+        # A body that cannot be sent (or holds a credential) is refused before it reaches a template.
+        problem = request_problem(self.method, self.body, self.headers)
+        if problem:
+            raise ValueError(f"path {self.name!r}: {problem}")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -262,6 +284,10 @@ def _path_document(path: PathSpec) -> dict[str, Any]:
     }
     if path.verify is not True:
         document["verify"] = path.verify
+    if path.method != "GET":
+        document["method"] = path.method
+    if path.body is not None:
+        document["body"] = path.body
     return document
 
 
@@ -355,6 +381,15 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     _expect(
         isinstance(verify, bool | str), f"{where}.verify", "must be true, false or a CA file path", verify
     )
+    method = raw.get("method", "GET")
+    _expect(method in METHODS, f"{where}.method", 'must be "GET" or "POST"', method)
+    body = raw.get("body")
+    if body is not None and not isinstance(body, str):
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: must be a string or null")
+    problem = request_problem(method, body, headers)
+    if problem:
+        # The problem never quotes the body: it may hold what it should not.
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
     return PathSpec(
         name=name,
         url=url,
@@ -362,4 +397,120 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
         headers=dict(headers),
         auth_secret=secret,
         verify=verify,
+        method=method,
+        body=body,
     )
+
+
+# --- request bodies ----------------------------------------------------------------------------------
+
+#: JSON keys (lower case, without ``-`` and ``_``) that name a credential.
+_CREDENTIAL_KEYS: Final = frozenset(
+    {
+        "authorization",
+        "proxyauthorization",
+        "apikey",
+        "xapikey",
+        "accesstoken",
+        "refreshtoken",
+        "idtoken",
+        "authtoken",
+        "sessiontoken",
+        "token",
+        "bearer",
+        "password",
+        "passwd",
+        "secret",
+        "clientsecret",
+        "privatekey",
+        "cookie",
+    }
+)
+#: What a credential looks like in text (the probe's ``streamprobe.body`` applies the same list).
+_SECRET_PATTERNS: Final = (
+    (re.compile(r"\bauthorization\s*[:=]", re.IGNORECASE), "an Authorization value"),
+    (re.compile(r"\bbearer\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), "a Bearer token"),
+    (re.compile(r"\bbasic\s+[A-Za-z0-9+/]{12,}={0,2}", re.IGNORECASE), "Basic credentials"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\."), "a JSON Web Token"),
+    (
+        re.compile(
+            r"\b(?:sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{20,}"
+            r"|github_pat_[A-Za-z0-9_]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|A[KS]IA[0-9A-Z]{16}"
+            r"|AIza[0-9A-Za-z_-]{35})"
+        ),
+        "an API key",
+    ),
+    (
+        re.compile(
+            r"(?=[A-Za-z0-9+/_=-]*[A-Z])(?=[A-Za-z0-9+/_=-]*[a-z])(?=[A-Za-z0-9+/_=-]*[0-9])"
+            r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{40,}"
+        ),
+        "a token-like value",
+    ),
+)
+BODY_SECRET_HINT: Final = (
+    "a body is not secret (it is stored in the template and the function's environment); send the "
+    "credential as a header read from Secrets Manager instead (auth_secret)"
+)
+
+
+def _secret_key(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if str(key).lower().replace("-", "").replace("_", "") in _CREDENTIAL_KEYS:
+                return f"a key named {str(key)[:40]!r}"
+            found = _secret_key(item)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _secret_key(item)
+            if found:
+                return found
+    return None
+
+
+def secret_in_body(body: str) -> str | None:
+    """What in ``body`` looks like a credential (``"a Bearer token"``, ...), or None; never the value."""
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        parsed = None
+    found = _secret_key(parsed)
+    if found:
+        return found
+    for pattern, what in _SECRET_PATTERNS:
+        if pattern.search(body):
+            return what
+    return None
+
+
+def body_problem(body: str, content_type: str | None = None) -> str | None:
+    """Why ``body`` cannot be a path's request body, or None: over :data:`MAX_BODY_BYTES`, what looks
+    like a credential, or not the JSON its Content-Type (default ``application/json``) says."""
+    size = len(body.encode("utf-8"))
+    if size > MAX_BODY_BYTES:
+        return f"is {size} bytes, more than the limit of {MAX_BODY_BYTES}"
+    found = secret_in_body(body)
+    if found:
+        return f"holds what looks like a credential ({found}): {BODY_SECRET_HINT}"
+    media = (content_type or "application/json").split(";")[0].strip().lower()
+    if media == "application/json" or media.endswith("+json"):
+        try:
+            json.loads(body)
+        except ValueError as exc:
+            where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
+            return f"is not valid JSON{where} (Content-Type {media}; set another in headers)"
+    return None
+
+
+def request_problem(method: str, body: str | None, headers: Mapping[str, str]) -> str | None:
+    """Why a path's ``method`` and ``body`` cannot go together, or None (see :func:`body_problem`)."""
+    if method not in METHODS:
+        return f'method must be "GET" or "POST", got {method!r}'
+    if body is None:
+        return None
+    if method == "GET":
+        return 'a body needs method "POST"'
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
+    return body_problem(body, content_type)

@@ -20,6 +20,8 @@ from streampath_canary.contract import (
     DIMENSION_PROTOCOL,
     DNS_TIME,
     EVENTS_RECEIVED,
+    INTER_EVENT_GAP_P99,
+    MAX_INTER_EVENT_GAP,
     METRIC_UNITS,
     STREAM_DURATION,
     SUCCESS,
@@ -39,6 +41,11 @@ _TIMING_METRICS: Final = (
     (CONNECT_TIME, "connect"),
     (TLS_TIME, "tls"),
 )
+# metric -> the key of the result's gaps_ms it publishes (the stream's shape, every mode).
+_GAP_METRICS: Final = (
+    (INTER_EVENT_GAP_P99, "p99"),
+    (MAX_INTER_EVENT_GAP, "max"),
+)
 
 
 def _number(value: Any) -> float | None:
@@ -53,7 +60,8 @@ def metric_values(result: dict[str, Any]) -> dict[str, float]:
     ``Success`` is always there (1 when the probe got a judged stream, else 0). A timing the probe did
     not reach (a failed connect has no TTFB) is left out rather than published as 0, so averages stay
     honest; the alarms treat the missing datapoint as breaching. ``Buffered`` is published only for a
-    judged stream (1 for the verdict ``buffered``), ``BufferingDelay`` only when the probe computed it.
+    judged stream (1 for the verdict ``buffered``), ``BufferingDelay`` only when the probe computed it,
+    ``InterEventGapP99`` and ``MaxInterEventGap`` only when two events or more arrived.
     """
     values: dict[str, float] = {}
     ok = bool(result.get("ok")) and result.get("error") is None
@@ -65,6 +73,11 @@ def metric_values(result: dict[str, Any]) -> dict[str, float]:
     delay = _number(result.get("buffering_delay_ms"))
     if delay is not None:
         values[BUFFERING_DELAY] = delay
+    gaps = result.get("gaps_ms") or {}
+    for metric, key in _GAP_METRICS:
+        number = _number(gaps.get(key)) if isinstance(gaps, dict) else None
+        if number is not None:
+            values[metric] = number
     events = _number(result.get("events"))
     values[EVENTS_RECEIVED] = events if events is not None else 0.0
     values[SUCCESS] = 1.0 if ok else 0.0

@@ -27,6 +27,7 @@ from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, Pr
 
 MAX_WORKERS: Final = 64
 _TIMING_KEYS: Final = ("dns", "connect", "tls", "ttfb", "first_event", "total")
+_GAP_KEYS: Final = ("p50", "p99", "max")
 
 
 class ProbeFn(Protocol):
@@ -43,6 +44,8 @@ class ProbeFn(Protocol):
         timeout: float,
         max_duration: float,
         verify: bool | str,
+        method: str = "GET",
+        body: str | None = None,
     ) -> dict[str, Any]: ...
 
 
@@ -68,6 +71,8 @@ def error_result(path: PathSpec, protocol: ProtocolName, kind: str, message: str
         "mode": "streamcheck" if "/streamcheck" in path.url else "generic",
         "buffering_delay_ms": None,
         "verdict": "error",
+        "gaps_ms": dict.fromkeys(_GAP_KEYS),
+        "events_per_s": None,
     }
 
 
@@ -92,11 +97,21 @@ def streamprobe_probe(
     timeout: float,
     max_duration: float,
     verify: bool | str,
+    method: str = "GET",
+    body: str | None = None,
 ) -> dict[str, Any]:
-    """The real probe."""
+    """The real probe; it sends ``X-Streampath-Stamp: 1``, so an app with ``StampMiddleware`` is judged
+    exactly (``mode: stamped``)."""
     streamprobe = load_probe()
     options = streamprobe.ProbeOptions(
-        name=name, http=http, headers=headers, timeout=timeout, max_duration=max_duration, verify=verify
+        name=name,
+        http=http,
+        headers=headers,
+        timeout=timeout,
+        max_duration=max_duration,
+        verify=verify,
+        method=method,
+        data=None if body is None else body.encode("utf-8"),
     )
     result: dict[str, Any] = streamprobe.probe(url, options).to_dict()
     return result
@@ -143,6 +158,8 @@ def _probe_one(
             timeout=spec.probe_timeout_s,
             max_duration=spec.max_duration_s,
             verify=path.verify,
+            method=path.method,
+            body=path.body,
         )
     except Exception as exc:  # a bad option (ValueError) or a probe bug: this path fails, others go on
         result = error_result(path, protocol, "other", f"probe raised {type(exc).__name__}: {exc}")
