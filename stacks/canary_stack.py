@@ -108,6 +108,8 @@ def resolve_paths(
                     if secret is not None
                     else None
                 ),
+                method=path.method,
+                body=path.body_text,
             )
         )
     return specs

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Annotated, Final, Literal
+from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr, model_validator
+from streampath_canary.contract import request_problem
 
 from streampath.config.common import (
     Bool,
@@ -178,6 +180,10 @@ UrlPathAndQuery = Annotated[
 ]
 
 
+#: Largest canary request body: it travels in the function's environment, whose 4 KB Lambda limit every
+#: path shares; a chat prompt for a canary is a sentence.
+CANARY_BODY_MAX_BYTES: Final = 2048
+
 #: Over plain http the probe can only try HTTP/2 by prior knowledge (h2c): browsers never do that and
 #: HTTP/1.1 servers (uvicorn, an NLB TCP listener in front of one) refuse it, so every h2 probe would fail
 #: and keep the Success alarm in ALARM.
@@ -266,6 +272,19 @@ class CanaryPathConfig(StrictModel):
     auth_secret: AuthSecretConfig | None = None
     #: The Regions that probe this path (each in ``canary.regions``). Default: :func:`path_regions`.
     regions: Annotated[tuple[CanaryRegion, ...], Field(min_length=1)] | None = None
+    #: ``POST`` sends ``body`` first, as a chat frontend sends the user's message.
+    method: Literal["GET", "POST"] = "GET"
+    #: The request body: a string, or a mapping/list written as YAML and sent as compact JSON
+    #: (``application/json`` unless ``headers`` name another Content-Type). Not secret: it lands in the
+    #: template, so one that holds a credential is refused (use ``auth_secret``).
+    body: StrictStr | dict[StrictStr, Any] | list[Any] | None = None
+
+    @property
+    def body_text(self) -> str | None:
+        """``body`` as the bytes the probe sends (text; a mapping or list as compact JSON)."""
+        if self.body is None or isinstance(self.body, str):
+            return self.body
+        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False)
 
     @model_validator(mode="after")
     def _target(self) -> CanaryPathConfig:
@@ -286,7 +305,28 @@ class CanaryPathConfig(StrictModel):
                     f"headers.{header}",
                     "looks like a credential and would be stored in clear text; use auth_secret instead",
                 )
+        self._check_body()
         return self
+
+    def _check_body(self) -> None:
+        text = self.body_text
+        if text is None:
+            return
+        if self.method != "POST":
+            raise FieldProblem(
+                "body", "a body needs method: POST (a chat endpoint reads its prompt from a POST)"
+            )
+        size = len(text.encode("utf-8"))
+        if size > CANARY_BODY_MAX_BYTES:
+            raise FieldProblem(
+                "body",
+                f"is {size} bytes, more than {CANARY_BODY_MAX_BYTES}: it travels in the canary's environment "
+                "(4 KB for everything); a small prompt is enough to probe a chat endpoint",
+            )
+        problem = request_problem(self.method, text, self.headers)
+        if problem:
+            # Never the body itself: it is the problem.
+            raise FieldProblem("body", problem)
 
 
 class CanaryConfig(StrictModel):

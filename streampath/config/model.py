@@ -201,6 +201,8 @@ class AppConfig(StrictModel):
                         if secret is not None and arn is not None
                         else None
                     ),
+                    method=path.method,
+                    body=path.body_text,
                 )
             )
         spec = CanarySpec(
