@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from streampath_canary.contract import METRICS
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -36,9 +38,12 @@ def test_table_adds_up() -> None:
     home = by_label["home Region (all 4 paths)"]
     other = by_label["each other Region (3 public paths)"]
     assert (home[1], other[1]) == ("7", "6")  # probes: 3 paths x h1+h2 + direct h1; the 3 public paths
-    # 43,200 runs x (0.5 GB x 2 s x arm64 GB-s price + request price); 10 contract metrics per probe
+    # 43,200 runs x (0.5 GB x 2 s x arm64 GB-s price + request price); each contract metric per probe
     assert money(home[3]) == money(other[3]) == 0.58
-    assert (money(home[4]), money(other[4])) == (21.00, 18.00)
+    assert (money(home[4]), money(other[4])) == (
+        round(7 * len(METRICS) * 0.30, 2),
+        round(6 * len(METRICS) * 0.30, 2),
+    )
     # 3 alarms per probe + 2 function alarms at $0.10, a composite per path + the top one at $0.50
     assert (money(home[5]), money(other[5])) == (4.80, 4.00)
     one, three = by_label["1"], by_label["3"]
