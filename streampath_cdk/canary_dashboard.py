@@ -1,7 +1,8 @@
 """The canary dashboard: one row per path, h1 and h2 side by side in every graph.
 
-Row layout (24 columns): TimeToFirstByte | TimeToFirstEvent | BufferingDelay | Success | alarm status |
-what-to-do text. A header row explains the metrics and shows the function's own health.
+Row layout (24 columns): TimeToFirstByte | TimeToFirstEvent | BufferingDelay | inter-event gaps
+(InterEventGapP99, MaxInterEventGap) | Success | alarm status | what-to-do text. A header row explains the
+metrics and shows the function's own health.
 
 With canaries in several Regions (``regions``) the one dashboard, in the home Region, shows them all:
 CloudWatch dashboards are global and every metric names its Region, so nothing refers to another Region's
@@ -23,6 +24,8 @@ from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from streampath_canary.contract import (
     BUFFERING_DELAY,
+    INTER_EVENT_GAP_P99,
+    MAX_INTER_EVENT_GAP,
     METRIC_UNITS,
     PROTOCOL_LABELS,
     SUCCESS,
@@ -42,6 +45,8 @@ from streampath_cdk.canary_alarms import (
 )
 
 _PROTOCOL_COLORS: dict[ProtocolName, str] = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE}
+#: The lighter shade of each protocol's colour, for the max gap next to the p99.
+_PROTOCOL_MAX_COLORS: dict[ProtocolName, str] = {"h1": "#aec7e8", "h2": "#ffbb78"}
 #: One hue per Region (in config order), a dark shade for h1 and a light one for h2; cycles after ten.
 REGION_COLORS: Final = (
     ("#1f77b4", "#aec7e8"),
@@ -95,6 +100,8 @@ HTTP/2 (**h2**, orange) and measures it. Namespace `{namespace}`, dimensions `Pa
 * **TimeToFirstEvent**: request sent -> first complete SSE event. Much larger than TTFB = held.
 * **BufferingDelay**: spread of (arrival - send time) over the events. ~0 = streamed; about the
   stream's length = fully buffered by something in between.
+* **Inter-event gap** p99 (solid) and max (light): time between consecutive events' arrivals (an AI
+  chat's inter-token latency). A max near the buffering delay = the stream arrives in blocks.
 * **Success**: 1 when the probe got a judged stream, 0 on any error (see the log line's `error.kind`).
 """
 
@@ -178,7 +185,12 @@ class CanaryDashboard(Construct):
         )
 
         def graph(
-            title: str, metric_name: str, path: AlarmedPath, statistic: str, threshold: int | None
+            title: str,
+            metric_name: str,
+            path: AlarmedPath,
+            statistic: str,
+            threshold: int | None,
+            width: int = 4,
         ) -> cw.GraphWidget:
             return cw.GraphWidget(
                 title=f"{path.name}: {title}",
@@ -202,6 +214,32 @@ class CanaryDashboard(Construct):
                     if threshold is not None
                     else None
                 ),
+                width=width,
+                height=6,
+            )
+
+        def gaps(path: AlarmedPath) -> cw.GraphWidget:
+            """Next to the buffering delay: the stream's shape, p99 and max gap between events."""
+            lines = [
+                canary_metric(
+                    namespace,
+                    metric_name,
+                    path.name,
+                    protocol,
+                    statistic="Maximum",
+                    period=period,
+                    label=f"{PROTOCOL_LABELS[protocol]} {what}",
+                ).with_(color=color)
+                for protocol in path.protocols
+                for metric_name, what, color in (
+                    (INTER_EVENT_GAP_P99, "p99", _PROTOCOL_COLORS[protocol]),
+                    (MAX_INTER_EVENT_GAP, "max", _PROTOCOL_MAX_COLORS[protocol]),
+                )
+            ]
+            return cw.GraphWidget(
+                title=f"{path.name}: inter-event gap (p99, max)",
+                left=lines,
+                left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
                 width=4,
                 height=6,
             )
@@ -209,16 +247,22 @@ class CanaryDashboard(Construct):
         for path in paths:
             path_alarms = alarms[path.name]
             self.dashboard.add_widgets(
-                graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, path, "Average", None),
+                graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, path, "Average", None, width=3),
                 graph(
-                    "time to first event (max)", TIME_TO_FIRST_EVENT, path, "Maximum", time_to_first_event_ms
+                    "time to first event (max)",
+                    TIME_TO_FIRST_EVENT,
+                    path,
+                    "Maximum",
+                    time_to_first_event_ms,
+                    width=3,
                 ),
                 graph("buffering delay (max)", BUFFERING_DELAY, path, "Maximum", buffering_delay_ms),
-                graph("success (min)", SUCCESS, path, "Minimum", None),
+                gaps(path),
+                graph("success (min)", SUCCESS, path, "Minimum", None, width=3),
                 cw.AlarmStatusWidget(
                     title=f"{path.name}: alarms",
                     alarms=[*([path_alarms.degraded] if path_alarms.degraded else []), *path_alarms.all()],
-                    width=4,
+                    width=3,
                     height=6,
                 ),
                 cw.TextWidget(

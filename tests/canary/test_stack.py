@@ -310,6 +310,28 @@ def test_dashboard_references_exactly_the_published_metrics(
     assert types.count("text") == 1 + 3
 
 
+def test_dashboard_shows_the_inter_event_gaps_next_to_buffering_delay(
+    synthesised: tuple[Template, dict[str, Any], Path],
+) -> None:
+    _, raw, _ = synthesised
+    widgets = dashboard_body(raw)["widgets"]
+    for path, protocols in (("alb", {"h1", "h2"}), ("nlb", {"h1", "h2"}), ("direct", {"h1"})):
+        titled = [w for w in widgets if str(w.get("properties", {}).get("title", "")).startswith(f"{path}: ")]
+        titles = [w["properties"]["title"] for w in titled]
+        at = titles.index(f"{path}: buffering delay (max)")
+        assert titles[at + 1] == f"{path}: inter-event gap (p99, max)"
+        gaps = titled[at + 1]
+        assert gaps["y"] == titled[at]["y"] and gaps["x"] == titled[at]["x"] + titled[at]["width"]
+        lines = {(m[1], m[3], m[5]) for m in gaps["properties"]["metrics"]}
+        assert lines == {
+            (name, path, p) for name in ("InterEventGapP99", "MaxInterEventGap") for p in protocols
+        }
+    rows: dict[int, int] = {}
+    for widget in widgets:
+        rows[widget["y"]] = rows.get(widget["y"], 0) + widget["width"]
+    assert all(width <= 24 for width in rows.values())
+
+
 def test_outputs(synthesised: tuple[Template, dict[str, Any], Path]) -> None:
     _, raw, _ = synthesised
     outputs = raw["Outputs"]
