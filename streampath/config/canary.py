@@ -191,6 +191,38 @@ H2_NEEDS_TLS = (
     "'h2' needs an https URL: over plain http HTTP/2 means prior knowledge (h2c), which browsers never "
     "use and HTTP/1.1 servers refuse, so every h2 probe would fail; set protocols: [h1]"
 )
+#: HTTP/3 runs over QUIC, and QUIC always carries TLS 1.3: there is no plain-http HTTP/3 to probe.
+H3_NEEDS_TLS = (
+    "'h3' needs an https URL: HTTP/3 runs over QUIC, which always carries TLS, so every h3 probe would "
+    "fail; remove h3 from protocols"
+)
+#: The NLB front door listens on TCP (a TCP or TLS listener); QUIC needs UDP.
+H3_NOT_ON_NLB = (
+    "'h3' cannot reach the nlb front door: its listener is TCP or TLS and HTTP/3 runs over QUIC on UDP, "
+    "so every h3 probe would fail; remove h3 from protocols"
+)
+#: The probe's HTTP/3 requests carry no body yet.
+H3_NO_BODY = (
+    "'h3' probes send no request body, so this path's h3 probe could not run; probe a path with a body "
+    "over h1 and h2"
+)
+#: What a path probes when it names no ``protocols`` (the contract's default too).
+DEFAULT_PROTOCOLS: Final = ("h1", "h2")
+#: The ``cloudfront.http_version`` values with which CloudFront answers HTTP/3 (and advertises it in
+#: ``Alt-Svc``, so browsers switch to it on their next requests).
+CLOUDFRONT_HTTP3_VERSIONS: Final = frozenset({"HTTP2_AND_3", "HTTP3"})
+#: What a ``front_door: cloudfront`` path that names no ``protocols`` (and sends no ``body``) probes when
+#: CloudFront serves HTTP/3: the protocol many browsers reach it over, next to h1 and h2.
+CLOUDFRONT_HTTP3_PROTOCOLS: Final = ("h1", "h2", "h3")
+
+
+def h3_not_served(http_version: str) -> str:
+    """Why an h3 probe of a distribution with this ``http_version`` (not HTTP/3) would always fail."""
+    return (
+        f"'h3' needs cloudfront.http_version HTTP2_AND_3 or HTTP3 (it is {http_version!r}): CloudFront "
+        "answers HTTP/3 only then, so every h3 probe would fail; remove h3 from protocols or change "
+        "http_version"
+    )
 
 
 class VpcPlacementConfig(StrictModel):
@@ -266,7 +298,11 @@ class CanaryPathConfig(StrictModel):
     front_door: Literal["nlb", "cloudfront"] | None = None
     #: Path and query appended to the front door's base URL (only with ``front_door``).
     path: UrlPathAndQuery | None = None
-    protocols: Annotated[tuple[Literal["h1", "h2"], ...], Field(min_length=1, max_length=2)] = ("h1", "h2")
+    #: Default h1 and h2; a ``front_door: cloudfront`` path also probes h3 when the distribution serves
+    #: HTTP/3 (``AppConfig`` applies :data:`CLOUDFRONT_HTTP3_PROTOCOLS`). h3 needs https.
+    protocols: Annotated[tuple[Literal["h1", "h2", "h3"], ...], Field(min_length=1, max_length=3)] = (
+        DEFAULT_PROTOCOLS
+    )
     #: Non-secret request headers (names that carry credentials are refused: use ``auth_secret``).
     headers: dict[HttpHeaderName, StrictStr] = Field(default_factory=dict)
     auth_secret: AuthSecretConfig | None = None
@@ -299,6 +335,10 @@ class CanaryPathConfig(StrictModel):
             duplicate_region(self.regions, "regions")
         if self.url is not None and "h2" in self.protocols and urlsplit(self.url).scheme == "http":
             raise FieldProblem("protocols", H2_NEEDS_TLS)
+        if self.url is not None and "h3" in self.protocols and urlsplit(self.url).scheme == "http":
+            raise FieldProblem("protocols", H3_NEEDS_TLS)
+        if "h3" in self.protocols and self.body is not None:
+            raise FieldProblem("protocols", H3_NO_BODY)
         for header in self.headers:
             if _SECRET_HEADER.fullmatch(header):
                 raise FieldProblem(

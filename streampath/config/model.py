@@ -2,7 +2,9 @@
 
 Each section validates itself in its own module (``common``, ``nlb``, ``cloudfront``, ``canary``); what needs
 two sections at once (a CloudFront VPC origin needs a TCP NLB listener, a canary ``front_door`` must be
-enabled, the canary's environment must fit Lambda's 4 KB) is checked here, naming the key to change.
+enabled, the canary's environment must fit Lambda's 4 KB) is checked here, naming the key to change. One
+default spans two sections too: a canary path on the cloudfront front door that names no ``protocols``
+probes h3 as well when the distribution serves HTTP/3 (``http_version`` ``HTTP2_AND_3``, the default).
 """
 
 from __future__ import annotations
@@ -12,11 +14,15 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from streampath.config.canary import (
+    CLOUDFRONT_HTTP3_PROTOCOLS,
+    CLOUDFRONT_HTTP3_VERSIONS,
     H2_NEEDS_TLS,
+    H3_NOT_ON_NLB,
     REGIONS_WITHOUT_FEATURES,
     AuthSecretConfig,
     CanaryConfig,
     RegionalCanary,
+    h3_not_served,
     path_regions,
     secret_region,
     vpc_need,
@@ -125,6 +131,7 @@ class AppConfig(StrictModel):
             self._check_cloudfront_origin(cloudfront, nlb)
         canary = self.enabled_canary
         if canary is not None:
+            canary = self._probe_h3_where_cloudfront_serves_it(canary, cloudfront)
             for index, path in enumerate(canary.paths):
                 if path.front_door is not None and path.front_door not in self.enabled_front_doors:
                     enabled = ", ".join(self.enabled_front_doors)
@@ -139,6 +146,17 @@ class AppConfig(StrictModel):
                     and "h2" in path.protocols
                 ):
                     raise FieldProblem(f"canary.paths[{index}].protocols", H2_NEEDS_TLS)
+                if "h3" in path.protocols and path.front_door == "nlb":
+                    raise FieldProblem(f"canary.paths[{index}].protocols", H3_NOT_ON_NLB)
+                if (
+                    "h3" in path.protocols
+                    and path.front_door == "cloudfront"
+                    and cloudfront is not None
+                    and cloudfront.http_version not in CLOUDFRONT_HTTP3_VERSIONS
+                ):
+                    raise FieldProblem(
+                        f"canary.paths[{index}].protocols", h3_not_served(cloudfront.http_version)
+                    )
             self._check_canary_regions(canary)
             size = self.canary_environment_bytes_estimate
             if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
@@ -149,6 +167,30 @@ class AppConfig(StrictModel):
                     "split the paths over two environments",
                 )
         return self
+
+    def _probe_h3_where_cloudfront_serves_it(
+        self, canary: CanaryConfig, cloudfront: CloudFrontConfig | None
+    ) -> CanaryConfig:
+        """``canary`` with :data:`CLOUDFRONT_HTTP3_PROTOCOLS` on every cloudfront front-door path that
+        names no ``protocols`` and sends no ``body``, when the distribution serves HTTP/3: browsers reach
+        it over QUIC once its ``Alt-Svc`` told them, so that is the protocol to measure too. Explicit
+        ``protocols`` stay; a path with a body keeps h1 and h2 (the probe's h3 requests carry none)."""
+        if cloudfront is None or cloudfront.http_version not in CLOUDFRONT_HTTP3_VERSIONS:
+            return canary
+        paths = tuple(
+            path.model_copy(update={"protocols": CLOUDFRONT_HTTP3_PROTOCOLS})
+            if path.front_door == "cloudfront"
+            and "protocols" not in path.model_fields_set
+            and path.body is None
+            else path
+            for path in canary.paths
+        )
+        if paths == canary.paths:
+            return canary
+        resolved = canary.model_copy(update={"paths": paths})
+        # The sections are frozen once loaded; this runs inside validation, before anything reads them.
+        object.__setattr__(self, "canary", resolved)
+        return resolved
 
     @property
     def canary_environment_bytes_estimate(self) -> int:

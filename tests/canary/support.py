@@ -240,7 +240,7 @@ def assert_design_emf(doc: dict[str, Any], *, namespace: str = "StreamPath") -> 
     (directive,) = doc["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == namespace
     assert directive["Dimensions"] == [DESIGN_DIMENSIONS], "exactly Path + Protocol (no powertools 'service')"
-    assert doc["Protocol"] in ("h1", "h2")
+    assert doc["Protocol"] in ("h1", "h2", "h3")
     values: dict[str, float] = {}
     for metric in directive["Metrics"]:
         name = metric["Name"]

@@ -12,6 +12,7 @@ import pytest
 from streampath_canary.contract import (
     CONFIG_ENV_VAR,
     DEFAULT_NAMESPACE,
+    DEFAULT_PROTOCOLS,
     METRIC_UNITS,
     PROTOCOL_LABELS,
     PROTOCOLS,
@@ -56,8 +57,10 @@ def test_contract_imports_nothing_but_the_standard_library() -> None:
 
 def test_metrics_and_protocols() -> None:
     assert dict(METRIC_UNITS) == DESIGN_METRICS
-    assert PROTOCOLS == ("h1", "h2")
-    assert dict(PROTOCOL_LABELS) == {"h1": "HTTP/1.1", "h2": "HTTP/2"}
+    assert PROTOCOLS == ("h1", "h2", "h3")
+    assert dict(PROTOCOL_LABELS) == {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
+    # HTTP/3 only where asked for: a path that names no protocols probes h1 and h2.
+    assert DEFAULT_PROTOCOLS == ("h1", "h2") == PathSpec(name="a", url="https://a/").protocols
 
 
 def spec() -> CanarySpec:
@@ -137,6 +140,15 @@ def test_specs_are_frozen_all_the_way_down() -> None:
 def test_protocols_used() -> None:
     assert spec().protocols == ("h1", "h2")
     assert CanarySpec(paths=[PathSpec(name="a", url="https://a/", protocols=["h1"])]).protocols == ("h1",)
+    both = CanarySpec(
+        paths=[
+            PathSpec(name="a", url="https://a/", protocols=["h3", "h1"]),
+            PathSpec(name="b", url="https://b/", protocols=["h2"]),
+        ]
+    )
+    assert both.protocols == ("h1", "h2", "h3")
+    # Round trip: h3 in the document as written.
+    assert CanarySpec.from_json(both.to_json()).paths[0].protocols == ("h3", "h1")
 
 
 def test_function_environment_and_its_size() -> None:

@@ -28,6 +28,11 @@ def test_defaults() -> None:
     assert path.protocols == ("h1", "h2") and path.auth_secret is None and path.verify is True
 
 
+def test_h3_is_a_protocol_of_https_paths() -> None:
+    cfg = CanarySpec.from_json(doc(paths=[{**GOOD_PATH, "protocols": ["h1", "h2", "h3"]}]))
+    assert cfg.paths[0].protocols == ("h1", "h2", "h3") and cfg.protocols == ("h1", "h2", "h3")
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -39,7 +44,12 @@ def test_defaults() -> None:
         (doc(probe_timeout_s=0), "probe_timeout_s: must be a number"),
         (doc(max_duration_s=60, deadline_s=50), "max_duration_s: must be <= deadline_s"),
         (doc(namespace="AWS/Lambda"), "namespace"),
-        (doc(paths=[{**GOOD_PATH, "protocols": ["h3"]}]), "paths[0].protocols"),
+        (doc(paths=[{**GOOD_PATH, "protocols": ["h4"]}]), "paths[0].protocols"),
+        (doc(paths=[{**GOOD_PATH, "protocols": ["h3", "h3"]}]), "paths[0].protocols"),
+        (
+            doc(paths=[{**GOOD_PATH, "url": "http://nlb.example.com/s", "protocols": ["h1", "h3"]}]),
+            'paths[0].protocols: "h3" needs an https URL',
+        ),
         (doc(paths=[{**GOOD_PATH, "protocols": ["h1", "h1"]}]), "paths[0].protocols"),
         (doc(paths=[{**GOOD_PATH, "url": "nlb.example.com"}]), "paths[0].url"),
         (doc(paths=[{**GOOD_PATH, "name": "bad name"}]), "paths[0].name"),

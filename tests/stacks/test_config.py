@@ -393,8 +393,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     (
         "unknown-protocol",
-        setting(*PATH0, "protocols", value=["h1", "h3"]),
-        "canary.paths[0].protocols[1]: must be one of 'h1' or 'h2', got 'h3'",
+        setting(*PATH0, "protocols", value=["h1", "h4"]),
+        "canary.paths[0].protocols[1]: must be one of 'h1', 'h2' or 'h3', got 'h4'",
     ),
     (
         "no-protocols",

@@ -2,7 +2,8 @@
 agree on (docs/contracts/metrics.md, docs/INTERFACES.md).
 
 - CloudWatch metrics: names, units and dimensions.
-- Protocols: the ``Protocol`` dimension's values (``h1``, ``h2``) and the HTTP versions they stand for.
+- Protocols: the ``Protocol`` dimension's values (``h1``, ``h2``, ``h3``) and the HTTP versions they stand
+  for; a path probes ``h1`` and ``h2`` unless it says otherwise (:data:`DEFAULT_PROTOCOLS`).
 - ``CANARY_CONFIG``: the handler's configuration as frozen dataclasses (:class:`CanarySpec`,
   :class:`PathSpec`, :class:`AuthSecretSpec`) and its JSON form both ways. The stack builds a spec and
   serialises it (:meth:`CanarySpec.to_document`); the handler parses and validates the JSON
@@ -77,10 +78,17 @@ METRIC_UNITS: Final[Mapping[str, str]] = MappingProxyType(dict(METRICS))
 
 # --- protocols ---------------------------------------------------------------------------------------
 
-ProtocolName = Literal["h1", "h2"]
-PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2")
+ProtocolName = Literal["h1", "h2", "h3"]
+PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2", "h3")
+#: What a path probes when it names no protocols: HTTP/3 only where it is asked for (the config asks for it
+#: on a front door that advertises it), since an h3 probe of a server without QUIC always fails.
+DEFAULT_PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2")
+#: Protocols that need an https URL: QUIC always carries TLS.
+TLS_ONLY_PROTOCOLS: Final[frozenset[ProtocolName]] = frozenset({"h3"})
 #: The ``Protocol`` dimension value -> the HTTP version the probe reports in its result (``protocol``).
-PROTOCOL_LABELS: Final[Mapping[ProtocolName, str]] = MappingProxyType({"h1": "HTTP/1.1", "h2": "HTTP/2"})
+PROTOCOL_LABELS: Final[Mapping[ProtocolName, str]] = MappingProxyType(
+    {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
+)
 
 # --- the function's environment ----------------------------------------------------------------------
 
@@ -134,7 +142,7 @@ class PathSpec:
 
     name: str
     url: str
-    protocols: Sequence[ProtocolName] = PROTOCOLS
+    protocols: Sequence[ProtocolName] = DEFAULT_PROTOCOLS
     #: Non-secret request headers (their values reach the template; secrets go in ``auth_secret``).
     headers: Mapping[str, str] = field(default_factory=dict)
     auth_secret: AuthSecretSpec | None = None
@@ -359,14 +367,20 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
         "must be an absolute http(s) URL",
         url,
     )
-    protocols = raw.get("protocols", list(PROTOCOLS))
+    protocols = raw.get("protocols", list(DEFAULT_PROTOCOLS))
     _expect(
         isinstance(protocols, list)
         and bool(protocols)
         and all(p in PROTOCOLS for p in protocols)
         and len(set(protocols)) == len(protocols),
         f"{where}.protocols",
-        'must be a non-empty list of distinct "h1" / "h2"',
+        'must be a non-empty list of distinct "h1" / "h2" / "h3"',
+        protocols,
+    )
+    _expect(
+        parts.scheme == "https" or not TLS_ONLY_PROTOCOLS.intersection(protocols),
+        f"{where}.protocols",
+        '"h3" needs an https URL (HTTP/3 runs over QUIC, which always carries TLS)',
         protocols,
     )
     headers = raw.get("headers", {}) or {}
@@ -390,6 +404,12 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     if problem:
         # The problem never quotes the body: it may hold what it should not.
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
+    _expect(
+        body is None or "h3" not in protocols,
+        f"{where}.protocols",
+        '"h3" probes send no request body: probe a path with a body over "h1" / "h2"',
+        protocols,
+    )
     return PathSpec(
         name=name,
         url=url,

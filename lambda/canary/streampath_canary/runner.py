@@ -7,8 +7,10 @@ A path whose auth secret cannot be read fails with error kind ``other``; the oth
 Secret values are scrubbed from anything that leaves this module (results, error messages).
 
 The probe library (streamprobe, httpx, httpcore, h2) is imported by the first run, before its probes
-start (:func:`load_probe`): importing this module does not pay for it, and no probe's timings include
-it (the run's budget does).
+start (:func:`load_probe`), and so is its HTTP/3 stack (aioquic and the certificate check, with the CA
+stores the h3 paths trust) when a path probes h3 (:func:`load_http3`): importing this module does not pay
+for them, a canary without h3 paths never loads aioquic, and no probe's timings include them (the run's
+budget does).
 """
 
 from __future__ import annotations
@@ -86,6 +88,18 @@ def load_probe() -> ModuleType:
     import streamprobe
 
     return streamprobe
+
+
+def load_http3(spec: CanarySpec) -> None:
+    """Import the probe's HTTP/3 stack once per container (aioquic, pylsqpack, cryptography, pyOpenSSL,
+    service-identity, certifi: what an h3 probe imports) and load the CA store each h3 path verifies
+    against (the probe loads one once per process, inside the first h3 probe otherwise)."""
+    from streamprobe.http3 import session, transport, trust
+
+    del transport  # imported for its imports: the rest of the stack an h3 probe needs
+    for path in spec.paths:
+        if "h3" in path.protocols and path.verify is not False:
+            trust.ca_store(session.cafile_of(path.verify))
 
 
 def streamprobe_probe(
@@ -185,6 +199,10 @@ def run_probes(
         # asset that cannot import the probe fails each probe below (kind "other"), as any probe error.
         with contextlib.suppress(Exception):
             load_probe()
+        if "h3" in spec.protocols:
+            # A CA file that cannot be read fails that path's h3 probes (kind "tls"), not the others.
+            with contextlib.suppress(Exception):
+                load_http3(spec)
     jobs = [(path, protocol) for path in spec.paths for protocol in path.protocols]
     executor = cf.ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(jobs)), thread_name_prefix="probe")
     finished: dict[int, float] = {}
