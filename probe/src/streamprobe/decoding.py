@@ -3,6 +3,10 @@
 The probe reads the raw body with ``iter_raw()`` so that it sees each chunk the moment it
 arrives, and decodes here; zlib returns whatever is decodable so far, never holding data back
 beyond what the sender's compressor held.
+
+Decoding is bounded: output comes in pieces of at most :data:`PIECE_BYTES` (one compressed chunk of
+a few KB can inflate to a GiB, so the caller checks its deadlines between pieces), at most
+:data:`MAX_CODINGS` codings are undone, and a body that does not decode raises :class:`CorruptBody`.
 """
 
 from __future__ import annotations
@@ -15,11 +19,15 @@ from typing import Final, Protocol
 
 
 def _brotli_module() -> ModuleType | None:
+    """A brotli module whose decoder can limit its output (brotli >= 1.2): one without that would
+    inflate a bomb whole, so br is then neither asked for nor decoded."""
     for name in ("brotli", "brotlicffi"):
         try:
-            return importlib.import_module(name)
+            module = importlib.import_module(name)
         except ImportError:
             continue
+        if hasattr(module.Decompressor(), "can_accept_more_data"):
+            return module
     return None
 
 
@@ -28,6 +36,8 @@ BROWSER_ACCEPT_ENCODING = "gzip, deflate, br"
 #: Largest piece of decoded output produced at once (zlib can inflate ~1000:1; brotli's limit is soft
 #: and may overshoot by one internal buffer).
 PIECE_BYTES: Final = 64 * 1024
+#: The most content-codings undone for one body (real servers apply one; each is a decoder kept).
+MAX_CODINGS: Final = 4
 
 
 def default_accept_encoding() -> tuple[str, str | None]:
@@ -38,7 +48,27 @@ def default_accept_encoding() -> tuple[str, str | None]:
 
 
 class UnsupportedEncoding(Exception):
-    pass
+    """A ``Content-Encoding`` the probe cannot undo: ``name`` is the server's text (not redacted),
+    ``why`` says why in words."""
+
+    def __init__(self, name: str, why: str = "unknown to the probe") -> None:
+        super().__init__(why)
+        self.name = name
+        self.why = why
+
+
+class CorruptBody(Exception):
+    """The body does not decode as its ``Content-Encoding`` says (``encoding``)."""
+
+    def __init__(self, encoding: str, detail: str) -> None:
+        super().__init__(f"corrupt {encoding} body: {detail}")
+        self.encoding = encoding
+        self.detail = detail
+
+
+def _brotli_error() -> type[Exception]:
+    error = getattr(BROTLI, "error", None)
+    return error if isinstance(error, type) and issubclass(error, Exception) else zlib.error
 
 
 class _Decoder(Protocol):
@@ -73,17 +103,24 @@ class _Zlib:
             cmf, flg = data[0], data[1]
             if not (cmf & 0x0F == 8 and (cmf << 8 | flg) % 31 == 0):
                 self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
-        out = self._obj.decompress(data, PIECE_BYTES)
-        while True:
+        while data:
+            try:
+                out = self._obj.decompress(data, PIECE_BYTES)
+            except zlib.error as exc:
+                raise CorruptBody("gzip" if self._gzip else "deflate", str(exc)) from None
             if out:
                 yield out
-            tail = self._obj.unconsumed_tail
-            if not tail:
-                return
-            out = self._obj.decompress(tail, PIECE_BYTES)
+            data = self._obj.unconsumed_tail
+            if not data and self._gzip and self._obj.eof and self._obj.unused_data:
+                # gzip allows several members one after the other (some servers flush that way)
+                data = self._obj.unused_data
+                self._obj = zlib.decompressobj(16 + zlib.MAX_WBITS)
 
     def flush(self) -> bytes:
-        return self._obj.flush()
+        try:
+            return self._obj.flush()
+        except zlib.error as exc:
+            raise CorruptBody("gzip" if self._gzip else "deflate", str(exc)) from None
 
 
 class _Brotli:
@@ -91,12 +128,13 @@ class _Brotli:
         self._obj = module.Decompressor()
 
     def pieces(self, data: bytes) -> Iterator[bytes]:
+        try:
+            yield from self._pieces(data)
+        except _brotli_error() as exc:
+            raise CorruptBody("br", str(exc) or type(exc).__name__) from None
+
+    def _pieces(self, data: bytes) -> Iterator[bytes]:
         obj = self._obj
-        if not hasattr(obj, "can_accept_more_data"):  # brotlicffi / old brotli: no output limit
-            method = getattr(obj, "process", None) or obj.decompress
-            if out := bytes(method(data)):
-                yield out
-            return
         out = obj.process(data, output_buffer_limit=PIECE_BYTES)
         while True:
             if out:
@@ -115,6 +153,11 @@ class Decoder:
     def __init__(self, content_encoding: str | None) -> None:
         self.names = [e.strip().lower() for e in (content_encoding or "").split(",") if e.strip()]
         self._chain: list[_Decoder] = []
+        if len(self.names) > MAX_CODINGS:
+            raise UnsupportedEncoding(
+                content_encoding or "",
+                f"{len(self.names)} codings, more than the {MAX_CODINGS} a probe undoes",
+            )
         for name in reversed(self.names):
             if name in ("identity", ""):
                 self._chain.append(_Identity())
@@ -125,11 +168,9 @@ class Decoder:
             elif name == "br" and BROTLI is not None:
                 self._chain.append(_Brotli(BROTLI))
             elif name == "br":
-                raise UnsupportedEncoding(
-                    "the server sent brotli (br) but no brotli module is installed here"
-                )
+                raise UnsupportedEncoding(name, "no brotli module (>= 1.2) is installed here to decode it")
             else:
-                raise UnsupportedEncoding(f"the server used an unknown content-encoding {name!r}")
+                raise UnsupportedEncoding(name)
 
     def iter_decode(self, data: bytes) -> Iterator[bytes]:
         """Decoded ``data`` in pieces of at most ``PIECE_BYTES``: a compression bomb is inflated only as
@@ -147,8 +188,17 @@ class Decoder:
     def decode(self, data: bytes) -> bytes:
         return b"".join(self.iter_decode(data))
 
+    def iter_flush(self) -> Iterator[bytes]:
+        """What the decoders still hold at the end of the body, in pieces like :meth:`iter_decode`."""
+        return self._flush_from(0)
+
+    def _flush_from(self, index: int) -> Iterator[bytes]:
+        if index == len(self._chain):
+            return
+        tail = self._chain[index].flush()
+        if tail:
+            yield from self._through(index + 1, tail)
+        yield from self._flush_from(index + 1)
+
     def flush(self) -> bytes:
-        data = b""
-        for step in self._chain:
-            data = b"".join(step.pieces(data)) + step.flush()
-        return data
+        return b"".join(self.iter_flush())

@@ -3,7 +3,8 @@
 * DNS is resolved by the probe itself (``resolve``), then ``DialBackend`` connects a socket to that
   address while httpcore keeps the URL's host for the Host header / :authority and TLS SNI.
 * ``ProbeStream`` is httpcore's network stream over that socket: it stamps the first response byte
-  (HTTP/1.1 TTFB), checks ALPN when HTTP/2 is required, and hands every socket to the ``Watchdog``.
+  (HTTP/1.1 TTFB), checks ALPN when HTTP/2 is required, hands every socket to the ``Watchdog``, and
+  on an HTTP/2 connection counts the frames it reads (``h2flood``: a control-frame flood is an error).
 
 Nothing is done lazily on the first connection of a process: the connect is one ``connect()`` on a
 socket of the resolved family (no second ``getaddrinfo``), and the codec a ``str`` host name is
@@ -24,6 +25,8 @@ from typing import Any
 import httpcore
 
 from .errors import ProbeFailure
+from .h2flood import ControlFlood, FrameCounter
+from .messages import flood_error
 from .timing import PhaseClock, Watchdog, now
 
 Address = tuple[int, tuple[Any, ...]]  # (family, sockaddr)
@@ -90,6 +93,8 @@ class ProbeStream(httpcore.NetworkStream):
     def __init__(self, sock: socket.socket, dial: DialBackend) -> None:
         self._sock = sock
         self._dial = dial
+        self._frames: FrameCounter | None = None
+        self._counting = False  # decided at the first read: the request has been sent by then
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
@@ -100,9 +105,20 @@ class ProbeStream(httpcore.NetworkStream):
         except OSError as exc:
             raise httpcore.ReadError(str(exc)) from exc
         if data:
-            self._dial.last_read_at = now()  # when these bytes came: every event they complete arrived then
-        if data and self._dial.first_byte_at is None and self._dial.clock.phase == "headers":
-            self._dial.first_byte_at = now()
+            t = now()  # one reading: the first byte (ttfb) is never after the first event it brought
+            self._dial.last_read_at = t  # when these bytes came: every event they complete arrived then
+            if self._dial.first_byte_at is None and self._dial.clock.phase == "headers":
+                self._dial.first_byte_at = t
+        if not self._counting:
+            self._counting = True
+            # httpcore traces http2.* before an HTTP/2 connection's first read (TLS or prior knowledge)
+            if self._dial.clock.http2:
+                self._frames = FrameCounter()
+        if self._frames is not None and data:
+            try:
+                self._frames.feed(data)
+            except ControlFlood as exc:
+                raise ProbeFailure.of(flood_error(self._dial.where, exc.frames, exc.limit)) from None
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
-from .redact import redact, sanitise
+from .redact import cut_secret_tail, mask_url_text, redact, sanitise, shown
 from .result import EventArrival, ProbeError
 
 #: How far a read got: "headers" means the request was sent and no response has come yet.
@@ -18,6 +18,10 @@ Phase = Literal["connect", "tls", "headers", "body"]
 
 #: Characters of a body shown in an error message.
 EXCERPT_CHARS: Final = 200
+#: Characters of a server's header value (reason phrase, Content-Type, Location...) a message repeats.
+HEADER_CHARS: Final = 120
+#: The longest message or note a result carries: a server cannot make a result (or a log line) large.
+MESSAGE_CHARS: Final = 1000
 NO_EVENTS_NOTE: Final = "the stream ended without a single event"
 NO_DONE_NOTE: Final = "the stream ended without the streamcheck 'done' event"
 
@@ -33,9 +37,16 @@ def excerpt_budget(secrets: Iterable[str]) -> int:
     return EXCERPT_CHARS + max((len(s.encode()) for s in secrets), default=0)
 
 
-def shown_excerpt(text: str, secrets: Iterable[str]) -> str:
-    """A body's first characters as an error message shows them: redacted, one printable line."""
-    return sanitise(redact(text, secrets), EXCERPT_CHARS)
+def shown_excerpt(text: str, secrets: Iterable[str], *, cut: bool = True) -> str:
+    """A body's first characters as an error message shows them: redacted, one printable line.
+
+    ``cut``: the text is where a read stopped (the body may go on), so a secret may begin at its very
+    end with too few characters to be recognised: those are dropped."""
+    secrets = list(secrets)
+    text = redact(text, secrets)
+    if cut:
+        text = cut_secret_tail(text, secrets)
+    return sanitise(text, EXCERPT_CHARS)
 
 
 def timeout_error(phase: Phase, where: str, timeout: float) -> ProbeError:
@@ -59,12 +70,21 @@ def max_duration_error(where: str, max_duration: float) -> ProbeError:
 
 
 def http_status_error(
-    where: str, status: int, reason: str, excerpt: str, *, redirect_to: str | None = None
+    where: str,
+    status: int,
+    reason: str,
+    excerpt: str,
+    *,
+    redirect_to: str | None = None,
+    secrets: Iterable[str] = (),
 ) -> ProbeError:
-    """A status other than 2xx; ``redirect_to`` is a Location already stripped of credentials."""
-    message = f"{where} answered HTTP {status} {reason}".rstrip()
+    """A status other than 2xx; ``redirect_to`` is a Location already stripped of credentials;
+    ``excerpt`` is already shown (:func:`shown_excerpt`). The server's texts are redacted of
+    ``secrets`` before they are cut."""
+    secrets = list(secrets)
+    message = f"{where} answered HTTP {status} {shown(reason, secrets, HEADER_CHARS)}".rstrip()
     if redirect_to:
-        message += f", redirecting to {sanitise(redirect_to)}"
+        message += f", redirecting to {mask_url_text(redact(redirect_to, secrets))}"
     if excerpt:
         message += f"; the body starts: {excerpt}"
     return ProbeError("http_status", message)
@@ -74,10 +94,12 @@ def is_event_stream(content_type: str | None) -> bool:
     return (content_type or "").split(";")[0].strip().lower() == "text/event-stream"
 
 
-def content_type_error(where: str, content_type: str | None, excerpt: str) -> ProbeError:
+def content_type_error(
+    where: str, content_type: str | None, excerpt: str, *, secrets: Iterable[str] = ()
+) -> ProbeError:
     """Not ``text/event-stream``: what came instead, and a hint when it is an HTML page."""
-    shown = sanitise(content_type or "no Content-Type", 80)
-    message = f"expected Content-Type text/event-stream but {where} sent {shown}"
+    sent = shown(content_type or "no Content-Type", secrets, 80)
+    message = f"expected Content-Type text/event-stream but {where} sent {sent}"
     if "html" in (content_type or "").lower() or excerpt.lstrip().lower().startswith(("<!doctype", "<html")):
         message += " (an HTML page: often a login or error page in front of the service)"
     message += f"; the body starts: {excerpt}" if excerpt else "; the body is empty"
@@ -85,11 +107,41 @@ def content_type_error(where: str, content_type: str | None, excerpt: str) -> Pr
 
 
 def too_large_error(where: str, max_event_bytes: int) -> ProbeError:
+    """``max_event_bytes`` passed: it counts every line since the last event dispatched, so blank and
+    comment lines that never make an event are bounded too."""
     return ProbeError(
         "too_large",
         f"an event from {where} grew past max_event_bytes ({max_event_bytes} bytes) without ending "
-        "(a line without a newline, or a stream that is not SSE)",
+        "(a line without a newline, blank or comment lines that never make an event, or a stream "
+        "that is not SSE)",
     )
+
+
+def unknown_encoding_error(where: str, name: str, why: str, secrets: Iterable[str]) -> ProbeError:
+    """A ``Content-Encoding`` the probe cannot undo (the name is the server's: redacted, cut)."""
+    return ProbeError("protocol", f"{where} used content-encoding {shown(name, secrets, 80)!r}: {why}")
+
+
+def corrupt_body_error(where: str, encoding: str, detail: str) -> ProbeError:
+    """A compressed body that does not decode: the server sent something malformed."""
+    return ProbeError(
+        "protocol", f"the {encoding} body from {where} is corrupt: {sanitise(detail, HEADER_CHARS)}"
+    )
+
+
+def flood_error(where: str, frames: str, limit: int) -> ProbeError:
+    """An HTTP/2 server that sends control frames faster than ``limit`` a second."""
+    return ProbeError(
+        "protocol",
+        f"HTTP/2 control-frame flood from {where}: {frames} within one second, more than the limit of "
+        f"{limit} (a probe busy answering them would read the events late)",
+    )
+
+
+def bounded_message(text: str, secrets: Iterable[str]) -> str:
+    """A message or note as a result carries it: redacted, then at most MESSAGE_CHARS characters."""
+    text = redact(text, secrets)
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1] + "…"
 
 
 def cut_note(max_duration: float, events: int) -> str:

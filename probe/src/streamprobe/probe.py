@@ -11,6 +11,7 @@ import contextlib
 import functools
 import gc
 import json
+import re
 import ssl
 
 import httpcore
@@ -19,11 +20,13 @@ import httpx
 from ._version import package_version
 from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
-from .decoding import BROTLI, Decoder, UnsupportedEncoding, default_accept_encoding
+from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
 from .dial import DialBackend, is_ip_literal, resolve
-from .errors import ProbeFailure, classify, redact, sanitise
+from .errors import ProbeFailure, classify
 from .messages import (
+    HEADER_CHARS,
     content_type_error,
+    corrupt_body_error,
     end_note,
     excerpt_budget,
     http_status_error,
@@ -34,9 +37,10 @@ from .messages import (
     stalled_error,
     timeout_error,
     too_large_error,
+    unknown_encoding_error,
 )
 from .options import STAMP_HEADER, ProbeOptions, is_streamcheck_url, prepare_url
-from .redact import display_url, request_secrets
+from .redact import display_url, mask_url_text, request_secrets, shown
 from .result import EventArrival, ProbeError, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
 from .timing import PhaseClock, Watchdog, now
@@ -136,6 +140,8 @@ class _Probe:
         )
         self.events: list[EventArrival] = []
         self.ended = False  # the body ended normally
+        self.cut = False  # the read stopped itself at max_duration (between two decoded pieces)
+        self.content_encoding: str | None = None  # as the server sent it (the result shows it redacted)
         self.parser = SSEParser(options.max_event_bytes)
 
     def _request_headers(self) -> dict[str, str]:
@@ -235,6 +241,8 @@ class _Probe:
                 r.error = self._classify(exc)
 
     def _classify(self, exc: BaseException) -> ProbeError:
+        if isinstance(exc, ProbeFailure):  # already classified where it was raised
+            return exc.error
         fired = self.watchdog.fired
         phase = self.clock.phase
         if fired == "max_duration" and phase != "body":
@@ -263,60 +271,102 @@ class _Probe:
         if resp.http_version == "HTTP/3":
             r.protocol = "HTTP/3"
         if "alt-svc" in resp.headers:
-            r.alt_svc = sanitise(redact(resp.headers["alt-svc"], self.secrets), 300)
-        r.content_encoding = resp.headers.get("content-encoding")
+            r.alt_svc = shown(resp.headers["alt-svc"], self.secrets, 300)
+        self.content_encoding = resp.headers.get("content-encoding")
+        if self.content_encoding is not None:  # a server can echo anything into it
+            r.content_encoding = shown(self.content_encoding, self.secrets, HEADER_CHARS)
         content_type = resp.headers.get("content-type")
         if not 200 <= resp.status_code < 300:
             location = resp.headers.get("location")
             redirect_to = None
             if 300 <= resp.status_code < 400 and location:
-                # without what may carry a credential: userinfo, query and fragment
-                redirect_to = str(httpx.URL(location).copy_with(userinfo=b"", query=None, fragment=None))
+                redirect_to = _redirect_target(location)
             excerpt = self._excerpt(resp)
             error = http_status_error(
-                self.where, resp.status_code, resp.reason_phrase, excerpt, redirect_to=redirect_to
+                self.where,
+                resp.status_code,
+                resp.reason_phrase,
+                excerpt,
+                redirect_to=redirect_to,
+                secrets=self.secrets,
             )
             raise ProbeFailure.of(error)
         if not is_event_stream(content_type):
-            raise ProbeFailure.of(content_type_error(self.where, content_type, self._excerpt(resp)))
+            excerpt = self._excerpt(resp)
+            raise ProbeFailure.of(content_type_error(self.where, content_type, excerpt, secrets=self.secrets))
 
     def _excerpt(self, resp: httpx.Response) -> str:
         """The body's first bytes, decoded, redacted and sanitised, read within the timeout."""
         self.watchdog.set("phase", now() + self.o.timeout)
         wanted = excerpt_budget(self.secrets)
-        data = b""
+        data = bytearray()
+        ended = False  # the whole body was read: nothing was cut
         try:
-            decoder = Decoder(resp.headers.get("content-encoding"))
+            decoder = Decoder(self.content_encoding)
             for raw in resp.iter_raw():
                 for piece in decoder.iter_decode(raw):
                     data += piece
-                    if len(data) >= wanted:
+                    if len(data) >= wanted or self._out_of_time() or self.watchdog.fired:
                         break
-                if len(data) >= wanted:
+                if len(data) >= wanted or self._out_of_time() or self.watchdog.fired:
                     break
+            else:
+                ended = True
         except Exception:
-            pass
+            pass  # the excerpt is what could be read and decoded
         finally:
             self.watchdog.set("phase", None)
-        return shown_excerpt(data[:wanted].decode("utf-8", errors="replace"), self.secrets)
+        text = bytes(data[:wanted]).decode("utf-8", errors="replace")
+        return shown_excerpt(text, self.secrets, cut=not ended or len(data) > wanted)
+
+    def _out_of_time(self) -> bool:
+        """max_duration has passed (checked between decoded pieces: decoding is bounded like reading)."""
+        return now() >= self.t0 + self.o.max_duration or self.watchdog.fired == "max_duration"
+
+    def _await_data(self) -> None:
+        """Move the silence bound: ``timeout`` from now without a body byte is ``stalled``. Only body
+        bytes move it (over HTTP/2, DATA frames): a server that sends PINGs alone is silent. Always
+        later than before, so the watchdog is not woken for it."""
+        self.watchdog.set("phase", now() + self.o.timeout)
 
     def _read_stream(self, resp: httpx.Response) -> None:
-        r = self.result
         try:
-            decoder = Decoder(r.content_encoding)
+            decoder = Decoder(self.content_encoding)
         except UnsupportedEncoding as exc:
-            raise ProbeFailure("protocol", str(exc)) from None
+            error = unknown_encoding_error(self.where, exc.name, exc.why, self.secrets)
+            raise ProbeFailure.of(error) from None
         parser = self.parser
         try:
+            self._await_data()
             for raw in resp.iter_raw():
                 # When the socket read returned these bytes, not when parsing reached them: the events
                 # of one read (a proxy's block) arrived together. Over QUIC: now.
                 t = self.backend.last_read_at or now()
+                if not raw:
+                    continue
+                self._await_data()  # not silent while these bytes are parsed
+                # One chunk of a few KB may inflate to a GiB: the deadline is checked between pieces.
                 for piece in decoder.iter_decode(raw):
                     self._record(parser.feed(piece), t)
-            self._record(parser.feed(decoder.flush()), now())
+                    if self._out_of_time():
+                        self.cut = True
+                        return
+                self._await_data()
+            # A socket the watchdog shut down reads as the end of a close-delimited body.
+            if self.watchdog.fired == "phase":
+                raise ProbeFailure.of(stalled_error(self.o.timeout, len(self.events)))
+            if self.watchdog.fired == "max_duration":
+                self.cut = True
+                return
+            for piece in decoder.iter_flush():
+                self._record(parser.feed(piece), now())
+                if self._out_of_time():
+                    self.cut = True
+                    return
         except EventTooLarge as exc:
             raise ProbeFailure.of(too_large_error(self.where, exc.limit)) from None
+        except CorruptBody as exc:
+            raise ProbeFailure.of(corrupt_body_error(self.where, exc.encoding, exc.detail)) from None
         except _TooManyEvents:
             raise ProbeFailure(
                 "too_large",
@@ -325,6 +375,7 @@ class _Probe:
             ) from None
         except Exception as exc:
             if self.watchdog.fired == "max_duration":
+                self.cut = True
                 return  # judged on what arrived (see _finish)
             err = self._classify(exc)
             if err.kind == "stalled":
@@ -386,9 +437,17 @@ class _Probe:
         r.request_sent_ms = None if sent is None else (sent - t0) * 1000
         r.timings_ms["total"] = (self.end - t0) * 1000
         r.arrivals = self.events
-        cut = r.status is not None and self.watchdog.fired == "max_duration" and r.error is None
+        cut = r.status is not None and (self.cut or self.watchdog.fired == "max_duration") and r.error is None
         note = end_note(self.events, cut=cut, ended=self.ended, max_duration=self.o.max_duration)
         if note:
             r.notes.append(note)
         r.notes += stamp_notes(self.parser.bad_stamps, asked=self.o.stamp, arrivals=self.events)
         return conclude(r, self.secrets)
+
+
+def _redirect_target(location: str) -> str:
+    """A redirect's Location without what may carry a credential: userinfo, query and fragment."""
+    try:
+        return str(httpx.URL(location).copy_with(userinfo=b"", query=None, fragment=None))
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return mask_url_text(re.split(r"[?#]", location, maxsplit=1)[0])

@@ -2,7 +2,8 @@
 
 * ``PhaseClock`` receives httpcore's ``trace`` events and records when each phase ran.
 * ``Watchdog`` enforces deadlines that socket timeouts alone cannot (a server trickling a byte
-  at a time): when one passes it shuts the sockets down, which ends any blocked read at once.
+  at a time, an HTTP/2 server sending PINGs and no data): when one passes it shuts the sockets down,
+  which ends any blocked read at once.
 """
 
 from __future__ import annotations
@@ -125,8 +126,10 @@ class PhaseClock:
                 self.watchdog.set("phase", t + self.timeout)
             self.http2 = name.startswith("http2.")
         elif name.endswith(".receive_response_headers.complete"):
+            # The body's silence bound starts: the reader moves it on each chunk of body bytes (later
+            # each time, so the watchdog is never woken for it).
             self.phase = "body"
-            self.watchdog.set("phase", None)
+            self.watchdog.set("phase", t + self.timeout)
 
     def first(self, *names: str) -> float | None:
         times = [self.marks[n] for n in names if n in self.marks]
