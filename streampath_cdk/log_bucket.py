@@ -32,6 +32,9 @@ class LogBucket(Construct):
     ``expiration``: how long log objects are kept (required; there is no sensible universal value).
     ``object_ownership``: ``BUCKET_OWNER_ENFORCED`` (ACLs disabled), right for NLB access logs. CloudFront
     standard logging (legacy) writes with an ACL grant, so a bucket for it needs ``BUCKET_OWNER_PREFERRED``.
+    ``versioned``: off by default. Log objects are written once by a delivery service and never
+    overwritten, so versions add nothing to recover; for an audit policy that demands versioning, turn it
+    on and non-current versions expire after ``expiration`` too (otherwise expiry would only hide them).
     """
 
     def __init__(
@@ -41,18 +44,20 @@ class LogBucket(Construct):
         *,
         expiration: cdk.Duration,
         object_ownership: s3.ObjectOwnership = s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        versioned: bool = False,
     ) -> None:
         super().__init__(scope, construct_id)
         common: dict[str, Any] = {
             "encryption": s3.BucketEncryption.S3_MANAGED,
             "enforce_ssl": True,
             "block_public_access": s3.BlockPublicAccess.BLOCK_ALL,
-            "versioned": False,
+            "versioned": versioned,
             "removal_policy": cdk.RemovalPolicy.RETAIN,
             "lifecycle_rules": [
                 s3.LifecycleRule(
                     id="expire-logs",
                     expiration=expiration,
+                    noncurrent_version_expiration=expiration if versioned else None,
                     abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
                 )
             ],
