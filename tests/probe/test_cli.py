@@ -159,7 +159,11 @@ def test_doctor_names_compression(tmp_path: Path) -> None:
     assert http2_row.count("not offered") == 2
     http1_row = next(line for line in lines if line.strip().startswith("HTTP/1.1"))
     assert "streaming" in http1_row and "buffered" in http1_row and "[gzip]" in http1_row
-    assert lines[-1].startswith("diagnosis: buffered only when compression is requested")
+    diagnosis = next(i for i, line in enumerate(lines) if line.startswith("diagnosis: "))
+    assert lines[diagnosis].startswith("diagnosis: buffered only when compression is requested")
+    fixes = lines[diagnosis + 1 :]  # after the diagnosis, only its "try:" lines, the app's fix first
+    assert fixes and all(line.startswith("try: ") for line in fixes)
+    assert fixes[0].startswith("try: app: Starlette/FastAPI GZipMiddleware")
     d = json.loads(as_json.stdout)
     states = {(c["http"], c["encoding"]): c["state"] for c in d["cells"]}
     assert states == {
@@ -222,9 +226,17 @@ def test_help_names_both_commands_and_the_exit_status() -> None:
     assert usage.splitlines() == [
         "usage: streamprobe URL [options]",
         "       streamprobe doctor URL [options]",
+        "       streamprobe trace [NAME=]URL [[NAME=]URL ...] [options]",
         "       streamprobe --version",
     ]
     assert "  doctor URL  " in proc.stdout and "exit status: 0 streaming" in proc.stdout
     doctor = cli("doctor", "--help")
     assert doctor.returncode == 0 and doctor.stdout.startswith("usage: streamprobe doctor URL [options]")
     assert "--http1" not in doctor.stdout and "--browser" in doctor.stdout
+    trace = cli("trace", "--help")
+    assert trace.returncode == 0 and trace.stdout.startswith(
+        "usage: streamprobe trace [NAME=]URL [[NAME=]URL ...] [options]"
+    )
+    assert (
+        "--http1" in trace.stdout and "--kind NAME=KIND" in trace.stdout and "--browser" not in trace.stdout
+    )

@@ -1,5 +1,6 @@
 """The streamprobe command line (docs/contracts/probe-cli.md): ``streamprobe URL [options]``,
-``streamprobe doctor URL [options]``, ``streamprobe --version``.
+``streamprobe doctor URL [options]``, ``streamprobe trace [NAME=]URL ... [options]``,
+``streamprobe --version``.
 
 Exit status: 0 streaming, 1 partial/buffered/inconclusive, 2 error or usage error (message on
 stderr, no JSON). Header values given with --header are never printed.
@@ -18,29 +19,46 @@ from .body import MAX_BODY_BYTES
 from .browser import BrowserUnavailable
 from .doctor import run_doctor
 from .options import METHODS, HttpChoice, Method, ProbeOptions
-from .output import render_doctor, render_repeat, render_result
+from .output import render_doctor, render_repeat, render_result, render_trace
 from .probe import probe
+from .progress import Progress
 from .repeat import run_repeat
 from .result import Verdict
+from .trace import parse_hops, run_trace
 
 EXIT: Final[dict[Verdict, int]] = {"streaming": 0, "partial": 1, "buffered": 1, "inconclusive": 1, "error": 2}
 
 USAGE = """streamprobe URL [options]
        streamprobe doctor URL [options]
+       streamprobe trace [NAME=]URL [[NAME=]URL ...] [options]
        streamprobe --version"""
 DOCTOR_USAGE = "streamprobe doctor URL [options]"
+TRACE_USAGE = "streamprobe trace [NAME=]URL [[NAME=]URL ...] [options]"
 DESCRIPTION = """Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering.
 
 commands:
   URL                   probe one SSE URL and give a verdict: streaming, partial, buffered
   doctor URL            probe it over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the
-                        likely cause of buffering (see 'streamprobe doctor --help')"""
+                        likely cause of buffering (see 'streamprobe doctor --help')
+  trace [NAME=]URL ...  probe each hop from the application outward and name the first one
+                        that buffers, its cause and fixes (see 'streamprobe trace --help')"""
 DOCTOR_DESCRIPTION = """Probe an SSE URL over {HTTP/1.1, HTTP/2} x {identity, compressed} and name the likely
 cause of buffering: compression, the HTTP/2 front end, a hop that buffers HTTP/1.1, or a proxy that
 buffers everything. An HTTP/3 row is added when the server advertises h3 (Alt-Svc) or with --http3."""
 EPILOG = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"
 DOCTOR_EPILOG = (
     "exit status: 0 streaming in every combination the server offers; 1 buffering somewhere; 2 an error"
+)
+TRACE_DESCRIPTION = """Probe the hops of one path, ordered from the application outward (the pod,
+the in-cluster proxy, the load balancer, the CDN), one after another, and name the first hop that
+buffers (partial or buffered while the hop before it streamed), the delay it adds, the doctor's cause
+for it and the fixes for that kind of hop. Inner hops are read over HTTP/1.1, as the next hop reads
+them; the outermost like a browser (--http1/--http2 read every hop that way). Headers go to every hop.
+
+The kind of a hop (for its fixes) is guessed from its name (ingress, nginx, haproxy, alb, nlb,
+cloudfront/cdn, app/pod/direct) or told with --kind NAME=KIND."""
+TRACE_EPILOG = (
+    "exit status: 0 every hop streams; 1 a hop buffers (or is inconclusive); 2 an error or a usage error"
 )
 
 
@@ -109,37 +127,64 @@ def _data(text: str) -> bytes:
         raise argparse.ArgumentTypeError(f"cannot read {path!r}: {exc.strerror or exc}") from None
 
 
-def build_parser(doctor: bool) -> argparse.ArgumentParser:
-    prog = "streamprobe doctor" if doctor else "streamprobe"
+def _kind(text: str) -> tuple[str, str]:
+    name, eq, kind = text.partition("=")
+    if not eq or not name or not kind:
+        raise argparse.ArgumentTypeError(f"expected NAME=KIND, got {text!r}")
+    return name, kind
+
+
+def build_parser(doctor: bool, trace: bool = False) -> argparse.ArgumentParser:
+    prog = "streamprobe doctor" if doctor else "streamprobe trace" if trace else "streamprobe"
     p = _Parser(
         prog=prog,
-        usage=DOCTOR_USAGE if doctor else USAGE,
-        description=DOCTOR_DESCRIPTION if doctor else DESCRIPTION,
-        epilog=DOCTOR_EPILOG if doctor else EPILOG,
+        usage=DOCTOR_USAGE if doctor else TRACE_USAGE if trace else USAGE,
+        description=DOCTOR_DESCRIPTION if doctor else TRACE_DESCRIPTION if trace else DESCRIPTION,
+        epilog=DOCTOR_EPILOG if doctor else TRACE_EPILOG if trace else EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--version", action=_VersionAction, help="print the version and exit")
-    p.add_argument("url", metavar="URL", help="an http:// or https:// URL of an SSE stream")
-    p.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
+    if trace:
+        p.add_argument(
+            "hops",
+            nargs="+",
+            metavar="[NAME=]URL",
+            help="the hops from the application outward (at most 10, distinct names; default hop1, ...)",
+        )
+        p.add_argument(
+            "--kind",
+            action="append",
+            type=_kind,
+            default=[],
+            metavar="NAME=KIND",
+            help="the kind of a hop, for its fixes: app, nginx, ingress-nginx, haproxy, alb, nlb, "
+            "cloudfront or proxy (repeatable; default: guessed from the name)",
+        )
+    else:
+        p.add_argument("url", metavar="URL", help="an http:// or https:// URL of an SSE stream")
+        p.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
     if not doctor:
         proto = p.add_mutually_exclusive_group()
         proto.add_argument("--http1", action="store_true", help="force HTTP/1.1")
         proto.add_argument("--http2", action="store_true", help="require HTTP/2 (an error if not negotiated)")
+    if not doctor and not trace:
         proto.add_argument(
             "--http3",
             action="store_true",
             help="require HTTP/3 over QUIC, UDP to the URL's port (an error if it cannot be had); "
             "needs the [h3] extra",
         )
+    if not doctor:
         p.add_argument(
             "--accept-encoding",
             metavar="VALUE",
             help="Accept-Encoding (default like a browser: gzip, deflate[, br]; 'identity' for none)",
         )
+    if not doctor and not trace:
         p.add_argument(
             "--repeat", type=_positive_int, default=1, metavar="N", help="run N probes; medians + worst delay"
         )
-    else:
+    if doctor:
         p.add_argument(
             "--http3",
             action="store_true",
@@ -189,6 +234,8 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
     tls.add_argument("--insecure", action="store_true", help="do not verify the server certificate")
     tls.add_argument("--cacert", metavar="FILE", help="trust this CA bundle (PEM)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    if trace:
+        return p
     p.add_argument(
         "--browser",
         action="store_true",
@@ -206,11 +253,13 @@ def build_parser(doctor: bool) -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
     http: HttpChoice = "auto"
     if not doctor:
-        http = "h1" if args.http1 else "h2" if args.http2 else "h3" if args.http3 else "auto"
+        http = (
+            "h1" if args.http1 else "h2" if args.http2 else "h3" if getattr(args, "http3", False) else "auto"
+        )
     verify: bool | str = False if args.insecure else (args.cacert or True)
     method: Method = args.method or ("POST" if args.data is not None else "GET")
     return ProbeOptions(
-        name=args.name,
+        name=getattr(args, "name", "cli"),
         http=http,
         headers=dict(args.header),
         accept_encoding=None if doctor else args.accept_encoding,
@@ -227,12 +276,23 @@ def _options(args: argparse.Namespace, doctor: bool) -> ProbeOptions:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     doctor = bool(argv) and argv[0] == "doctor"
-    parser = build_parser(doctor)
+    trace = bool(argv) and argv[0] == "trace"
+    parser = build_parser(doctor, trace)
     try:
-        args = parser.parse_args(argv[1:] if doctor else argv)
+        if trace:  # hops and options in any order
+            args = parser.parse_intermixed_args(argv[1:])
+        else:
+            args = parser.parse_args(argv[1:] if doctor else argv)
         options = _options(args, doctor)
+        if trace:
+            hops = parse_hops(args.hops, dict(args.kind))
+            progress = Progress.for_terminal("trace: ", json_output=args.json)
+            traced = run_trace(hops, options, progress=progress)
+            print(json.dumps(traced.to_dict(), indent=2) if args.json else render_trace(traced))
+            return traced.exit_code
         if doctor:
-            report = run_doctor(args.url, options, browser=args.browser, http3=args.http3)
+            progress = Progress.for_terminal("doctor: ", json_output=args.json)
+            report = run_doctor(args.url, options, browser=args.browser, http3=args.http3, progress=progress)
             print(json.dumps(report.to_dict(), indent=2) if args.json else render_doctor(report))
             if report.browser is not None and not args.json:
                 print("\nbrowser (headless Chromium, fetch + getReader()):\n" + render_result(report.browser))

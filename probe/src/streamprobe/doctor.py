@@ -12,44 +12,58 @@ HTTP/3 transport sends none yet).
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from dataclasses import dataclass, field
+from typing import Any, Final
 
 from .altsvc import advertises_h3
 from .decoding import default_accept_encoding
+from .diagnosis import DiagnosisCode, classify
+from .fixes import HopFix, fixes_for
+from .matrix import (  # re-exported: the doctor's vocabulary, as callers have imported it from here
+    BAD,
+    ENCODINGS,
+    PROTOCOL_LABEL,
+    PROTOCOLS,
+    ROWS,
+    Cell,
+    CellState,
+    Encoding,
+    HttpRow,
+    cell_state,
+    not_offered,
+)
 from .options import ProbeOptions, prepare_url
 from .probe import probe
+from .progress import Progress
 from .redact import display_url
-from .result import ProbeResult, Protocol, Verdict
+from .result import ErrorKind, ProbeResult
 
-#: The doctor's rows: each protocol probed on its own (``h2``, ``h3`` required, not merely offered).
-HttpRow = Literal["h1", "h2", "h3"]
-#: The doctor's columns: no compression asked for, or compression asked for like a browser.
-Encoding = Literal["identity", "compressed"]
-#: A cell: the probe's verdict, or "not offered" when the server does not speak HTTP/2.
-CellState = Verdict | Literal["not offered"]
-#: The rows always probed; ``h3`` is added when advertised or asked for.
-PROTOCOLS: Final[tuple[HttpRow, ...]] = ("h1", "h2")
-ROWS: Final[tuple[HttpRow, ...]] = get_args(HttpRow)
-ENCODINGS: Final[tuple[Encoding, ...]] = get_args(Encoding)
-PROTOCOL_LABEL: Final[dict[HttpRow, Protocol]] = {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
-BAD: Final[tuple[Verdict, ...]] = ("partial", "buffered")
-Cell = tuple[HttpRow, Encoding]
+__all__ = [
+    "BAD",
+    "ENCODINGS",
+    "PROTOCOLS",
+    "PROTOCOL_LABEL",
+    "ROWS",
+    "Cell",
+    "CellState",
+    "DoctorReport",
+    "Encoding",
+    "HttpRow",
+    "cell_state",
+    "connection_failed",
+    "diagnose",
+    "not_offered",
+    "run_doctor",
+]
 
-
-def not_offered(result: ProbeResult, http: HttpRow) -> bool:
-    """HTTP/2 or HTTP/3 required but not to be had (not negotiated; for HTTP/3 also no UDP answer):
-    a fact about the server or the network path, not a fault."""
-    return (
-        http in ("h2", "h3")
-        and result.error is not None
-        and result.error.kind == "protocol"
-        and result.status is None
-    )
+#: Error kinds that mean the connection itself failed (no name, no TCP connection, no answer within
+#: --timeout): every other cell would fail the same way, each after as long a wait.
+CONNECTION_FAILURES: Final[tuple[ErrorKind, ...]] = ("dns", "connect", "timeout")
 
 
-def cell_state(result: ProbeResult, http: HttpRow) -> CellState:
-    return "not offered" if not_offered(result, http) else result.verdict
+def connection_failed(result: ProbeResult) -> bool:
+    """The request never got a response head because the connection failed (not an HTTP problem)."""
+    return result.error is not None and result.error.kind in CONNECTION_FAILURES and result.status is None
 
 
 @dataclass
@@ -59,14 +73,19 @@ class DoctorReport:
     compressed_encoding: str
     diagnosis: str
     browser: ProbeResult | None = None  # headless Chromium's read: shown, not part of the diagnosis
+    diagnosis_code: DiagnosisCode = "none"
+    fixes: list[HopFix] = field(default_factory=list)
+    stopped_early: str | None = None  # why the other cells were skipped (the connection itself failed)
 
     def state(self, http: HttpRow, encoding: Encoding) -> CellState:
-        return cell_state(self.cells[(http, encoding)], http)
+        result = self.cells.get((http, encoding))
+        return "skipped" if result is None else cell_state(result, http)
 
     @property
     def rows(self) -> tuple[HttpRow, ...]:
-        """The protocols probed, in the matrix's order."""
-        return tuple(h for h in ROWS if (h, "identity") in self.cells)
+        """The protocols probed (or skipped after an early stop), in the matrix's order."""
+        skipped = PROTOCOLS if self.stopped_early else ()
+        return tuple(h for h in ROWS if (h, "identity") in self.cells or h in skipped)
 
     @property
     def exit_code(self) -> int:
@@ -89,73 +108,24 @@ class DoctorReport:
                     "result": r.to_dict(),
                 }
                 for (h, e), r in self.cells.items()
+            ]
+            + [
+                {"http": PROTOCOL_LABEL[h], "encoding": e, "state": "skipped", "result": None}
+                for h in self.rows
+                for e in ENCODINGS
+                if (h, e) not in self.cells
             ],
             "diagnosis": self.diagnosis,
+            "diagnosis_code": self.diagnosis_code,
+            "fixes": [f.to_dict() for f in self.fixes],
+            "stopped_early": self.stopped_early,
             **({"browser": self.browser.to_dict()} if self.browser is not None else {}),
         }
 
 
 def diagnose(cells: dict[Cell, ProbeResult]) -> str:
-    state = {key: cell_state(r, key[0]) for key, r in cells.items()}
-    base = cells[("h1", "identity")]
-    if base.error is not None:
-        return (
-            f"the probe fails even over HTTP/1.1 without compression ({base.error.kind}): "
-            f"{base.error.message}"
-        )
-    failed = [
-        (h, e, r.error) for (h, e), r in cells.items() if r.error is not None and state[(h, e)] == "error"
-    ]
-    if failed:
-        shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e} ({err.kind})" for h, e, err in failed)
-        return f"some combinations fail: {shown}; see their messages"
-    offered = {k: s for k, s in state.items() if s != "not offered"}
-    missing = {h for (h, _), s in state.items() if s == "not offered"}
-    h2_note = "".join(
-        f" (the server does not offer {PROTOCOL_LABEL[h]})" for h in ("h2", "h3") if h in missing
-    )
-    bad = {k for k, s in offered.items() if s in BAD}
-    if not bad:
-        if any(s == "inconclusive" for s in offered.values()):
-            return (
-                "no buffering seen, but the arrival pattern was inconclusive: probe a streamcheck URL, "
-                "or mount StampMiddleware in the application, for an exact verdict" + h2_note
-            )
-        return "streams in every combination tried: no buffering found" + h2_note
-    if bad == set(offered):
-        return (
-            "buffered in every combination: a buffering proxy or the application itself holds the stream, "
-            "whatever the protocol and compression" + h2_note
-        )
-    if all(e == "compressed" for _, e in bad) and all(
-        s == "streaming" for (_, e), s in offered.items() if e == "identity"
-    ):
-        return (
-            "buffered only when compression is requested: a compressing proxy or middleware holds the stream "
-            "(exclude text/event-stream from compression)"
-        )
-    if all(h == "h2" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h == "h1"):
-        return (
-            "buffered only over HTTP/2: the HTTP/2 front end (load balancer or CDN) holds the stream; "
-            "serve HTTP/1.1 to clients (ALPN HTTP1Only) or fix that hop"
-        )
-    if all(h == "h3" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h != "h3"):
-        return (
-            "buffered only over HTTP/3: the HTTP/3 front end (the CDN's QUIC edge) holds the stream while "
-            "HTTP/1.1 and HTTP/2 stream; browsers that switched to h3 (Alt-Svc) see it buffered: fix that "
-            "hop, or stop advertising HTTP/3 (CloudFront http_version HTTP2)"
-        )
-    if all(h == "h1" for h, _ in bad) and all(s == "streaming" for (h, _), s in offered.items() if h == "h2"):
-        return (
-            "buffered only over HTTP/1.1: a hop buffers HTTP/1.1 responses (e.g. a TLS-terminating "
-            "nginx left at proxy_buffering on) while HTTP/2 streams; browsers on h2 see it stream, "
-            "HTTP/1.1 clients (curl, an HTTP1Only front door) do not: turn that hop's buffering off"
-        )
-    shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e}: {state[(h, e)]}" for h, e in sorted(bad))
-    return (
-        f"buffering in some combinations ({shown}): more than one cause, or an intermittent one; "
-        "repeat with --repeat"
-    )
+    """The diagnosis sentence (``streamprobe.diagnosis.classify`` also gives its code)."""
+    return classify(cells).sentence
 
 
 def h3_available() -> bool:
@@ -169,17 +139,40 @@ def h3_available() -> bool:
     return True
 
 
+def _probe_cell(
+    url: str, options: ProbeOptions, http: HttpRow, encoding: Encoding, compressed: str, progress: Progress
+) -> ProbeResult:
+    label = f"{options.name} {PROTOCOL_LABEL[http]} {encoding}"
+    progress.start(label)
+    cell_options = dataclasses.replace(
+        options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
+    )
+    result = probe(url, cell_options)
+    progress.result(label, result)
+    return result
+
+
 def run_doctor(
-    url: str, options: ProbeOptions | None = None, *, browser: bool = False, http3: bool = False
+    url: str,
+    options: ProbeOptions | None = None,
+    *,
+    browser: bool = False,
+    http3: bool = False,
+    progress: Progress | None = None,
 ) -> DoctorReport:
     """Probe ``url`` four times (sequentially, so the probes do not disturb each other), and twice more
     over HTTP/3 when ``http3`` is asked for or an answer advertised h3 (``Alt-Svc``).
 
+    When the first probe (HTTP/1.1, identity) fails to connect at all (``CONNECTION_FAILURES``), the
+    other cells are skipped: a host that accepts and never answers costs one ``--timeout``, not four.
+
     ``browser``: also read it once in headless Chromium (``report.browser``; raises
     ``streamprobe.browser.BrowserUnavailable`` before any probe when Chromium/Playwright is missing).
+    ``progress``: told which cell runs and each result (stderr on a terminal, in the CLI).
     """
     options = options or ProbeOptions()
     options.validate()
+    progress = progress or Progress.off()
     shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))  # ValueError first
     if http3:  # a usage error (no aioquic, an http:// URL) before the matrix
         from .http3 import check_available
@@ -193,20 +186,36 @@ def run_doctor(
         check_browser()
     compressed, _note = default_accept_encoding()
     cells: dict[Cell, ProbeResult] = {}
+    stopped: str | None = None
     for http in PROTOCOLS:
         for encoding in ENCODINGS:
-            cell_options = dataclasses.replace(
-                options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
-            )
-            cells[(http, encoding)] = probe(url, cell_options)
+            cells[(http, encoding)] = result = _probe_cell(url, options, http, encoding, compressed, progress)
+            if connection_failed(result):
+                assert result.error is not None
+                stopped = (
+                    f"the other combinations were not probed: the connection itself failed "
+                    f"({result.error.kind}) over {PROTOCOL_LABEL[http]} {encoding}"
+                )
+                break
+        if stopped:
+            break
     advertised = any(advertises_h3(r.alt_svc) for r in cells.values())
-    if http3 or (advertised and shown.startswith("https://") and options.data is None and h3_available()):
+    wants_h3 = http3 or (
+        advertised and shown.startswith("https://") and options.data is None and h3_available()
+    )
+    if wants_h3 and stopped is None:
         for encoding in ENCODINGS:
-            cell_options = dataclasses.replace(
-                options, http="h3", accept_encoding="identity" if encoding == "identity" else compressed
-            )
-            cells[("h3", encoding)] = probe(url, cell_options)
-    report = DoctorReport(shown, cells, compressed, diagnose(cells))
+            cells[("h3", encoding)] = _probe_cell(url, options, "h3", encoding, compressed, progress)
+    found = classify(cells)
+    report = DoctorReport(
+        shown,
+        cells,
+        compressed,
+        found.sentence + (f" ({stopped})" if stopped else ""),
+        diagnosis_code=found.code,
+        fixes=fixes_for(found.code, errors=[r.error.kind for r in cells.values() if r.error is not None]),
+        stopped_early=stopped,
+    )
     if browser:
         from .browser import probe_browser
 

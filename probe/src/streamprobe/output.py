@@ -6,6 +6,7 @@ from .altsvc import advertises_h3
 from .doctor import ENCODINGS, PROTOCOL_LABEL, DoctorReport, Encoding, HttpRow
 from .repeat import RepeatReport
 from .result import ProbeResult
+from .trace import TraceReport, added_text
 
 
 def ms(value: float | None) -> str:
@@ -86,10 +87,10 @@ def render_repeat(rep: RepeatReport) -> str:
 
 
 def doctor_cell(rep: DoctorReport, http: HttpRow, encoding: Encoding) -> str:
-    r = rep.cells[(http, encoding)]
     state = rep.state(http, encoding)
-    if state == "not offered":
-        return "not offered"
+    if state in ("not offered", "skipped"):
+        return state
+    r = rep.cells[(http, encoding)]
     if r.error is not None:
         return f"error ({r.error.kind})"
     text: str = state
@@ -119,4 +120,36 @@ def render_doctor(rep: DoctorReport) -> str:
         lines.append("errors")
         lines += errors
     lines.append(f"diagnosis: {rep.diagnosis}")
+    lines += [f.line() for f in rep.fixes]
+    return "\n".join(lines)
+
+
+def render_trace(rep: TraceReport) -> str:
+    """One row per hop (from the application outward), then where buffering starts, its cause, the fixes."""
+    name_w = max(4, *(len(h.hop.name) for h in rep.hops)) + 2
+    head = (
+        f"  {'hop':<{name_w}}{'protocol':<10}{'encoding':<10}{'ttfb':>10}{'1st event':>11}"
+        f"{'delay':>11}{'added':>11}  verdict"
+    )
+    lines = [
+        f"trace: {len(rep.hops)} hop{'s' if len(rep.hops) != 1 else ''}, from the application outward",
+        head,
+    ]
+    for h in rep.hops:
+        r, t = h.result, h.result.timings_ms
+        verdict = f"error ({r.error.kind})" if r.error is not None else r.verdict
+        lines.append(
+            f"  {h.hop.name:<{name_w}}{r.protocol:<10}{(r.content_encoding or 'identity'):<10}"
+            f"{ms(t.get('ttfb')):>10}{ms(t.get('first_event')):>11}{ms(r.buffering_delay_ms):>11}"
+            f"{(added_text(h.added_delay_ms) if h.added_delay_ms is not None else '-'):>11}  {verdict}"
+        )
+    errors = [
+        f"  {h.hop.name}: {h.result.error.kind}: {h.result.error.message}" for h in rep.hops if h.result.error
+    ]
+    if errors:
+        lines += ["errors", *errors]
+    lines.append(rep.summary)
+    lines.append(f"cause: {rep.diagnosis}" if rep.first_buffering_hop else f"diagnosis: {rep.diagnosis}")
+    lines += [f.line() for f in rep.fixes]
+    lines += [f"note: {n}" for n in rep.notes]
     return "\n".join(lines)
