@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .messages import NO_EVENTS_NOTE
-from .redact import redact
+from .messages import NO_EVENTS_NOTE, bounded_message
 from .result import ProbeError, ProbeResult
 from .shape import events_per_s, gap_stats
 from .verdict import judge
@@ -17,8 +16,9 @@ from .verdict import judge
 def conclude(result: ProbeResult, secrets: Iterable[str]) -> ProbeResult:
     """Fill ``events``, ``first_event``, ``mode``, ``buffering_delay_ms``, ``verdict`` and the stream's
     shape (``gaps_ms``, ``events_per_s``, ``clumping``) from ``result.arrivals`` and
-    ``result.request_sent_ms``; an error makes the verdict ``error``. Then
-    redact ``secrets`` from the error message and the notes. Returns ``result`` (changed in place)."""
+    ``result.request_sent_ms``; an error makes the verdict ``error``. Then redact ``secrets`` from
+    every text the result shows from the server (Content-Encoding, Alt-Svc, error message, notes) and
+    bound each (``messages.MESSAGE_CHARS``). Returns ``result`` (changed in place)."""
     r = result
     secrets = list(secrets)
     r.events = len(r.arrivals)
@@ -39,6 +39,11 @@ def conclude(result: ProbeResult, secrets: Iterable[str]) -> ProbeResult:
         r.notes.append(NO_EVENTS_NOTE)
     if r.error is not None:
         r.verdict = "error"
-        r.error = ProbeError(r.error.kind, redact(r.error.message, secrets))
-    r.notes = [redact(note, secrets) for note in r.notes]
+        r.error = ProbeError(r.error.kind, bounded_message(r.error.message, secrets))
+    r.notes = [bounded_message(note, secrets) for note in r.notes]
+    # Already redacted where they were read; once more here, the one place every text passes.
+    if r.content_encoding is not None:
+        r.content_encoding = bounded_message(r.content_encoding, secrets)
+    if r.alt_svc is not None:
+        r.alt_svc = bounded_message(r.alt_svc, secrets)
     return r

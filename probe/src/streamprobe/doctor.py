@@ -35,7 +35,7 @@ from .matrix import (  # re-exported: the doctor's vocabulary, as callers have i
 from .options import ProbeOptions, prepare_url
 from .probe import probe
 from .progress import Progress
-from .redact import display_url
+from .redact import display_url, mask_url_text
 from .result import ErrorKind, ProbeResult
 
 __all__ = [
@@ -179,7 +179,10 @@ def run_doctor(
 
         check_available()
         if not url.lower().startswith("https://"):
-            raise ValueError(f"HTTP/3 runs over QUIC with TLS: the URL must start with https://, got {url!r}")
+            raise ValueError(
+                "HTTP/3 runs over QUIC with TLS: the URL must start with https://, "
+                f"got {mask_url_text(url)!r}"
+            )
     if browser:  # fail fast, before the matrix
         from .browser import check_browser
 

@@ -11,6 +11,7 @@ import httpx
 
 from .body import body_problem
 from .dial import Resolver
+from .redact import mask_url_text, redact, url_secrets
 
 #: ``auto`` offers HTTP/2 and HTTP/1.1 (ALPN) like a browser; ``h1`` forces HTTP/1.1; ``h2`` requires HTTP/2;
 #: ``h3`` requires HTTP/3 over QUIC.
@@ -76,14 +77,15 @@ def is_streamcheck_url(url: httpx.URL) -> bool:
 
 def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
     """Validate the URL (ValueError if unusable) and add a nonce to streamcheck URLs."""
+    shown = repr(mask_url_text(str(url)))  # a message never repeats the URL's credentials
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"invalid URL {url!r}: {exc}") from None
+        raise ValueError(f"invalid URL {shown}: {redact(str(exc), url_secrets(str(url)))}") from None
     if parsed.scheme not in ("http", "https"):
-        raise ValueError(f"URL must start with http:// or https://, got {url!r}")
+        raise ValueError(f"URL must start with http:// or https://, got {shown}")
     if not parsed.host:
-        raise ValueError(f"URL has no host: {url!r}")
+        raise ValueError(f"URL has no host: {shown}")
     if options.add_nonce and is_streamcheck_url(parsed) and "nonce" not in parsed.params:
         parsed = parsed.copy_add_param("nonce", uuid.uuid4().hex[:16])
     return parsed

@@ -112,7 +112,10 @@ def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
         from .http3 import check_available
 
         if target.scheme != "https":
-            raise ValueError(f"HTTP/3 runs over QUIC with TLS: the URL must start with https://, got {url!r}")
+            raise ValueError(
+                "HTTP/3 runs over QUIC with TLS: the URL must start with https://, "
+                f"got {mask_url_text(url)!r}"
+            )
         check_available()
     return _Probe(target, options).run()
 

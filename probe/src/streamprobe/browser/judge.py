@@ -119,9 +119,9 @@ def read_error(read: BrowserRead, options: ProbeOptions, secrets: list[str]) -> 
         return ProbeError(kind, f"Chromium could not fetch from {where}: {detail}")
     excerpt = shown_excerpt(read.excerpt or "", secrets)
     if not 200 <= read.status < 300:
-        return http_status_error(where, read.status, read.status_text or "", excerpt)
+        return http_status_error(where, read.status, read.status_text or "", excerpt, secrets=secrets)
     if not is_event_stream(read.content_type):
-        return content_type_error(where, read.content_type, excerpt)
+        return content_type_error(where, read.content_type, excerpt, secrets=secrets)
     if read.stop_reason == "stalled":
         return stalled_error(o.timeout, len(read.events))
     if read.stop_reason == "too_large":

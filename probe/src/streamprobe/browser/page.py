@@ -20,6 +20,8 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
+from ..redact import mask_url_text
+
 if TYPE_CHECKING:  # pragma: no cover - typing only; playwright is imported lazily
     from playwright.sync_api import Page, Request, Response
 
@@ -44,7 +46,7 @@ def origin_of(url: str) -> str:
     """``scheme://host[:port]`` of an http(s) URL; ``ValueError`` for anything else."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {url!r}")
+        raise ValueError(f"not an http(s) URL: {mask_url_text(url)!r}")
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
