@@ -10,6 +10,8 @@ from pathlib import Path
 
 from streampath_canary.contract import METRICS
 
+from tests.regions.support import THREE_REGIONS, config_data, load
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -19,7 +21,7 @@ def money(cell: str) -> float:
     return float(match.group(1))
 
 
-def test_table_adds_up() -> None:
+def test_table_adds_up(tmp_path: Path) -> None:
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20,22"}
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "canary_cost.py"), "--duration-ms", "2000", "--regions", "1,3"],
@@ -37,15 +39,17 @@ def test_table_adds_up() -> None:
     by_label = {row[0]: row for row in rows}
     home = by_label["home Region (all 4 paths)"]
     other = by_label["each other Region (3 public paths)"]
-    assert (home[1], other[1]) == ("7", "6")  # probes: 3 paths x h1+h2 + direct h1; the 3 public paths
+    # what config/default.yaml probes: every path at home, the three public ones elsewhere
+    cfg = load(tmp_path, config_data(THREE_REGIONS))
+    probes = [sum(len(p.protocols) for p in d.paths) for d in cfg.canary_deployments[:2]]
+    assert [int(home[1]), int(other[1])] == probes
     # 43,200 runs x (0.5 GB x 2 s x arm64 GB-s price + request price); each contract metric per probe
     assert money(home[3]) == money(other[3]) == 0.58
-    assert (money(home[4]), money(other[4])) == (
-        round(7 * len(METRICS) * 0.30, 2),
-        round(6 * len(METRICS) * 0.30, 2),
-    )
+    assert [money(home[4]), money(other[4])] == [round(n * len(METRICS) * 0.30, 2) for n in probes]
     # 3 alarms per probe + 2 function alarms at $0.10, a composite per path + the top one at $0.50
-    assert (money(home[5]), money(other[5])) == (4.80, 4.00)
+    assert [money(home[5]), money(other[5])] == [
+        round((3 * n + 2) * 0.10 + (paths + 1) * 0.50, 2) for n, paths in zip(probes, (4, 3), strict=True)
+    ]
     one, three = by_label["1"], by_label["3"]
     assert money(one[1]) == round(money(home[6]) + 3.00, 2)
     assert abs(money(three[1]) - (money(home[6]) + 2 * money(other[6]) + 3.00)) < 0.02

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from streampath_canary.contract import PROTOCOLS
 
 from streampath import naming
 from streampath.config import CONFIG_DIR, load_config, load_config_by_name
@@ -215,7 +216,7 @@ def test_dashboard_stays_readable_with_three_regions_and_five_paths(three_by_fiv
         if widget["type"] == "metric":
             assert widget["width"] >= 4 and widget["height"] >= 6
             lines = widget["properties"]["metrics"]
-            assert len(lines) <= 2 * 3, widget["properties"]["title"]  # Regions x protocols at most
+            assert len(lines) <= 3 * len(PROTOCOLS), widget["properties"]["title"]  # Regions x protocols
     assert all(width <= 24 for width in rows.values())
     assert len(rows) == 1 + 2 + 5  # header, two comparison rows, one row per path
     assert len(json.dumps(body)) < 100_000
@@ -248,6 +249,9 @@ def test_cfn_lint_error_level_on_every_template(fixture: str, request: pytest.Fi
 
 
 def test_single_region_keeps_stack_names_logical_ids_and_resource_names(tmp_path: Path) -> None:
+    """Every resource of the saved single-Region synth is still there, with the same logical id, type and
+    name (a changed one would be replaced on upgrade); features added since may add resources, but nothing
+    of the Regions feature appears in a single-Region app."""
     built = synth(load_config_by_name("default"), tmp_path / "cdk.out")
     saved = json.loads(FIXTURE.read_text())["stacks"]
     assert sorted(built.templates) == sorted(saved)
@@ -260,5 +264,11 @@ def test_single_region_keeps_stack_names_logical_ids_and_resource_names(tmp_path
             }
             for logical_id, resource in template["Resources"].items()
         }
-        assert now == saved[stack]["resources"], stack
+        for logical_id, before in saved[stack]["resources"].items():
+            assert now.get(logical_id) == before, (stack, logical_id)
         assert sorted(template.get("Outputs", {})) == saved[stack]["outputs"], stack
+        assert not resources(template, "AWS::Events::Rule"), stack
+    home = built.templates[HOME_STACK]
+    assert "FunctionName" not in function_of(home)  # the generated name stays
+    for alarm in resources(home, "AWS::CloudWatch::CompositeAlarm").values():
+        assert "(canary in" not in alarm["Properties"]["AlarmDescription"]
