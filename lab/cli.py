@@ -28,6 +28,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--no-browser", action="store_true", help="skip the browser column (headless Chromium)"
     )
     parser.add_argument(
+        "--no-chat",
+        action="store_true",
+        help="skip the chat rows (the app's own stream, stamped and generic)",
+    )
+    parser.add_argument(
         "--path", action="append", choices=PATH_NAMES, help="probe only this path (repeatable)"
     )
     parser.add_argument(
@@ -63,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
                 doctor=not args.no_doctor,
                 only=args.path,
                 browser=not args.no_browser,
+                chat=not args.no_chat,
             )
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)
@@ -87,6 +93,7 @@ def serve(lab: Lab) -> int:
     print(f"CA certificate: {lab.tls.ca_pem}")
     for path in lab.paths.values():
         print(f"{path.name:<18} {path.streamcheck_url(20, 100)}")
+    print(f"{'block-proxy':<18} {lab.chat_paths['block-proxy'].chat_url(300, 10)}")
     print("Ctrl-C stops every component.", flush=True)
     try:
         while True:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamprobe import ProbeResult
 
-from lab.run import LabReport
+from lab.run import ChatRow, LabReport
 
 CELL_WIDTH = 44
 
@@ -52,6 +52,65 @@ def _browser_disagreement(cells: dict[str, ProbeResult | None]) -> str | None:
 
 
 # --- end browser column ---
+
+
+def _stamped_cell(r: ProbeResult) -> str:
+    if r.error is not None:
+        return f"error ({r.error.kind})"
+    mode = "" if r.mode == "stamped" else f" [{r.mode}]"
+    return f"{_ms(r.buffering_delay_ms):>8}  {r.verdict}{mode}"
+
+
+def _generic_cell(r: ProbeResult) -> str:
+    if r.error is not None:
+        return f"error ({r.error.kind})"
+    clumping = "-" if r.clumping is None else f"{r.clumping:.0%}"
+    return f"{r.verdict:<13} clumping {clumping:>4}, max gap {_ms(r.gaps_ms.get('max'))}"
+
+
+def _curl_cell(row: ChatRow) -> str:
+    c = row.curl
+    if c is None:
+        return row.curl_note or "not run"
+    return f"{_ms(c.delay_ms):>8}  {c.verdict}"
+
+
+def render_chat(report: LabReport) -> list[str]:
+    """The chat rows: the app's own stream (no X-Accel-Buffering), stamped and generic side by side."""
+    if not report.chat:
+        return []
+    name_w = max(len(row.path.name) for row in report.chat) + 1
+    widths = (24, 46, 24, 20)
+    head = (
+        "stamped: delay  verdict",
+        "generic (no stamps): verdict, shape",
+        "curl reading of stamps",
+        "gaps p50 / p99 (stamped)",
+    )
+    lines = [
+        "",
+        f"Chat endpoint /api/chat/stream?tokens={report.chat_tokens}&interval_ms={report.chat_interval_ms} "
+        "(the app's own SSE, no X-Accel-Buffering; StampMiddleware stamps it when asked), HTTP/1.1:",
+        f"{'path':<{name_w}}" + "".join(f"| {h:<{w}}" for h, w in zip(head, widths, strict=True)),
+        "-" * name_w + "".join("+" + "-" * (w + 1) for w in widths),
+    ]
+    for row in report.chat:
+        g = row.stamped.gaps_ms
+        cells = (
+            _stamped_cell(row.stamped),
+            _generic_cell(row.generic),
+            _curl_cell(row),
+            f"{_ms(g.get('p50'))} / {_ms(g.get('p99'))}",
+        )
+        lines.append(
+            f"{row.path.name:<{name_w}}" + "".join(f"| {c:<{w}}" for c, w in zip(cells, widths, strict=True))
+        )
+    lines.append(
+        "stamped: the probe with X-Streampath-Stamp: 1, judged like streamcheck; generic: the same stream "
+        "without stamps, by arrival pattern (clumping: share of events that arrived in blocks); curl: "
+        "`curl -N` read by lab/curl_reference.py, its own arithmetic."
+    )
+    return lines
 
 
 def render_table(report: LabReport) -> str:
@@ -106,8 +165,11 @@ def render_table(report: LabReport) -> str:
         lines.append(f"browser column empty: {report.browser_note}")
     if footnotes:
         lines += ["* " + f for f in footnotes]
+    lines += render_chat(report)
     lines += ["", "Paths:"]
     lines += [f"  {p.path.name:<{name_w}} {p.path.hops}  [{p.path.stands_for}]" for p in report.paths]
+    extra = [row.path for row in report.chat if row.path.name not in {p.path.name for p in report.paths}]
+    lines += [f"  {path.name:<{name_w}} {path.hops}  [{path.stands_for}] (chat rows)" for path in extra]
     buffered = [p for p in report.paths if p.buffered]
     if buffered:
         lines += ["", "Doctor (HTTP/1.1, HTTP/2 x identity, compressed) for each path that did not stream:"]

@@ -1,8 +1,14 @@
 """Probe every lab path over HTTP/1.1, with HTTP/2 offered and (behind an HTTP/3 front) over HTTP/3, then ask
-the doctor about buffered paths."""
+the doctor about buffered paths.
+
+The chat rows read the app's own chat stream three ways at once -- the probe with stamps, the probe
+without (generic mode: the arrival pattern alone), and curl's reading of the stamps (the reference,
+``lab.curl_reference``) -- so stamped and generic verdicts sit side by side and the stamped delay can be
+checked against a reader that shares no code with the probe."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -12,7 +18,8 @@ from typing import Any
 from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
 
 from lab.caddy import chromium_quic_args, quic_url
-from lab.topology import Lab, LabPath
+from lab.curl_reference import CurlReading, read_with_curl
+from lab.topology import CHAT_PATH_NAMES, Lab, LabPath
 
 COLUMNS = ("h1", "h2", "h3")
 # What each column asks for: HTTP/1.1 forced, HTTP/2 offered next to HTTP/1.1 (ALPN) as a browser does
@@ -53,6 +60,32 @@ class PathReport:
         }
 
 
+#: The chat rows' stream: 300 tokens 10 ms apart, a 3 s answer (~15 KiB with stamps: four 4 KiB blocks).
+CHAT_TOKENS, CHAT_INTERVAL_MS = 300, 10
+
+
+@dataclass
+class ChatRow:
+    """The chat stream through one path: stamped and generic side by side, and curl's reading."""
+
+    path: LabPath
+    stamped: ProbeResult
+    generic: ProbeResult
+    curl: CurlReading | None  # None: curl could not run (see ``curl_note``)
+    curl_note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.path.name,
+            "hops": self.path.hops,
+            "url": self.path.base_url,
+            "stamped": self.stamped.to_dict(),
+            "generic": self.generic.to_dict(),
+            "curl": None if self.curl is None else self.curl.to_dict(),
+            "curl_note": self.curl_note,
+        }
+
+
 @dataclass
 class LabReport:
     events: int
@@ -60,6 +93,15 @@ class LabReport:
     paths: list[PathReport] = field(default_factory=list)
     elapsed_s: float = 0.0
     browser_note: str | None = None  # why the browser column is empty, when it is
+    chat: list[ChatRow] = field(default_factory=list)
+    chat_tokens: int = CHAT_TOKENS
+    chat_interval_ms: int = CHAT_INTERVAL_MS
+
+    def chat_row(self, name: str) -> ChatRow:
+        for row in self.chat:
+            if row.path.name == name:
+                return row
+        raise KeyError(name)
 
     @property
     def stream_ms(self) -> int:
@@ -87,6 +129,11 @@ class LabReport:
                 "elapsed_s": round(self.elapsed_s, 2),
             },
             "paths": [p.to_dict() for p in self.paths],
+            "chat": {
+                "tokens": self.chat_tokens,
+                "interval_ms": self.chat_interval_ms,
+                "rows": [row.to_dict() for row in self.chat],
+            },
         }
 
 
@@ -99,6 +146,32 @@ def probe_options(lab: Lab, path: LabPath, column: str, timeout: float) -> Probe
         timeout=timeout,
         max_duration=timeout * 6,
     )
+
+
+def read_chat(lab: Lab, path: LabPath, tokens: int, interval_ms: int, timeout: float) -> ChatRow:
+    """The chat stream through ``path`` read three ways at the same time (the same load on each)."""
+    url = path.chat_url(tokens, interval_ms)
+    options = probe_options(lab, path, "h1", timeout)
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="lab-chat") as pool:
+        stamped = pool.submit(probe, url, options)
+        generic = pool.submit(probe, url, dataclasses.replace(options, stamp=False))
+        # --compressed: the probe asks for compression like a browser, so curl does too.
+        curl = pool.submit(read_with_curl, url, compressed=True, timeout=timeout * 6)
+        reading: CurlReading | None = None
+        note = None
+        try:
+            reading = curl.result()
+        except (OSError, RuntimeError) as exc:
+            note = f"curl could not run: {exc}"
+        return ChatRow(path, stamped.result(), generic.result(), reading, note)
+
+
+def run_chat(
+    lab: Lab, *, tokens: int, interval_ms: int, timeout: float, only: list[str] | None = None
+) -> list[ChatRow]:
+    """One chat row per path of ``CHAT_PATH_NAMES`` (those in ``only``, if given), one path at a time."""
+    names = [n for n in CHAT_PATH_NAMES if only is None or n in only]
+    return [read_chat(lab, lab.chat_paths[n], tokens, interval_ms, timeout) for n in names]
 
 
 def run_doctor(lab: Lab, path: LabPath, url: str, timeout: float) -> tuple[str, dict[str, Any] | None]:
@@ -176,8 +249,10 @@ def run_lab(
     timeout: float = 10.0,
     only: list[str] | None = None,
     browser: bool = True,
+    chat: bool = True,
 ) -> LabReport:
-    """Probe each path x column concurrently (one fresh connection per probe), then the doctor."""
+    """Probe each path x column concurrently (one fresh connection per probe), then the chat rows (one
+    path at a time), the browser column and the doctor."""
     started = time.monotonic()
     report = LabReport(events=events, interval_ms=interval_ms)
     paths = [p for p in lab.paths.values() if only is None or p.name in only]
@@ -196,6 +271,14 @@ def run_lab(
                 cells[column] = None if job is None else job.result()
             report.paths.append(PathReport(path, cells))
         recheck_partial(lab, report, timeout)
+        if chat:
+            report.chat = run_chat(
+                lab,
+                tokens=report.chat_tokens,
+                interval_ms=report.chat_interval_ms,
+                timeout=timeout,
+                only=only,
+            )
         # --- browser column: after the probes, one path at a time (a single Chromium) ---
         browser_cells, report.browser_note = (
             run_browser(paths, events, interval_ms, timeout, quic_cert=lab.tls.cert_pem if lab.tls else None)

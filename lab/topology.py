@@ -12,6 +12,12 @@ tls-nginx-defaults client ══TLS h2/h1══▶ nginx proxy_buffering on ─�
 caddy-h3           client ══TLS h3/h2/h1═▶ caddy (QUIC on UDP too) ──────────────────▶ app
 caddy-h3-buffering client ══TLS h3/h2/h1═▶ caddy ──────────▶ nginx gzip+buffering ──▶ app
 ```
+
+The chat rows (``Lab.chat_paths``) read the app's own chat stream (no ``X-Accel-Buffering``, stamped by
+``StampMiddleware`` when asked) through ``direct``, ``compression-fault``, ``buffering-nginx`` and one
+more hop that only they use::
+
+block-proxy        client ──────────────────────────────────▶ block proxy (4 KiB) ──▶ app
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ from lab.caddy import CaddySite, caddy_process
 from lab.certs import TlsFiles, make_tls
 from lab.procs import LabError, ManagedProcess, PortConflict, free_ports
 
+#: The checkout: the block proxy runs as ``python -m lab.block_proxy`` from its own directory.
+REPO = Path(__file__).resolve().parents[1]
+
 
 @dataclass(frozen=True)
 class LabPath:
@@ -45,6 +54,10 @@ class LabPath:
     tls: bool  # TLS paths are probed over HTTP/1.1 and with h2 offered; cleartext ones over HTTP/1.1 only
     offers_h2: bool
     offers_h3: bool = False  # HTTP/3 over QUIC on the same port number (UDP), advertised with Alt-Svc
+
+    def chat_url(self, tokens: int, interval_ms: int) -> str:
+        """The reference app's chat stream (``data: {"token": ...}`` events, no send times of its own)."""
+        return f"{self.base_url}/chat/stream?tokens={tokens}&interval_ms={interval_ms}"
 
     def streamcheck_url(self, events: int, interval_ms: int, pad: int = 0, nonce: str | None = None) -> str:
         url = f"{self.base_url}/streamcheck?events={events}&interval_ms={interval_ms}"
@@ -67,6 +80,10 @@ PATH_NAMES = (
     "caddy-h3",
     "caddy-h3-buffering",
 )
+#: The paths the chat rows read, in order: streamed, held by the app's own compression middleware, held by
+#: a buffering nginx (X-Accel ignored), forwarded in 4 KiB blocks.
+CHAT_PATH_NAMES = ("direct", "compression-fault", "buffering-nginx", "block-proxy")
+BLOCK_BYTES = 4096
 
 
 def find_binary(name: str) -> str:
@@ -90,6 +107,7 @@ class Lab:
         self.keep_workdir = keep_workdir
         self.processes: list[ManagedProcess] = []
         self.paths: dict[str, LabPath] = {}
+        self.chat_paths: dict[str, LabPath] = {}  # CHAT_PATH_NAMES
         self.tls: TlsFiles | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -176,6 +194,13 @@ class Lab:
         argv = [find_binary("nginx"), "-p", f"{tmp}/", "-c", str(conf), "-e", str(tmp / "error.log")]
         return ManagedProcess(name, argv, log_path=tmp / "stderr.log", ports=ports, cwd=tmp)
 
+    def _block_proxy(self, name: str, port: int, upstream: int) -> ManagedProcess:
+        tmp = self._dir(name)
+        argv = [sys.executable, "-m", "lab.block_proxy", "--port", str(port), "--upstream", str(upstream)]
+        argv += ["--block", str(BLOCK_BYTES)]
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
+        return ManagedProcess(name, argv, log_path=tmp / "block-proxy.log", ports=[port], cwd=tmp, env=env)
+
     def _haproxy(self, name: str, config: str, port: int) -> ManagedProcess:
         tmp = self._dir(name)
         conf = tmp / "haproxy.cfg"
@@ -197,6 +222,7 @@ class Lab:
             "cloudfront",
             "caddy",
             "caddy_buffering",
+            "block",
         )
         ports = dict(zip(names, free_ports(len(names)), strict=True))
         p = ports
@@ -247,6 +273,7 @@ class Lab:
                 cert_pem=tls.cert_pem,
                 key_pem=tls.key_pem,
             ),
+            self._block_proxy("block-proxy", p["block"], p["app"]),
         ]
         for proc in self.processes:
             proc.launch()
@@ -338,6 +365,16 @@ class Lab:
         ]
         self.paths = {path.name: path for path in paths}
         assert tuple(self.paths) == PATH_NAMES
+        block = LabPath(
+            "block-proxy",
+            http(p["block"]),
+            f"block proxy ({BLOCK_BYTES} B) -> app",
+            "a proxy or sidecar that forwards the upstream only when its 4 KiB buffer is full",
+            False,
+            False,
+        )
+        every = {**self.paths, block.name: block}
+        self.chat_paths = {name: every[name] for name in CHAT_PATH_NAMES}
 
 
 def install_signal_handlers() -> None:

@@ -131,7 +131,7 @@ def test_chart_is_a_png(report: LabReport, tmp_path: Path) -> None:
 
 def test_report_json_shape(report: LabReport) -> None:
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data) == {"lab", "paths"}
+    assert set(data) == {"lab", "paths", "chat"}
     assert data["lab"]["events"] == EVENTS and data["lab"]["interval_ms"] == INTERVAL_MS
     assert [p["name"] for p in data["paths"]] == list(PATH_NAMES)
     for p in data["paths"]:
@@ -158,7 +158,8 @@ def test_report_json_shape(report: LabReport) -> None:
 
 def test_components_are_isolated(lab: Lab) -> None:
     # Every process runs in its own session with its files under the lab's temporary directory.
-    assert len(lab.pids) == 8  # 2 uvicorn, 3 nginx (alb-like serves tls-nginx-defaults too), 2 haproxy, caddy
+    # 2 uvicorn, 3 nginx (alb-like serves tls-nginx-defaults too), 2 haproxy, caddy, the block proxy
+    assert len(lab.pids) == 9
     for pid in lab.pids:
         assert os.getsid(pid) == pid
     names = {p.name for p in lab.processes}
@@ -292,3 +293,68 @@ def test_nginx_config_works_as_non_root(monkeypatch: pytest.MonkeyPatch) -> None
         left = wait_until_gone(tmp)
         shutil.rmtree(tmp_path, ignore_errors=True)
     assert left == []
+
+
+# --- the chat rows: the app's own stream (no X-Accel-Buffering), stamped and generic side by side ---
+
+#: The probe's stamped delay against curl's reading of the same stamps, read at the same time.
+CURL_AGREEMENT_MS = 25.0
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("direct", "streaming"),
+        ("compression-fault", "buffered"),
+        ("buffering-nginx", "buffered"),  # X-Accel ignored: it holds the chat stream to the end
+        ("block-proxy", "partial"),
+    ],
+)
+def test_chat_rows_are_stamped_and_agree_with_curl(report: LabReport, path: str, expected: str) -> None:
+    row = report.chat_row(path)
+    r = row.stamped
+    assert r.error is None, r.error
+    assert (r.mode, r.verdict, r.events) == ("stamped", expected, report.chat_tokens + 1), r.to_dict()
+    assert row.curl is not None, row.curl_note
+    assert row.curl.exit_code == 0 and row.curl.verdict == expected, row.curl.to_dict()
+    assert r.buffering_delay_ms is not None and row.curl.delay_ms is not None
+    assert abs(r.buffering_delay_ms - row.curl.delay_ms) <= CURL_AGREEMENT_MS, (
+        r.buffering_delay_ms,
+        row.curl.delay_ms,
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("direct", "streaming"),
+        ("compression-fault", "buffered"),
+        ("buffering-nginx", "buffered"),
+        ("block-proxy", "partial"),
+    ],
+)
+def test_chat_rows_without_stamps_are_judged_by_arrival_pattern(
+    report: LabReport, path: str, expected: str
+) -> None:
+    r = report.chat_row(path).generic
+    assert r.error is None, r.error
+    assert (r.mode, r.verdict, r.buffering_delay_ms) == ("generic", expected, None), r.to_dict()
+    assert r.gaps_ms["max"] is not None
+    if expected == "streaming":  # ~10 ms between tokens, nothing held
+        assert r.gaps_ms["max"] < 200 and r.events_per_s is not None and r.events_per_s > 50
+    elif expected == "partial":  # blocks: nearly all events clumped, long silences between them
+        assert r.clumping is not None and r.clumping >= 0.9 and r.gaps_ms["max"] > 300
+    else:  # one late burst
+        assert r.timings_ms["first_event"] is not None and r.timings_ms["first_event"] > 2400
+
+
+def test_chat_table_and_json(report: LabReport) -> None:
+    from lab.report import render_table
+
+    table = render_table(report)
+    assert "Chat endpoint /api/chat/stream?tokens=300&interval_ms=10" in table
+    assert "\nblock-proxy " in table and "block proxy (4096 B) -> app" in table
+    rows = json.loads(json.dumps(report.to_dict()))["chat"]["rows"]
+    assert [row["name"] for row in rows] == ["direct", "compression-fault", "buffering-nginx", "block-proxy"]
+    assert rows[-1]["stamped"]["mode"] == "stamped" and rows[-1]["generic"]["verdict"] == "partial"
+    assert set(rows[0]["stamped"]["gaps_ms"]) == {"p50", "p99", "max"}
