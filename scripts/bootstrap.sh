@@ -179,8 +179,9 @@ need_node() {
 }
 
 need_wheels() {
-  # The canary's pure-Python wheels for Lambda (arm64, Python 3.14), cached in .wheels/ so that
-  # `make synth` bundles the asset without touching the network.
+  # The canary's wheels for Lambda (arm64, Python 3.14): pure-Python ones, and manylinux aarch64 ones for
+  # HTTP/3's compiled packages (aioquic, pylsqpack, cryptography, cffi), cached in .wheels/ so that
+  # `make synth` bundles the asset without touching the network, on any machine.
   .venv/bin/python -m streampath_cdk.canary_function >/dev/null
 }
 

@@ -9,9 +9,11 @@ throttled instead of racing the first), the function's timeout is at most the sc
 asynchronous invoke config drops a throttled or failed event instead of retrying it later
 (``retry_attempts=0``, ``max_event_age`` = 60 s, the minimum), as does the scheduler target.
 
-The code asset is the ``streampath_canary`` package plus, installed from pinned pure-Python wheels, the
-probe (built from ``probe/`` in this checkout) and Powertools, minus what the Lambda never runs
-(:data:`ASSET_EXCLUDE`). ``python -m streampath_cdk.canary_function`` fills the wheel cache ahead of an
+The code asset is the ``streampath_canary`` package plus, installed from pinned wheels, the probe (built
+from ``probe/`` in this checkout, with its ``h3`` extra) and Powertools, minus what the Lambda never runs
+(:data:`ASSET_EXCLUDE`). Everything is pure Python except HTTP/3's compiled dependencies
+(:data:`BINARY_PACKAGES`), installed as manylinux aarch64 wheels for the runtime's Python, whichever
+machine synthesises. ``python -m streampath_cdk.canary_function`` fills the wheel cache ahead of an
 offline ``cdk synth``.
 """
 
@@ -42,10 +44,19 @@ CONSTRAINTS_FILE: Final = REPO_ROOT / "constraints.txt"
 #: The newest Python runtime aws-cdk-lib 2.275.0 knows (cdk-nag AwsSolutions-L1 wants the newest).
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 RUNTIME_PYTHON_VERSION: Final = "3.14"
+#: The function's platform as wheel tags: arm64 Lambda (Amazon Linux 2023, glibc 2.34) runs manylinux2014
+#: (glibc 2.17) and manylinux_2_28 wheels.
+LAMBDA_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 HANDLER: Final = "streampath_canary.handler.handler"
 #: Runtime requirements besides the probe (which brings httpx[http2]); their versions come from
 #: CONSTRAINTS_FILE. boto3 is part of the Lambda Python runtime.
 REQUIREMENTS: Final = ("aws-lambda-powertools",)
+#: The probe's extras in the asset: ``h3`` (aioquic and the certificate check's packages) for h3 probes.
+PROBE_EXTRAS: Final = ("h3",)
+#: The only distributions installed as compiled wheels: aioquic and pylsqpack (QUIC, QPACK),
+#: cryptography and cffi (TLS 1.3 inside QUIC, the certificate check). Their pure dependencies
+#: (pyOpenSSL, service-identity, attrs, certifi, pycparser) come as pure wheels.
+BINARY_PACKAGES: Final = ("aioquic", "pylsqpack", "cryptography", "cffi")
 #: What the Lambda never runs (``fnmatch`` on the asset's relative paths; ``*`` crosses ``/``).
 ASSET_EXCLUDE: Final = (
     # Browser-side files: the probe's browser reader script, Powertools' Swagger UI bundle.
@@ -53,12 +64,13 @@ ASSET_EXCLUDE: Final = (
     "*.css",
     # The probe's headless-Chromium reader (it needs playwright, which the asset does not hold).
     "streamprobe/browser*",
-    # The probe's command line (argument parsing, doctor, repeat, text output).
+    # The probe's command line (argument parsing, doctor, trace, repeat, text output).
     "streamprobe/__main__.py",
     "streamprobe/cli.py",
     "streamprobe/doctor.py",
     "streamprobe/output.py",
     "streamprobe/repeat.py",
+    "streamprobe/trace.py",
     # Markers for type checkers.
     "*/py.typed",
 )
@@ -76,15 +88,19 @@ VPC_ENI_ACTIONS: Final = (
 )
 
 
-def canary_bundler(*, cache_dir: Path | None = None) -> LocalPythonBundler:
-    """The recipe of the canary's code asset (the construct, bootstrap, tests and bench share it)."""
+def canary_bundler(*, cache_dir: Path | None = None, constraints: Path | None = None) -> LocalPythonBundler:
+    """The recipe of the canary's code asset (the construct, bootstrap, tests and bench share it).
+    ``constraints``: another pins file (default :data:`CONSTRAINTS_FILE`)."""
     return LocalPythonBundler(
         source_dir=CANARY_SOURCE_DIR,
-        constraints=CONSTRAINTS_FILE,
+        constraints=constraints or CONSTRAINTS_FILE,
         requirements=REQUIREMENTS,
         local_projects=(PROBE_PROJECT_DIR,),
+        extras={"streamprobe": PROBE_EXTRAS},
+        binary_packages=BINARY_PACKAGES,
         exclude=ASSET_EXCLUDE,
         python_version=RUNTIME_PYTHON_VERSION,
+        platforms=LAMBDA_PLATFORMS,
         cache_dir=cache_dir,
     )
 
@@ -200,10 +216,11 @@ class CanaryFunction(Construct):
             )
 
         stack = cdk.Stack.of(self)
+        over = "HTTP/1.1, HTTP/2 and HTTP/3" if "h3" in self.spec.protocols else "HTTP/1.1 and HTTP/2"
         self.function = lambda_.Function(
             self,
             "Function",
-            description="streampath canary: probes each path over HTTP/1.1 and HTTP/2, publishes EMF metrics",
+            description=f"streampath canary: probes each path over {over}, publishes EMF metrics",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,

@@ -1,26 +1,33 @@
-"""Bundle a pure-Python Lambda asset without Docker.
+"""Bundle a Python Lambda asset without Docker: pure-Python wheels, and prebuilt wheels for the Lambda's
+platform where a package needs compiled code.
 
 ``python_asset_code(bundler)`` returns ``lambda_.Code.from_asset(src, bundling=BundlingOptions(
 image=<unused>, local=bundler))`` for a :class:`LocalPythonBundler`, which:
 
 1. builds a wheel of each local project (``pip wheel --no-deps --no-build-isolation``) from a copy of its
    source, so the checkout gets no ``build/`` or ``*.egg-info`` and two builds never share a directory;
-2. installs those wheels and the requirements, every distribution pinned by the constraints file, for the
-   Lambda's platform (``manylinux2014_aarch64``, CPython 3.14, **pure-Python wheels only**:
-   ``--implementation py --only-binary=:all:``) from a local wheel cache (``.wheels/``, git-ignored) with
-   ``--no-index``, so ``cdk synth`` works offline;
+2. installs those wheels (with their ``extras``) and the requirements, every distribution pinned by the
+   constraints file, for the Lambda's platform from a local wheel cache (``.wheels/``, git-ignored) with
+   ``--no-index``, so ``cdk synth`` works offline. Wheels only (``--only-binary=:all:``), never a build
+   from source: without ``binary_packages`` only pure-Python ones qualify (``--implementation py``); with
+   them, also CPython wheels for the Lambda's Python (``cp314``) or the stable ABI (``abi3``) built for its
+   ``platforms`` (manylinux, aarch64), and only the ``binary_packages`` may install one: any other
+   distribution must come as a pure wheel (``*-none-any``), so the asset holds compiled code exactly where
+   it was asked for, never for a machine other than the Lambda's;
 3. only when that cache cannot satisfy them, fills it once with ``pip download`` (the only step that
    needs PyPI);
 4. refuses a tree in which a distribution is not pinned, or pinned at another version, by the
    constraints file (the Lambda then runs exactly what the dev venv, installed from the same file, runs);
 5. drops what the Lambda never runs: the ``exclude`` patterns, console scripts (``bin/``), and pip's
-   bookkeeping in ``*.dist-info`` (``RECORD``, ``INSTALLER``, ``REQUESTED``, ``WHEEL``,
-   ``direct_url.json``, ``entry_points.txt``, ``top_level.txt``; ``METADATA`` and licence files stay);
+   bookkeeping in ``*.dist-info`` (``RECORD``, ``INSTALLER``, ``REQUESTED``, ``direct_url.json``,
+   ``entry_points.txt``, ``top_level.txt``; ``METADATA``, ``WHEEL`` (the tags a wheel was built for, which
+   the asset can be checked against) and licence files stay);
 6. keeps that tree under ``.wheels/site-<key>/`` (later bundles are a copy) and copies the handler's
    sources (no ``__pycache__``, ``*.pyc``, ``tests`` or ``exclude`` matches) on top.
 
 The asset hash is an explicit hash of the inputs: the handler's and the local projects' source files, the
-name and version of every installed distribution, the platform and the exclusions. An unchanged canary
+name and version of every installed distribution, the platform and wheel tags, the extras, the compiled
+packages and the exclusions. An unchanged canary
 keeps its hash (``cdk.out`` is not rebundled, the function not redeployed), whatever else changes in the
 constraints file; any change to those inputs re-bundles.
 """
@@ -54,11 +61,20 @@ PROJECT_EXCLUDE_DIRS: Final = frozenset({"__pycache__", "build", "dist", ".pytes
 #: Always dropped from the installed tree: console scripts (the Lambda runs a handler, not commands).
 ALWAYS_EXCLUDE: Final = ("bin/*",)
 #: What stays of a ``*.dist-info`` directory: the metadata ``importlib.metadata`` reads, and licences.
-DIST_INFO_KEEP: Final = ("METADATA", "licenses/*", "LICENSE*", "LICENCE*", "COPYING*", "NOTICE*", "AUTHORS*")
+DIST_INFO_KEEP: Final = (
+    "METADATA",
+    "WHEEL",
+    "licenses/*",
+    "LICENSE*",
+    "LICENCE*",
+    "COPYING*",
+    "NOTICE*",
+    "AUTHORS*",
+)
 #: An installed tree not used for this long is deleted when a new one is built.
 STALE_SITE_S: Final = 24 * 3600
 # Bump when the tree this module builds changes for the same inputs.
-_FORMAT: Final = "site-v2"
+_FORMAT: Final = "site-v3"
 _PIN_RE: Final = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+)\s*(?:#.*)?$")
 _REQUIREMENT_RE: Final = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[A-Za-z0-9,._-]+\])?$")
 
@@ -153,6 +169,20 @@ def installed_distributions(site: Path) -> tuple[str, ...]:
     return tuple(sorted(found))
 
 
+def wheel_tags(info_dir: Path) -> tuple[str, ...]:
+    """The ``Tag:`` lines of a ``*.dist-info/WHEEL`` file (``cp311-abi3-manylinux2014_aarch64``, ...)."""
+    wheel = info_dir / "WHEEL"
+    if not wheel.is_file():
+        return ()
+    lines = wheel.read_text(encoding="utf-8").splitlines()
+    return tuple(line.partition(":")[2].strip() for line in lines if line.startswith("Tag:"))
+
+
+def is_pure(tags: Sequence[str]) -> bool:
+    """A wheel that runs anywhere: every tag is ``<python>-none-any``."""
+    return bool(tags) and all(tag.split("-")[1:] == ["none", "any"] for tag in tags)
+
+
 def inputs_hash(
     *,
     source_dir: Path,
@@ -198,8 +228,14 @@ def prune(site: Path, exclude: Sequence[str]) -> None:
 
 @jsii.implements(cdk.ILocalBundling)
 class LocalPythonBundler:
-    """``ILocalBundling``: pip-installs local projects and pinned pure-Python wheels for the Lambda
-    platform, drops what the Lambda never runs, then copies the handler's sources on top."""
+    """``ILocalBundling``: pip-installs local projects and pinned wheels for the Lambda platform (pure
+    ones, and compiled ones for ``binary_packages`` only), drops what the Lambda never runs, then copies
+    the handler's sources on top.
+
+    ``extras``: local project name -> the extras installed with it (``{"streamprobe": ("h3",)}``).
+    ``binary_packages``: the distributions that may (and must) come as compiled wheels for ``platforms``
+    and ``python_version``; each is pinned by the constraints file like everything else.
+    """
 
     def __init__(
         self,
@@ -208,9 +244,11 @@ class LocalPythonBundler:
         constraints: Path,
         requirements: Sequence[str] = (),
         local_projects: Sequence[Path] = (),
+        extras: Mapping[str, Sequence[str]] | None = None,
+        binary_packages: Sequence[str] = (),
         exclude: Sequence[str] = (),
         python_version: str = "3.14",
-        platform: str = "manylinux2014_aarch64",
+        platforms: Sequence[str] = ("manylinux2014_aarch64",),
         cache_dir: Path | None = None,
     ) -> None:
         self.source_dir = source_dir
@@ -219,17 +257,29 @@ class LocalPythonBundler:
         self.requirements = pinned_requirements(requirements, self.pins, constraints)
         self.local_projects = tuple(local_projects)
         self.local_names = frozenset(canonical_name(project_name(p)) for p in self.local_projects)
+        self.extras = {canonical_name(name): tuple(sorted(e)) for name, e in (extras or {}).items()}
+        unknown = sorted(set(self.extras) - self.local_names)
+        if unknown:
+            raise BundlingError(f"extras given for {', '.join(unknown)}, which is not a local project")
+        self.binary_packages = tuple(sorted({canonical_name(name) for name in binary_packages}))
+        # Compiled code, too, runs exactly the version the dev venv runs.
+        pinned_requirements(self.binary_packages, self.pins, constraints)
         self.exclude = tuple(exclude)
         self.cache_dir = cache_dir or wheel_dir()
-        # --implementation py: only pure-Python wheels (py3-none-any) qualify, as the asset requires.
-        self.pip_args = (
-            "--only-binary=:all:",
-            "--platform",
-            platform,
-            "--implementation",
-            "py",
-            "--python-version",
-            python_version,
+        platform_args = tuple(arg for platform in platforms for arg in ("--platform", platform))
+        if self.binary_packages:
+            # CPython wheels for this Python (cp314) or the stable ABI (abi3), and pure ones (none);
+            # _check_wheels then keeps the compiled ones to binary_packages.
+            abi = f"cp{python_version.replace('.', '')}"
+            tags: tuple[str, ...] = ("--implementation", "cp", "--abi", abi, "--abi", "abi3", "--abi", "none")
+        else:
+            # --implementation py: only pure-Python wheels (py3-none-any) qualify.
+            tags = ("--implementation", "py")
+        self.pip_args = ("--only-binary=:all:", *platform_args, *tags, "--python-version", python_version)
+        #: What else decides the installed tree: the extras and the packages allowed to be compiled.
+        self.recipe = (
+            *(f"extras:{name}[{','.join(e)}]" for name, e in sorted(self.extras.items())),
+            *(f"binary:{name}" for name in self.binary_packages),
         )
 
     # --- inputs -------------------------------------------------------------------------------------
@@ -237,7 +287,8 @@ class LocalPythonBundler:
     def site_key(self) -> str:
         """The cached tree's key: everything that can change what pip installs or what is pruned."""
         digest = hashlib.sha256()
-        for item in (_FORMAT, *self.requirements, "--", *self.pip_args, "--", *self.exclude, "--"):
+        items = (_FORMAT, *self.requirements, "--", *self.pip_args, "--", *self.recipe, "--", *self.exclude)
+        for item in (*items, "--"):
             digest.update(item.encode() + b"\0")
         digest.update(self.constraints.read_bytes() + b"\0")
         for project in self.local_projects:
@@ -250,7 +301,7 @@ class LocalPythonBundler:
             source_dir=self.source_dir,
             local_projects=self.local_projects,
             distributions=installed_distributions(self.site_packages()),
-            items=(*self.pip_args, "--", *self.exclude),
+            items=(*self.pip_args, "--", *self.recipe, "--", *self.exclude),
         )
 
     # --- building -----------------------------------------------------------------------------------
@@ -274,6 +325,14 @@ class LocalPythonBundler:
             raise BundlingError(f"pip wheel {project} failed:\n{(result.stdout + result.stderr)[-2000:]}")
         return wheels[0]
 
+    def _wheel_specs(self, wheels: Sequence[Path]) -> list[str]:
+        """The local wheels as pip arguments, each with its project's extras (``<file>.whl[h3]``)."""
+        specs = []
+        for wheel in wheels:
+            extras = self.extras.get(canonical_name(wheel.name.split("-")[0]))
+            specs.append(f"{wheel}[{','.join(extras)}]" if extras else str(wheel))
+        return specs
+
     def _install(self, target: Path, wheels: Sequence[Path]) -> subprocess.CompletedProcess[str]:
         return self._pip(
             "install",
@@ -286,7 +345,7 @@ class LocalPythonBundler:
             "--constraint",
             str(self.constraints),
             *self.pip_args,
-            *map(str, wheels),
+            *self._wheel_specs(wheels),
             *self.requirements,
         )
 
@@ -298,7 +357,7 @@ class LocalPythonBundler:
             "--constraint",
             str(self.constraints),
             *self.pip_args,
-            *map(str, wheels),
+            *self._wheel_specs(wheels),
             *self.requirements,
         )
         if download.returncode != 0:
@@ -322,6 +381,26 @@ class LocalPythonBundler:
                 f"{', '.join(wrong)}; regenerate it with `make lock`"
             )
 
+    def _check_wheels(self, site: Path) -> None:
+        compiled = {}
+        for info in site.glob("*.dist-info"):
+            tags = wheel_tags(info)
+            if not is_pure(tags):
+                compiled[canonical_name(info.name.partition("-")[0])] = tags
+        unexpected = sorted(set(compiled) - set(self.binary_packages))
+        if unexpected:
+            found = ", ".join(f"{name} ({' '.join(compiled[name])})" for name in unexpected)
+            raise BundlingError(
+                f"compiled wheels only for {', '.join(self.binary_packages) or 'no package'}, but pip "
+                f"installed {found}: name it in binary_packages, or pin a version with a pure wheel"
+            )
+        missing = sorted(set(self.binary_packages) - set(compiled))
+        if missing:
+            raise BundlingError(
+                f"binary_packages names {', '.join(missing)}, which the asset does not install as a "
+                "compiled wheel: drop it from binary_packages"
+            )
+
     def _build_site(self, staging: Path) -> None:
         with tempfile.TemporaryDirectory(prefix="bundle-") as tmp:
             wheels = [self._build_wheel(project, Path(tmp)) for project in self.local_projects]
@@ -335,6 +414,7 @@ class LocalPythonBundler:
                 if result.returncode != 0:
                     raise BundlingError(f"pip install from {self.cache_dir} failed:\n{result.stderr[-2000:]}")
         self._check_pins(staging)
+        self._check_wheels(staging)
         prune(staging, self.exclude)
 
     def site_packages(self) -> Path:

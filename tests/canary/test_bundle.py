@@ -15,17 +15,13 @@ import pytest
 from streamcheck.reference_app import app as reference_app
 
 from streampath_cdk.canary_function import (
-    ASSET_EXCLUDE,
-    CANARY_SOURCE_DIR,
     CONSTRAINTS_FILE,
     PROBE_PROJECT_DIR,
     REQUIREMENTS,
-    RUNTIME_PYTHON_VERSION,
     canary_bundler,
 )
 from streampath_cdk.local_bundling import (
     BundlingError,
-    LocalPythonBundler,
     canonical_name,
     inputs_hash,
     installed_distributions,
@@ -66,8 +62,16 @@ def test_asset_contents(asset: Path) -> None:
     assert not {"boto3", "botocore"} & names, "boto3 is part of the Lambda Python runtime"
     assert not list(asset.rglob("__pycache__")) and not list(asset.rglob("*.pyc"))
     assert not (asset / "tests").exists() and not (asset / "bin").exists()
-    # Pure Python only (the asset is built on x86 for arm64).
-    assert not [p for p in asset.rglob("*") if p.suffix in (".so", ".pyd", ".dylib")]
+    # Compiled code only where HTTP/3 needs it, and only Linux shared objects (built for the Lambda's
+    # arm64, whatever machine bundles: tests/canary_h3 reads their ELF headers and wheel tags).
+    assert not [p for p in asset.rglob("*") if p.suffix in (".pyd", ".dylib")]
+    compiled = {p.relative_to(asset).parts[0] for p in asset.rglob("*.so")}
+    assert compiled == {
+        "aioquic",
+        "pylsqpack",
+        "cryptography",
+        "_cffi_backend.cpython-314-aarch64-linux-gnu.so",
+    }
     size = asset_size(asset)
     print(f"\ncanary asset: {size / 1e6:.1f} MB unzipped, {len(files)} files")
     assert size < 25e6
@@ -79,9 +83,10 @@ def test_asset_holds_only_what_the_lambda_runs(asset: Path) -> None:
     assert not [f for f in files if f.endswith((".js", ".css"))]
     assert not [f for f in files if f.startswith(("streamprobe/browser", "streamprobe/cli.py"))]
     assert not [f for f in files if f.endswith("/py.typed")], "type checkers' markers, ours included"
-    # pip's bookkeeping goes; the metadata importlib.metadata reads and the licences stay.
+    # pip's bookkeeping goes; the metadata importlib.metadata reads, the wheel tags and the licences stay.
     infos = [f for f in files if f.split("/")[0].endswith(".dist-info")]
-    assert infos and not [f for f in infos if f.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER", "WHEEL")]
+    assert infos and not [f for f in infos if f.rsplit("/", 1)[-1] in ("RECORD", "INSTALLER")]
+    assert all((info / "WHEEL").is_file() for info in asset.glob("*.dist-info"))
     assert (asset / "httpx-0.28.1.dist-info" / "METADATA").is_file()
     assert [f for f in infos if f.startswith("httpx-") and "LICENSE" in f]
 
@@ -124,6 +129,8 @@ def test_asset_versions_are_the_dev_venvs(asset: Path) -> None:
     installed = dict(d.split("==") for d in installed_distributions(asset))
     assert installed.pop("streamprobe") == probe_version == importlib.metadata.version("streamprobe")
     assert {"httpx", "h2", "httpcore", "aws-lambda-powertools"} <= set(installed)
+    # The HTTP/3 stack too, compiled parts included.
+    assert {"aioquic", "pylsqpack", "cryptography", "cffi", "pyopenssl", "service-identity"} <= set(installed)
     for name, version in installed.items():
         assert pins[name] == version, name
         assert importlib.metadata.version(name) == version, f"{name}: dev venv differs from the asset"
@@ -187,15 +194,7 @@ def test_asset_hash_ignores_pins_outside_the_asset(tmp_path: Path) -> None:
     cache.mkdir()
     for wheel in wheel_dir().glob("*.whl"):
         shutil.copy2(wheel, cache / wheel.name)
-    edited = LocalPythonBundler(
-        source_dir=CANARY_SOURCE_DIR,
-        constraints=constraints,
-        requirements=REQUIREMENTS,
-        local_projects=(PROBE_PROJECT_DIR,),
-        exclude=ASSET_EXCLUDE,
-        python_version=RUNTIME_PYTHON_VERSION,
-        cache_dir=cache,
-    )
+    edited = canary_bundler(constraints=constraints, cache_dir=cache)
     ours = canary_bundler()
     assert ours.site_key() != edited.site_key()
     assert ours.asset_hash() == edited.asset_hash()
