@@ -8,23 +8,36 @@ none of its code: the first valid stamp after an event's dispatch dates the next
 never an event; ``lag = arrival - stamp``; ``delay = max(lag) - min(lag)``; streaming when the delay
 is at most max(50 ms, 10 % of the stamped duration), buffered from 80 %, else partial.
 
-Usage: ``python -m lab.curl_reference URL [--compressed] [--cacert FILE]`` prints the reading as JSON.
+:class:`CurlTee` serves what curl reads to another client as it comes, so that the probe and the
+reference judge *the same stream* (the same stamps, the same blocks), the probe one local hop later.
+
+Usage: ``python -m lab.curl_reference URL [--compressed] [--cacert FILE]`` prints the reading as JSON;
+``python -m lab.curl_reference URL --tee PORT --out FILE`` serves URL through curl on 127.0.0.1:PORT (in
+a process of its own, so the reader under test shares no interpreter with it) and appends each stream's
+reading to FILE, one JSON line per stream.
 """
 
 from __future__ import annotations
 
 import argparse
 import codecs
+import contextlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
+
+#: One read of curl's output: (ms since curl was started, the bytes).
+Read = tuple[float, bytes]
 
 _STAMP = re.compile(r": sp-sent=([0-9]+(?:\.[0-9]+)?)$")
 _LINE_END = re.compile(r"\r\n|\r|\n")
@@ -43,6 +56,16 @@ class CurlReading:
     events: list[CurlEvent] = field(default_factory=list)
     exit_code: int | None = None
     stderr: str = ""
+
+    @classmethod
+    def from_reads(cls, reads: Sequence[Read]) -> CurlReading:
+        """The events in curl's output, each timed by the read that completed it."""
+        reading = cls()
+        lines = _Lines()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        for now_ms, chunk in reads:
+            lines.feed(decoder.decode(chunk), now_ms, reading.events)
+        return reading
 
     @property
     def stamped(self) -> list[CurlEvent]:
@@ -148,8 +171,18 @@ def read_with_curl(
 ) -> CurlReading:
     """Run curl on ``url`` and read its output as it arrives (``data``: a body, given on stdin)."""
     argv = curl_command(url, compressed=compressed, cacert=cacert, method=method, data=data, timeout=timeout)
-    reading = CurlReading()
-    lines = _Lines()
+    reads, exit_code, stderr = run_curl(argv, data, timeout)
+    reading = CurlReading.from_reads(reads)
+    reading.exit_code, reading.stderr = exit_code, stderr
+    return reading
+
+
+def run_curl(
+    argv: Sequence[str], data: bytes | None, timeout: float, sink: BinaryIO | socket.socket | None = None
+) -> tuple[list[Read], int, str]:
+    """Run curl, timing each read of its output (and passing it on to ``sink`` at once):
+    (reads, exit code, stderr)."""
+    reads: list[Read] = []
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv,
@@ -163,22 +196,99 @@ def read_with_curl(
             proc.stdin.write(data)
             proc.stdin.close()
         fd = proc.stdout.fileno()
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         while True:
             chunk = os.read(fd, 65536)
             now_ms = (time.perf_counter() - start) * 1000.0
             if not chunk:
                 break
-            lines.feed(decoder.decode(chunk), now_ms, reading.events)
-        reading.exit_code = proc.wait(timeout)
-        reading.stderr = proc.stderr.read().decode("utf-8", errors="replace")
+            reads.append((now_ms, chunk))
+            if isinstance(sink, socket.socket):
+                sink.sendall(chunk)
+            elif sink is not None:
+                sink.write(chunk)
+                sink.flush()
+        exit_code = proc.wait(timeout)
+        stderr = proc.stderr.read().decode("utf-8", errors="replace")
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         proc.stdout.close()
         proc.stderr.close()
-    return reading
+    return reads, exit_code, stderr
+
+
+class CurlTee:
+    """A loopback HTTP/1.1 server that answers each request by reading ``upstream`` with curl and passing
+    curl's output on as it comes (``Connection: close`` framing). ``readings`` holds curl's reading of
+    each stream served, so the client's judgement and the reference are of the very same bytes."""
+
+    def __init__(
+        self,
+        upstream: str,
+        *,
+        compressed: bool = True,
+        timeout: float = 60.0,
+        port: int = 0,
+        out: str | None = None,
+    ) -> None:
+        self.upstream = upstream
+        self.out = out  # a file to append each reading to, as one JSON line
+        self.argv = curl_command(upstream, compressed=compressed, timeout=timeout)
+        self.timeout = timeout
+        self.readings: list[CurlReading] = []
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._listener.bind(("127.0.0.1", port))
+        self._listener.listen(16)
+        self.port = int(self._listener.getsockname()[1])
+        self._thread = threading.Thread(target=self._serve, name="curl-tee", daemon=True)
+
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):  # a client that goes away ends only its stream
+                self._answer(conn)
+
+    def _answer(self, conn: socket.socket) -> None:
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return  # no request (a readiness check): nothing to read for it
+            head += chunk
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+            b"Connection: close\r\n\r\n"
+        )
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        reads, exit_code, stderr = run_curl(self.argv, None, self.timeout, sink=conn)
+        reading = CurlReading.from_reads(reads)
+        reading.exit_code, reading.stderr = exit_code, stderr
+        self.readings.append(reading)
+        if self.out is not None:
+            with open(self.out, "a", encoding="utf-8") as f:
+                f.write(json.dumps(reading.to_dict()) + "\n")
+
+
+@contextmanager
+def curl_tee(upstream: str, *, compressed: bool = True, timeout: float = 60.0) -> Iterator[CurlTee]:
+    """Run a :class:`CurlTee` in a thread for the ``with`` block."""
+    tee = CurlTee(upstream, compressed=compressed, timeout=timeout)
+    tee._thread.start()
+    try:
+        yield tee
+    finally:
+        with contextlib.suppress(OSError):
+            tee._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread
+        tee._listener.close()
+        tee._thread.join(timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,7 +296,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("url")
     parser.add_argument("--compressed", action="store_true", help="ask for compression like the probe")
     parser.add_argument("--cacert", help="CA bundle for https:// (the lab's)")
+    parser.add_argument("--tee", type=int, metavar="PORT", help="serve URL through curl on this port")
+    parser.add_argument("--out", help="with --tee: append each stream's reading to this file (JSON lines)")
     args = parser.parse_args(argv)
+    if args.tee is not None:
+        tee = CurlTee(args.url, compressed=args.compressed, port=args.tee, out=args.out)
+        tee._serve()  # until the process is stopped
+        return 0
     reading = read_with_curl(args.url, compressed=args.compressed, cacert=args.cacert)
     print(json.dumps(reading.to_dict()))
     return 0 if reading.exit_code == 0 else 2
