@@ -1,4 +1,4 @@
-"""The canary dashboard: one row per path, h1 and h2 side by side in every graph.
+"""The canary dashboard: one row per path, h1 and h2 (and h3 where probed) side by side in every graph.
 
 Row layout (24 columns): TimeToFirstByte | TimeToFirstEvent | BufferingDelay | inter-event gaps
 (InterEventGapP99, MaxInterEventGap) | Success | alarm status | what-to-do text. A header row explains the
@@ -44,9 +44,9 @@ from streampath_cdk.canary_alarms import (
     canary_metric,
 )
 
-_PROTOCOL_COLORS: dict[ProtocolName, str] = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE}
+_PROTOCOL_COLORS: dict[ProtocolName, str] = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE, "h3": cw.Color.GREEN}
 #: The lighter shade of each protocol's colour, for the max gap next to the p99.
-_PROTOCOL_MAX_COLORS: dict[ProtocolName, str] = {"h1": "#aec7e8", "h2": "#ffbb78"}
+_PROTOCOL_MAX_COLORS: dict[ProtocolName, str] = {"h1": "#aec7e8", "h2": "#ffbb78", "h3": "#98df8a"}
 #: One hue per Region (in config order), a dark shade for h1 and a light one for h2; cycles after ten.
 REGION_COLORS: Final = (
     ("#1f77b4", "#aec7e8"),
@@ -82,7 +82,11 @@ class RegionSeries:
 
 
 def region_color(index: int, protocol: ProtocolName) -> str:
+    """The Region's dark shade for h1, its light one for h2, and halfway between them for h3."""
     dark, light = REGION_COLORS[index % len(REGION_COLORS)]
+    if protocol == "h3":
+        mixed = (round((int(dark[i : i + 2], 16) + int(light[i : i + 2], 16)) / 2) for i in (1, 3, 5))
+        return "#" + "".join(f"{channel:02x}" for channel in mixed)
     return dark if protocol == "h1" else light
 
 
@@ -93,8 +97,8 @@ def browser_protocol(protocols: Sequence[ProtocolName]) -> ProtocolName:
 
 INTRO = """\
 ## streampath canary: does each path stream?
-Every {minutes} min the canary opens an SSE stream on each path over HTTP/1.1 (**h1**, blue) and
-HTTP/2 (**h2**, orange) and measures it. Namespace `{namespace}`, dimensions `Path` and `Protocol`.
+Every {minutes} min the canary opens an SSE stream on each path over {protocols} and measures it. \
+Namespace `{namespace}`, dimensions `Path` and `Protocol`.
 
 * **TimeToFirstByte**: request sent -> first response byte (the backend and the network).
 * **TimeToFirstEvent**: request sent -> first complete SSE event. Much larger than TTFB = held.
@@ -113,6 +117,20 @@ Alarms: buffering > {buffering} ms, first event > {first_event} ms, success < 1
 **If it buffers**: check which protocol. Only h2 = the HTTP/2 front end; both = a proxy or
 compression. Run `streamprobe doctor <url>` and read its diagnosis.
 """
+#: The intro's protocols: h3 is named only on a dashboard with an h3 path.
+INTRO_PROTOCOLS = "HTTP/1.1 (**h1**, blue) and\nHTTP/2 (**h2**, orange)"
+INTRO_PROTOCOLS_H3 = "HTTP/1.1 (**h1**, blue),\nHTTP/2 (**h2**, orange) and HTTP/3 (**h3**, green)"
+#: Appended to the text of a path probed over h3.
+PATH_TEXT_H3 = """\
+Only h3 = the HTTP/3 (QUIC) edge: browsers that switched to it from the `Alt-Svc` get the stream
+held; `streamprobe doctor <url>` adds an HTTP/3 row.
+"""
+MULTI_REGION_INTRO_H3 = "HTTP/3 (**h3**) lines take the shade halfway between the two.\n"
+
+
+def path_text_h3(protocols: Sequence[ProtocolName]) -> str:
+    """:data:`PATH_TEXT_H3` for a path probed over h3, else nothing."""
+    return PATH_TEXT_H3 if "h3" in protocols else ""
 
 
 class CanaryDashboard(Construct):
@@ -168,7 +186,13 @@ class CanaryDashboard(Construct):
             return
         self.dashboard.add_widgets(
             cw.TextWidget(
-                markdown=INTRO.format(minutes=f"{period.to_minutes():g}", namespace=namespace),
+                markdown=INTRO.format(
+                    minutes=f"{period.to_minutes():g}",
+                    namespace=namespace,
+                    protocols=(
+                        INTRO_PROTOCOLS_H3 if any("h3" in p.protocols for p in paths) else INTRO_PROTOCOLS
+                    ),
+                ),
                 width=12,
                 height=6,
             ),
@@ -273,7 +297,8 @@ class CanaryDashboard(Construct):
                         m=datapoints_to_alarm,
                         n=evaluation_periods,
                         regions="",
-                    ),
+                    )
+                    + path_text_h3(path.protocols),
                     width=4,
                     height=6,
                 ),
@@ -341,6 +366,8 @@ class MultiRegionLayout:
             namespace=self.namespace,
             home=home,
         )
+        if any("h3" in p.protocols for r in self.regions for p in r.paths):
+            intro += MULTI_REGION_INTRO_H3
         errors: list[cw.IMetric] = []
         durations: list[cw.IMetric] = []
         for index, series in enumerate(self.regions):
@@ -432,7 +459,8 @@ class MultiRegionLayout:
                     m=t.datapoints_to_alarm,
                     n=t.evaluation_periods,
                     regions=f"\nProbed from {', '.join(probed_from)}; each Region alarms on its own.",
-                ),
+                )
+                + path_text_h3([p for r in self.regions for p in r.protocols_of(path)]),
                 width=GRAPH_WIDTH if path_alarms is not None else 2 * GRAPH_WIDTH,
                 height=GRAPH_HEIGHT,
             )

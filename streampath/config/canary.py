@@ -330,7 +330,10 @@ class CanaryPathConfig(StrictModel):
             raise FieldProblem("path", "required with front_door (for example '/api/streamcheck?events=20')")
         if self.url is not None and self.path is not None:
             raise FieldProblem("path", "only used with front_door; put the path into url")
-        unique(list(self.protocols), "protocol")
+        try:
+            unique(list(self.protocols), "protocol")
+        except ValueError as exc:
+            raise FieldProblem("protocols", str(exc)) from None
         if self.regions is not None:
             duplicate_region(self.regions, "regions")
         if self.url is not None and "h2" in self.protocols and urlsplit(self.url).scheme == "http":
