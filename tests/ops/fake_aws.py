@@ -126,9 +126,17 @@ def write_config(directory: Path, env: str, **overrides: Any) -> Path:
     return path
 
 
-def canary_pairs(config_path: Path) -> list[tuple[str, str]]:
-    data = yaml.safe_load(config_path.read_text())
-    return [(p["name"], proto) for p in data["canary"]["paths"] for proto in p.get("protocols", ["h1", "h2"])]
+def canary_pairs(config_path: Path, region: str | None = None) -> list[tuple[str, str]]:
+    """The (path, protocol) pairs the config's canary probes (in ``region``: default the home Region), as
+    the validated config gives them (protocols a path leaves out are the config's defaults)."""
+    from streampath.config import load_config
+
+    cfg = load_config(config_path)
+    canary = cfg.enabled_canary
+    assert canary is not None
+    probed = cfg.canary_path_regions()
+    region = region or cfg.region
+    return [(p.name, proto) for p in canary.paths if region in probed[p.name] for proto in p.protocols]
 
 
 # --- stacks ------------------------------------------------------------------------------------------------

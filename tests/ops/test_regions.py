@@ -20,9 +20,9 @@ from tests.ops.conftest import Cli, run_streampath
 from tests.ops.fake_aws import (
     REGION,
     SECRET_ACCESS_KEY,
-    STAGING_PROBES,
     Moto,
     Probe,
+    canary_pairs,
     canary_template,
     create_stack,
     deploy,
@@ -36,26 +36,17 @@ from tests.ops.fake_aws import (
 ENV = "world"
 OTHER = "us-east-1"
 REGIONS = [REGION, OTHER]
-#: us-east-1 probes the public paths only (``direct`` is in the VPC, probed from the home Region).
-OTHER_PAIRS = [
-    ("alb", "h1"),
-    ("alb", "h2"),
-    ("nlb", "h1"),
-    ("nlb", "h2"),
-    ("cloudfront", "h1"),
-    ("cloudfront", "h2"),
-]
-OTHER_PROBES = [
-    Probe(
-        path,
-        proto,
-        ttfb=180.0 + i,
-        first_event=190.0 + i,
-        buffering_delay=6.0,
-        success=(path, proto) != ("cloudfront", "h2"),
-    )
-    for i, (path, proto) in enumerate(OTHER_PAIRS)
-]
+
+
+def other_probes(pairs: list[tuple[str, str]]) -> list[Probe]:
+    """us-east-1's datapoints: slower than the home Region's, and CloudFront over h2 failing."""
+    return [
+        Probe(path, proto, ttfb=180.0 + i, first_event=190.0 + i, buffering_delay=6.0,
+              success=(path, proto) != ("cloudfront", "h2"))
+        for i, (path, proto) in enumerate(pairs)
+    ]  # fmt: skip
+
+
 FAILING_ALARM = f"StreamPath-{ENV}-canary-{OTHER}-cloudfront-h2-Success"
 
 
@@ -69,12 +60,17 @@ def two_region_config(config_dir: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def world(moto: Moto, config_dir: Path) -> dict[str, Any]:
+    config = two_region_config(moto_config_dir(config_dir))
+    # us-east-1 probes the public paths only (``direct`` is in the VPC, probed from the home Region)
+    pairs = canary_pairs(config, OTHER)
+    assert "direct" not in {path for path, _ in pairs} and ("cloudfront", "h2") in pairs
+    probes = other_probes(pairs)
     home = deploy(moto, ENV)
     remote_name = naming.canary_stack_name(ENV, OTHER, REGION)
     remote = create_stack(moto, remote_name, canary_template(ENV, region=OTHER), region=OTHER)
     put_staging_metrics(moto, region=REGION)  # the seven home pairs of config/default.yaml
     recent = datetime.now(UTC) - timedelta(minutes=2)
-    for probe in OTHER_PROBES:
+    for probe in probes:
         put_probe(moto, probe, recent, region=OTHER)
     put_alarms(moto, ENV, region=REGION)
     cloudwatch = moto.client("cloudwatch", OTHER)
@@ -95,7 +91,9 @@ def world(moto: Moto, config_dir: Path) -> dict[str, Any]:
         AlarmName=FAILING_ALARM, StateValue="ALARM", StateReason="Threshold Crossed: 3 of 5"
     )
     return {
-        "config": two_region_config(moto_config_dir(config_dir)),
+        "config": config,
+        "other_pairs": pairs,
+        "other_probes": probes,
         "home": home,
         "remote": remote,
         "remote_name": remote_name,
@@ -131,9 +129,9 @@ def test_status_json_covers_both_regions(cli: Cli, world: dict[str, Any]) -> Non
     assert remote["endpoint"] == world["remote"][naming.OUTPUT_DASHBOARD_URL]
 
     rows = {(r["region"], r["path"], r["protocol"]): r["metrics"] for r in report["results"]}
-    assert [key for key in rows if key[0] == OTHER] == [(OTHER, *pair) for pair in OTHER_PAIRS]
+    assert [key for key in rows if key[0] == OTHER] == [(OTHER, *pair) for pair in world["other_pairs"]]
     assert (REGION, "direct", "h1") in rows and (OTHER, "direct", "h1") not in rows
-    for probe in OTHER_PROBES:  # us-east-1's own datapoints, not eu-west-1's
+    for probe in world["other_probes"]:  # us-east-1's own datapoints, not eu-west-1's
         metrics = rows[(OTHER, probe.path, probe.protocol)]
         assert metrics["TimeToFirstByte"]["value"] == pytest.approx(probe.ttfb)
     assert rows[(REGION, "alb", "h1")]["TimeToFirstByte"]["value"] == pytest.approx(41.0)
@@ -190,9 +188,9 @@ def test_region_outside_the_canary_is_refused(cli: Cli, world: dict[str, Any]) -
         )
 
 
-def queue_runs(moto: Moto) -> tuple[dict[str, Any], dict[str, Any]]:
-    home_payload = handler_payload()
-    other_payload = handler_payload(OTHER_PAIRS)
+def queue_runs(moto: Moto, world: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    home_payload = handler_payload(canary_pairs(world["config"]))
+    other_payload = handler_payload(world["other_pairs"])
     other_payload["results"][-1].update(ok=False, verdict="error", error_kind="timeout")
     moto.queue_lambda_results(json.dumps(home_payload), region=REGION)
     moto.queue_lambda_results(json.dumps(other_payload), region=OTHER)
@@ -200,25 +198,31 @@ def queue_runs(moto: Moto) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def test_run_canary_invokes_every_region(cli: Cli, moto: Moto, world: dict[str, Any]) -> None:
-    queue_runs(moto)
+    queue_runs(moto, world)
     result = cli("run-canary", "--config", str(world["config"]))
     assert result.code == 1, result.err
     lines = result.out.splitlines()
     home_function = world["home"]["Canary"][naming.OUTPUT_CANARY_FUNCTION_NAME]
     other_function = world["remote"][naming.OUTPUT_CANARY_FUNCTION_NAME]
-    assert lines[0] == f"Canary {home_function} ({REGION}): 7 probe(s), failed 0, duration_ms 2290.4"
-    assert lines[1] == f"Canary {other_function} ({OTHER}): 6 probe(s), failed 0, duration_ms 2290.4"
+    home_pairs, pairs = canary_pairs(world["config"]), world["other_pairs"]
+    assert (
+        lines[0]
+        == f"Canary {home_function} ({REGION}): {len(home_pairs)} probe(s), failed 0, duration_ms 2290.4"
+    )
+    assert (
+        lines[1] == f"Canary {other_function} ({OTHER}): {len(pairs)} probe(s), failed 0, duration_ms 2290.4"
+    )
     assert lines[2].split()[:4] == ["VERDICT", "PATH", "PROTOCOL", "REGION"]
     rows = [line.split() for line in lines[3:]]
     assert [(row[3], row[1], row[2]) for row in rows] == [
-        *((REGION, p.path, p.protocol) for p in STAGING_PROBES),
-        *((OTHER, path, proto) for path, proto in OTHER_PAIRS),
+        *((REGION, path, proto) for path, proto in home_pairs),
+        *((OTHER, path, proto) for path, proto in pairs),
     ]
     assert rows[-1][0] == "error"
 
 
 def test_run_canary_json_and_one_region(cli: Cli, moto: Moto, world: dict[str, Any]) -> None:
-    _, other_payload = queue_runs(moto)
+    _, other_payload = queue_runs(moto, world)
     document = json.loads(cli("run-canary", "--config", str(world["config"]), "--json").out)
     assert [run["region"] for run in document["runs"]] == REGIONS and document["refused"] == []
     assert document["runs"][1]["results"] == other_payload["results"]
