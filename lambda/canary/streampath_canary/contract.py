@@ -34,11 +34,12 @@ from __future__ import annotations
 
 import json
 import re
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Final, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 # --- metrics -----------------------------------------------------------------------------------------
 
@@ -119,6 +120,17 @@ _PATH_KEYS: Final = frozenset(
     {"name", "url", "protocols", "headers", "auth_secret", "verify", "method", "body"}
 )
 _SECRET_KEYS: Final = frozenset({"arn", "header", "json_key"})
+
+
+#: What an error line repeats of a refused value: the line stays short whatever the document holds.
+SHOWN_CHARS: Final = 200
+#: Unknown keys (or duplicate names) an error line names, at most.
+SHOWN_ITEMS: Final = 5
+_REPR = reprlib.Repr()  # attributes, not keywords: Python 3.11 has no Repr(**limits)
+_REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 2, SHOWN_ITEMS, SHOWN_ITEMS
+_REPR.maxstring = _REPR.maxother = SHOWN_CHARS
+# ``scheme://`` and everything up to the last ``@`` before the path is userinfo (a credential).
+_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 
 class CanarySpecError(ValueError):
@@ -236,7 +248,7 @@ class CanarySpec:
         names = [p.name for p in paths]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise CanarySpecError(f"{CONFIG_ENV_VAR}: paths: duplicate name(s) {', '.join(dupes)}")
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: paths: duplicate name(s) {_names(dupes)}")
         return cls(
             paths=paths,
             namespace=namespace,
@@ -301,7 +313,33 @@ def _path_document(path: PathSpec) -> dict[str, Any]:
 
 def _expect(cond: bool, key: str, what: str, got: Any) -> None:
     if not cond:
-        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {key}: {what}, got {got!r}")
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {key}: {what}, got {_shown(got)}")
+
+
+def mask_userinfo(text: str) -> str:
+    """``ftp://user:pass@host/x`` -> ``ftp://***@host/x`` (also ``user:pass@host/x``, without a scheme)."""
+    if "://" in text:
+        return _USERINFO.sub(r"\1***@", text)
+    authority = re.split(r"[/?#]", text, maxsplit=1)[0]
+    return "***@" + text[len(authority.rpartition("@")[0]) + 1 :] if "@" in authority else text
+
+
+def _shown(value: Any) -> str:
+    """A refused value as an error line repeats it: a repr of at most SHOWN_CHARS characters, URL
+    credentials masked (a 10 MB value is not a 10 MB log line; a password is not logged)."""
+    text = repr(mask_userinfo(value)) if isinstance(value, str) else mask_userinfo(_REPR.repr(value))
+    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
+
+
+def _names(items: Sequence[Any]) -> str:
+    """Keys or names as a line lists them: plain when short and printable, else :func:`_shown`."""
+
+    def name(item: Any) -> str:
+        plain = isinstance(item, str) and 0 < len(item) <= 64 and item.isprintable() and "@" not in item
+        return str(item) if plain else _shown(item)
+
+    shown = ", ".join(name(item) for item in items[:SHOWN_ITEMS])
+    return shown + (f" and {len(items) - SHOWN_ITEMS} more" if len(items) > SHOWN_ITEMS else "")
 
 
 def _seconds(doc: dict[str, Any], key: str, default: float) -> float:
@@ -320,7 +358,7 @@ def _seconds(doc: dict[str, Any], key: str, default: float) -> float:
 def _known_keys(doc: dict[str, Any], where: str, allowed: frozenset[str]) -> None:
     extra = sorted(set(doc) - allowed)
     if extra:
-        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}: unknown key(s) {', '.join(extra)}")
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}: unknown key(s) {_names(extra)}")
 
 
 def _parse_secret(raw: Any, where: str) -> AuthSecretSpec | None:
@@ -347,6 +385,14 @@ def _parse_secret(raw: Any, where: str) -> AuthSecretSpec | None:
     return AuthSecretSpec(arn=arn, header=header, json_key=json_key)
 
 
+def _port_ok(parts: SplitResult) -> bool:
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0..65535
+    except ValueError:
+        return False
+    return True
+
+
 def _parse_path(raw: Any, i: int) -> PathSpec:
     where = f"paths[{i}]"
     _expect(isinstance(raw, dict), where, "must be an object", raw)
@@ -362,9 +408,15 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     _expect(isinstance(url, str), f"{where}.url", "must be a string", url)
     parts = urlsplit(url)
     _expect(
-        parts.scheme in ("http", "https") and bool(parts.netloc),
+        parts.scheme in ("http", "https") and bool(parts.hostname) and _port_ok(parts),
         f"{where}.url",
-        "must be an absolute http(s) URL",
+        "must be an absolute http(s) URL with a host",
+        url,
+    )
+    _expect(
+        "@" not in parts.netloc,
+        f"{where}.url",
+        "must not carry credentials (user:password@): a secret header goes in auth_secret",
         url,
     )
     protocols = raw.get("protocols", list(DEFAULT_PROTOCOLS))
@@ -389,7 +441,7 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
         # Only the names are echoed: header values may be sensitive.
         _expect(bool(_HEADER_NAME_RE.match(key)), f"{where}.headers", "keys must be HTTP header names", key)
         if not isinstance(value, str):
-            raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.headers.{key}: value must be a string")
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.headers[{_shown(key)}]: value must be a string")
     secret = _parse_secret(raw.get("auth_secret"), f"{where}.auth_secret")
     verify = raw.get("verify", True)
     _expect(

@@ -3,8 +3,13 @@
 A probe that is not done by the deadline is reported as a ``timeout`` error and is never waited for:
 its worker thread is abandoned (``shutdown(wait=False)``) and ends on the probe's own bounds
 (``timeout`` / ``max_duration``), so a stalled path cannot delay the others or the invocation.
+A probe's ``max_duration`` never reaches past the run's deadline by more than :data:`ABANDON_GRACE_S`,
+so an abandoned probe stops itself soon after the run (it does not go on reading, or burning a core,
+into the next invocation).
 A path whose auth secret cannot be read fails with error kind ``other``; the others still run.
-Secret values are scrubbed from anything that leaves this module (results, error messages).
+Secrets (header values, the auth secret, URL credentials) are redacted from every string that leaves
+this module, in every form a server can echo them (the probe's ``streamprobe.redact``), and each string
+is bounded (:data:`MAX_STRING_CHARS`); a URL is shown with its userinfo masked.
 
 The probe library (streamprobe, httpx, httpcore, h2) is imported by the first run, before its probes
 start (:func:`load_probe`), and so is its HTTP/3 stack (aioquic and the certificate check, with the CA
@@ -19,15 +24,19 @@ import concurrent.futures as cf
 import contextlib
 import functools
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final, Protocol
 
 from streampath_canary.auth_secrets import SecretCache, SecretError
-from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, ProtocolName
+from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, ProtocolName, mask_userinfo
 
 MAX_WORKERS: Final = 64
+#: How long after the run's deadline an abandoned probe may still run (its max_duration is cut to it).
+ABANDON_GRACE_S: Final = 1.0
+#: The longest string a result carries out of the runner (a message, a note).
+MAX_STRING_CHARS: Final = 1000
 _TIMING_KEYS: Final = ("dns", "connect", "tls", "ttfb", "first_event", "total")
 _GAP_KEYS: Final = ("p50", "p99", "max")
 
@@ -62,7 +71,7 @@ class Outcome:
 def error_result(path: PathSpec, protocol: ProtocolName, kind: str, message: str) -> dict[str, Any]:
     """A result (docs/contracts/result.md) for a probe that failed before or outside the probe library."""
     return {
-        "url": path.url,
+        "url": mask_userinfo(path.url),
         "path_name": path.name,
         "protocol": PROTOCOL_LABELS[protocol],
         "status": None,
@@ -131,13 +140,23 @@ def streamprobe_probe(
     return result
 
 
+Redact = Callable[[str, Iterable[str]], str]
+
+
+@functools.cache
+def _redaction() -> tuple[Redact, Callable[[str], list[str]]]:
+    """The probe's ``redact`` and ``url_secrets`` (imported when first needed, like the probe: an asset
+    without the probe library fails its runs as canary bugs, showing nothing)."""
+    from streamprobe.redact import redact, url_secrets
+
+    return redact, url_secrets
+
+
 def _scrub(value: Any, secrets: Iterable[str]) -> Any:
-    """Replace every occurrence of a secret value inside strings of a JSON-like structure."""
+    """Every string of a JSON-like structure redacted of ``secrets`` (in every form), then bounded."""
     if isinstance(value, str):
-        for secret in secrets:
-            if secret and secret in value:
-                value = value.replace(secret, "***")
-        return value
+        text = _redaction()[0](value, secrets)
+        return text if len(text) <= MAX_STRING_CHARS else text[: MAX_STRING_CHARS - 1] + "…"
     if isinstance(value, dict):
         return {k: _scrub(v, secrets) for k, v in value.items()}
     if isinstance(value, list):
@@ -151,18 +170,23 @@ def _probe_one(
     spec: CanarySpec,
     secrets: SecretCache,
     probe_fn: ProbeFn,
+    deadline: float,
 ) -> dict[str, Any]:
     headers = dict(path.headers)
-    sensitive = [v for v in headers.values() if len(v) >= 4]
+    sensitive = [v for v in headers.values() if len(v) >= 4] + _redaction()[1](path.url)
     if path.auth_secret is not None:
         try:
             value = secrets.header_value(path.auth_secret.arn, path.auth_secret.json_key)
         except SecretError as exc:
-            return error_result(
+            failed = error_result(
                 path, protocol, "other", f"auth secret for header {path.auth_secret.header}: {exc}"
             )
+            scrubbed_error: dict[str, Any] = _scrub(failed, sensitive)
+            return scrubbed_error
         headers[path.auth_secret.header] = value
         sensitive.append(value)
+    # An abandoned probe must not outlive the run by more than the grace: it stops itself then.
+    max_duration = min(spec.max_duration_s, max(0.1, deadline - time.monotonic() + ABANDON_GRACE_S))
     try:
         result = probe_fn(
             path.url,
@@ -170,7 +194,7 @@ def _probe_one(
             http=protocol,
             headers=headers,
             timeout=spec.probe_timeout_s,
-            max_duration=spec.max_duration_s,
+            max_duration=max_duration,
             verify=path.verify,
             method=path.method,
             body=path.body,
@@ -209,7 +233,7 @@ def run_probes(
 
     def run(index: int, path: PathSpec, protocol: ProtocolName) -> dict[str, Any]:
         try:
-            return _probe_one(path, protocol, spec, secrets, probe_fn)
+            return _probe_one(path, protocol, spec, secrets, probe_fn, start + budget_s)
         finally:
             finished[index] = (time.monotonic() - start) * 1000
 
