@@ -99,11 +99,17 @@ print(json.dumps({"result": result.to_dict(), "elapsed": elapsed,
 """
 
 
+# Linux carries a process's peak RSS across fork and exec, so a child of this (large) test process would
+# report this process's size: the probe runs as the grandchild of a bare interpreter instead, whose
+# peak is a few MB, and reports its own ru_maxrss.
+LAUNCHER = "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1:]).returncode)"
+
+
 def probe_in_child(url: str, **options: Any) -> dict[str, Any]:
     """One probe in a fresh interpreter: its result, elapsed time and peak RSS (``ru_maxrss``)."""
     max_duration = float(options.get("max_duration", 60.0))
     proc = subprocess.run(
-        [sys.executable, "-c", CHILD, url, json.dumps(options)],
+        [sys.executable, "-I", "-S", "-c", LAUNCHER, sys.executable, "-c", CHILD, url, json.dumps(options)],
         capture_output=True,
         text=True,
         timeout=max_duration + 30,
