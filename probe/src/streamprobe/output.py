@@ -141,7 +141,7 @@ def render_trace(rep: TraceReport) -> str:
         lines.append(
             f"  {h.hop.name:<{name_w}}{r.protocol:<10}{(r.content_encoding or 'identity'):<10}"
             f"{ms(t.get('ttfb')):>10}{ms(t.get('first_event')):>11}{ms(r.buffering_delay_ms):>11}"
-            f"{(added_text(h.added_delay_ms) if h.added_delay_ms is not None else '-'):>11}  {verdict}"
+            f"{added_text(h.added_delay_ms):>11}  {verdict}"
         )
     errors = [
         f"  {h.hop.name}: {h.result.error.kind}: {h.result.error.message}" for h in rep.hops if h.result.error

@@ -41,16 +41,29 @@ def _is_tty(stream: TextIO) -> bool:
         return False
 
 
+class _Screen:
+    """What several ``Progress`` writers to one stream share: a lock, and whether a line is pending."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.pending = False  # a "running ..." line is on screen, to be replaced
+
+
 class Progress:
     """Thread-safe lines on ``stream``; a no-op when disabled. ``start`` shows what runs (replaced by the
-    next line), ``done`` leaves a line with the outcome."""
+    next line), ``done`` leaves a line with the outcome. ``child(prefix)`` writes to the same screen
+    with its own prefix (one per concurrent job)."""
 
     def __init__(self, stream: TextIO | None = None, *, enabled: bool = True, prefix: str = "") -> None:
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled
         self.prefix = prefix
-        self._lock = threading.Lock()
-        self._pending = False  # a "running ..." line is on screen
+        self._screen = _Screen()
+
+    def child(self, prefix: str) -> Progress:
+        other = Progress(self.stream, enabled=self.enabled, prefix=self.prefix + prefix)
+        other._screen = self._screen
+        return other
 
     @classmethod
     def for_terminal(cls, prefix: str, *, json_output: bool = False) -> Progress:
@@ -66,11 +79,12 @@ class Progress:
     def _write(self, text: str, *, final: bool) -> None:
         if not self.enabled:
             return
-        with self._lock:
-            head = _CLEAR if self._pending else ""
+        screen = self._screen
+        with screen.lock:
+            head = _CLEAR if screen.pending else ""
             self.stream.write(f"{head}{self.prefix}{text}" + ("\n" if final else ""))
             self.stream.flush()
-            self._pending = not final
+            screen.pending = not final
 
     def start(self, label: str) -> None:
         self._write(f"{label} ...", final=False)

@@ -169,7 +169,8 @@ def _names(readings: Sequence[HopReading]) -> str:
 
 
 def added_text(added: float | None) -> str:
-    return "?" if added is None else f"{added:+.0f} ms"
+    """``+1894 ms`` (rounded first, so a jitter of -0.3 ms reads ``+0 ms``, not ``-0 ms``)."""
+    return "-" if added is None else f"{round(added):+d} ms"
 
 
 def _buffering_summary(report_hops: list[HopReading], j: ChainJudgement) -> str:
