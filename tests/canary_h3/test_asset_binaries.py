@@ -18,7 +18,7 @@ from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
 
 from streampath_cdk.canary_function import BINARY_PACKAGES
 from streampath_cdk.local_bundling import canonical_name, is_pure, wheel_tags
-from tests.canary_h3.conftest import LAMBDA_SUFFIXES, module_stem
+from tests.canary_h3.host_asset import LAMBDA_SUFFIXES, module_stem
 
 # ELF header (System V ABI): e_ident, then e_type and e_machine.
 ELF_MAGIC = b"\x7fELF"
