@@ -1,4 +1,5 @@
-"""``python -m lab``: start the lab, probe every path, print the table (or JSON), stop everything."""
+"""``python -m lab``: start the lab, probe every path, print the table (or JSON), stop everything; then
+the chain story (lab.story) in a lab of its own: each chain traced hop by hop, each fix tried."""
 
 from __future__ import annotations
 
@@ -6,9 +7,15 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from streamprobe.progress import Progress
 
 from lab.procs import LabError
 from lab.topology import PATH_NAMES, Lab, install_signal_handlers
+
+if TYPE_CHECKING:
+    from lab.story import StoryReport
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -36,6 +43,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--path", action="append", choices=PATH_NAMES, help="probe only this path (repeatable)"
     )
     parser.add_argument(
+        "--no-story",
+        action="store_true",
+        help="skip the chain story (each chain traced hop by hop, each fix applied and traced again); "
+        "it is also skipped with --path",
+    )
+    parser.add_argument(
         "--keep", action="store_true", help="keep the lab's temporary directory (configs, logs)"
     )
     parser.add_argument(
@@ -61,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             from lab.report import render_chart, render_table
             from lab.run import run_lab
 
+            progress = Progress.for_terminal("lab: ", json_output=args.json)
             report = run_lab(
                 lab,
                 events=args.events,
@@ -69,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
                 only=args.path,
                 browser=not args.no_browser,
                 chat=not args.no_chat,
+                progress=progress,
             )
+        story = None if args.no_story or args.path else tell_story(args, progress)
     except LabError as exc:
         print(f"lab: {exc}", file=sys.stderr)
         return 2
@@ -77,13 +93,31 @@ def main(argv: list[str] | None = None) -> int:
         print("lab: interrupted; every component was stopped", file=sys.stderr)
         return 130
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
+        print(json.dumps({**report.to_dict(), **({"story": story.to_dict()} if story else {})}, indent=2))
     else:
         print(render_table(report))
+        if story is not None:
+            from lab.story import render_story
+
+            print("\n" + render_story(story))
     if args.chart:
         render_chart(report, args.chart)
         print(f"chart written to {args.chart}", file=sys.stderr)
     return 0
+
+
+def tell_story(args: argparse.Namespace, progress: Progress) -> StoryReport:
+    """The chains (lab.chains) in a lab of their own, after the paths' lab has stopped."""
+    from lab.chains import ChainLab
+    from lab.story import run_story
+
+    chains = ChainLab(keep_workdir=args.keep)
+    with chains:
+        if args.keep:
+            print(f"chain lab directory: {chains.workdir}", file=sys.stderr)
+        return run_story(
+            chains, events=args.events, interval_ms=args.interval_ms, progress=progress.child("story ")
+        )
 
 
 def serve(lab: Lab) -> int:

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
+from streamprobe.progress import Progress
 
 from lab.caddy import chromium_quic_args, quic_url
 from lab.curl_reference import CurlReading, read_with_curl
@@ -239,6 +241,15 @@ def recheck_partial(lab: Lab, report: LabReport, timeout: float) -> None:
             p.cells[column] = probe(url, probe_options(lab, p.path, column, timeout))
 
 
+def _announce(progress: Progress, label: str) -> Callable[[Future[ProbeResult]], None]:
+    """A done-callback telling ``progress`` a cell's result as it lands."""
+
+    def done(future: Future[ProbeResult]) -> None:
+        progress.result(label, future.result())
+
+    return done
+
+
 def run_lab(
     lab: Lab,
     *,
@@ -250,9 +261,11 @@ def run_lab(
     only: list[str] | None = None,
     browser: bool = True,
     chat: bool = True,
+    progress: Progress | None = None,
 ) -> LabReport:
     """Probe each path x column concurrently (one fresh connection per probe), then the chat rows (one
-    path at a time), the browser column and the doctor."""
+    path at a time), the browser column and the doctor. ``progress`` hears each cell as it lands."""
+    progress = progress or Progress.off()
     started = time.monotonic()
     report = LabReport(events=events, interval_ms=interval_ms)
     paths = [p for p in lab.paths.values() if only is None or p.name in only]
@@ -263,7 +276,9 @@ def run_lab(
             for column in COLUMNS:
                 if (column == "h2" and not path.tls) or (column == "h3" and not path.offers_h3):
                     continue
-                jobs[(path.name, column)] = pool.submit(probe, url, probe_options(lab, path, column, timeout))
+                future = pool.submit(probe, url, probe_options(lab, path, column, timeout))
+                future.add_done_callback(_announce(progress, f"{path.name} {column}"))
+                jobs[(path.name, column)] = future
         for path in paths:
             cells: dict[str, ProbeResult | None] = {}
             for column in COLUMNS:
@@ -299,5 +314,6 @@ def run_lab(
             for p in report.paths:
                 if p.path.name in doctor_jobs:
                     p.diagnosis, p.doctor = doctor_jobs[p.path.name].result()
+                    progress.done(f"{p.path.name} doctor", p.diagnosis)
     report.elapsed_s = time.monotonic() - started
     return report

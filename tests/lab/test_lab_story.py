@@ -4,16 +4,20 @@ the trace names applied to that hop (config re-rendered and reloaded, or the app
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from lab.chains import CHAIN_NAMES, CHAINS, HOPS, ChainLab
 from lab.story import StoryReport, render_story, run_story
 from tests.lab.conftest import EVENTS, INTERVAL_MS
+from tests.trace.test_progress import run_with_tty_stderr
 
 pytestmark = pytest.mark.lab
 
+ROOT = Path(__file__).resolve().parents[2]
 STREAM_MS = (EVENTS - 1) * INTERVAL_MS
 EXPECTED = {"healthy": None, "compression": "direct", "nginx-buffering": "nginx", "alb-defaults": "alb-like"}
 CAUSE = {"compression": "compression", "nginx-buffering": "compression", "alb-defaults": "h1_only"}
@@ -110,3 +114,28 @@ def test_the_story_text_names_each_hop(story: StoryReport) -> None:
     assert "fix nginx.gzip_types at nginx: " in text and "every hop streams now" in text
     data = json.loads(json.dumps(story.to_dict()))
     assert [c["trace"]["first_buffering_hop"] for c in data["chains"]] == list(EXPECTED.values())
+
+
+def test_make_lab_ends_with_the_story_and_reports_progress_on_a_terminal() -> None:
+    # `python -m lab` as `make lab` runs it (the slow columns off), stderr on a real pty, stdout piped.
+    code, out, shown = run_with_tty_stderr(
+        [
+            sys.executable,
+            "-m",
+            "lab",
+            "--json",
+            "--no-browser",
+            "--no-chat",
+            "--no-doctor",
+            "--interval-ms",
+            "150",
+        ],
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert code == 0, shown[-2000:]
+    data = json.loads(out)  # stdout: the JSON object alone
+    assert [c["trace"]["first_buffering_hop"] for c in data["story"]["chains"]] == list(EXPECTED.values())
+    assert "lab: direct h1: streaming" in shown
+    assert "lab: story compression: hop 1/4 direct: buffered" in shown
+    assert "lab: story nginx-buffering: fix nginx.gzip_types at nginx applied" in shown
