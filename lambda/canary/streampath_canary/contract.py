@@ -28,6 +28,10 @@ checks (an in-VPC path addressed by IP), a string is a CA bundle file inside the
 ``headers`` name another ``Content-Type``; only with ``POST``) are optional too and left out at their
 defaults: a chat endpoint is probed as its frontend calls it, with the user's message POSTed. A body is
 not secret (it is in the template): :func:`body_problem` refuses one that carries a credential.
+
+``chain`` is optional too (left out when empty): path names ordered from the application outward
+(``["direct", "nlb", "cloudfront"]``), each a path of the document, none twice. Each run then names the
+first of them that buffers and the delay it adds (``streampath_canary.chain``).
 """
 
 from __future__ import annotations
@@ -115,7 +119,9 @@ _SECONDS_MAX: Final = 900.0
 # CloudWatch dimension values are 1..255 characters; keep names readable on the dashboard too.
 _NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HEADER_NAME_RE: Final = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_ROOT_KEYS: Final = frozenset({"namespace", "probe_timeout_s", "max_duration_s", "deadline_s", "paths"})
+_ROOT_KEYS: Final = frozenset(
+    {"namespace", "probe_timeout_s", "max_duration_s", "deadline_s", "paths", "chain"}
+)
 _PATH_KEYS: Final = frozenset(
     {"name", "url", "protocols", "headers", "auth_secret", "verify", "method", "body"}
 )
@@ -184,9 +190,15 @@ class CanarySpec:
     max_duration_s: float = DEFAULT_MAX_DURATION_S
     #: The handler's own bound for a whole run (it also stops before the Lambda timeout).
     deadline_s: float = DEFAULT_DEADLINE_S
+    #: Path names from the application outward: each run names the first that buffers (may be empty).
+    chain: Sequence[str] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
+        object.__setattr__(self, "chain", tuple(self.chain))
+        problem = chain_problem(self.chain, [p.name for p in self.paths])
+        if problem:
+            raise ValueError(f"chain: {problem}")
 
     @property
     def protocols(self) -> tuple[ProtocolName, ...]:
@@ -202,6 +214,7 @@ class CanarySpec:
             "max_duration_s": _json_number(self.max_duration_s),
             "deadline_s": _json_number(self.deadline_s),
             "paths": [_path_document(path) for path in self.paths],
+            **({"chain": list(self.chain)} if self.chain else {}),
         }
 
     def to_json(self) -> str:
@@ -249,13 +262,35 @@ class CanarySpec:
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise CanarySpecError(f"{CONFIG_ENV_VAR}: paths: duplicate name(s) {_names(dupes)}")
+        chain = root.get("chain", [])
+        _expect(
+            isinstance(chain, list) and all(isinstance(n, str) for n in chain),
+            "chain",
+            "must be a list of path names",
+            chain,
+        )
+        problem = chain_problem(chain, names)
+        if problem:
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: chain: {problem}")
         return cls(
             paths=paths,
             namespace=namespace,
             probe_timeout_s=probe_timeout,
             max_duration_s=max_duration,
             deadline_s=deadline,
+            chain=tuple(chain),
         )
+
+
+def chain_problem(chain: Sequence[str], path_names: Sequence[str]) -> str | None:
+    """Why ``chain`` is not a chain of these paths (an unknown name, or one listed twice), or None."""
+    unknown = [name for name in chain if name not in path_names]
+    if unknown:
+        return f"unknown path name(s) {_names(unknown)} (the paths are {_names(list(path_names))})"
+    twice = sorted({name for name in chain if list(chain).count(name) > 1})
+    if twice:
+        return f"path name(s) listed twice: {_names(twice)}"
+    return None
 
 
 def function_environment(

@@ -8,6 +8,8 @@
   run, not here: importing this module costs only the spec and Powertools.
 - One EMF document per path x protocol (``metrics``, aws-lambda-powertools) and one structured log line
   per probe with the result JSON (header names only; secret values are never logged).
+- With a ``chain`` (path names from the app outward), one log line per protocol naming the first path
+  that buffers and the delay it adds (``chain``); the summary carries the same answers.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Final
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from streampath_canary import chain
 from streampath_canary.auth_secrets import SecretCache
 from streampath_canary.contract import CONFIG_ENV_VAR, SERVICE_NAME, CanarySpec, CanarySpecError
 from streampath_canary.metrics import publish
@@ -93,9 +96,20 @@ def run(spec: CanarySpec, *, budget_s: float) -> dict[str, Any]:
                 "buffering_delay_ms": result.get("buffering_delay_ms"),
             }
         )
+    answers = chain.from_results(
+        spec.chain, spec.protocols, {(o.path.name, o.protocol): o.result for o in outcomes}
+    )
+    for answer in answers:
+        logger.info(answer.sentence(), extra={"chain": answer.to_dict()})
     duration_ms = round((time.monotonic() - started) * 1000, 1)
     failed = sum(1 for s in summary if not s["ok"])
     logger.info(
         "canary run done", extra={"probes": len(summary), "failed": failed, "duration_ms": duration_ms}
     )
-    return {"probes": len(summary), "failed": failed, "duration_ms": duration_ms, "results": summary}
+    return {
+        "probes": len(summary),
+        "failed": failed,
+        "duration_ms": duration_ms,
+        "results": summary,
+        **({"chain": [a.to_dict() for a in answers]} if spec.chain else {}),
+    }

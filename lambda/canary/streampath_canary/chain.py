@@ -1,0 +1,130 @@
+"""Where buffering starts along the canary's chain (``canary.chain``: path names from the app outward).
+
+Per protocol, the chain's paths probed over that protocol are read in chain order: the first that buffers
+(verdict ``partial`` or ``buffered``) after one that streamed -- or the first path itself -- is where the
+buffering starts, and its added delay is its buffering delay minus the previous path's. A failed probe
+ends the judgement (nothing beyond it can be told); a buffering path right after an ``inconclusive`` one
+is not named. The same rule as ``streamprobe trace`` (``streamprobe.chain``; a test holds both to the
+same cases), written again here because this module is standard library only: the handler judges its
+run with it and ``streampath status`` its latest metrics, neither importing the probe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+BUFFERING: Final = ("partial", "buffered")
+Outcome = Literal["buffering", "streams", "error", "ambiguous", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class HopReading:
+    name: str  # the path's name
+    verdict: str  # streaming | partial | buffered | inconclusive | error
+    buffering_delay_ms: float | None = None
+
+
+@dataclass(frozen=True)
+class ChainAnswer:
+    """One protocol's answer for one run (or one reading of the metrics)."""
+
+    protocol: str
+    hops: tuple[str, ...]  # the chain's paths judged, in order
+    outcome: Outcome
+    first_buffering_hop: str | None = None
+    previous_hop: str | None = None
+    added_delay_ms: float | None = None
+    stopped_at: str | None = None  # the failed hop (outcome "error") or the ambiguous one
+
+    def sentence(self) -> str:
+        """``buffering starts at alb (h1, after direct): +1894 ms``, or what stands instead."""
+        if self.outcome == "buffering":
+            after = f", after {self.previous_hop}" if self.previous_hop else ""
+            delay = "" if self.added_delay_ms is None else f": {round(self.added_delay_ms):+d} ms"
+            return f"buffering starts at {self.first_buffering_hop} ({self.protocol}{after}){delay}"
+        if self.outcome == "error":
+            return f"cannot tell beyond {self.stopped_at} ({self.protocol}): its probe failed"
+        if self.outcome == "ambiguous":
+            return (
+                f"buffering starts at or before {self.stopped_at} ({self.protocol}): the path before it "
+                "was judged by arrival pattern only"
+            )
+        if self.outcome == "inconclusive":
+            return (
+                f"no buffering seen along {', '.join(self.hops)} ({self.protocol}), some paths inconclusive"
+            )
+        return f"streams through {', '.join(self.hops)} ({self.protocol})"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "protocol": self.protocol,
+            "hops": list(self.hops),
+            "outcome": self.outcome,
+            "first_buffering_hop": self.first_buffering_hop,
+            "previous_hop": self.previous_hop,
+            "added_delay_ms": None if self.added_delay_ms is None else round(self.added_delay_ms, 3),
+            "stopped_at": self.stopped_at,
+            "summary": self.sentence(),
+        }
+
+
+def judge(protocol: str, readings: Sequence[HopReading]) -> ChainAnswer:
+    """The answer for ``readings`` (ordered from the app outward)."""
+    hops = tuple(r.name for r in readings)
+    unsure = False
+    for i, r in enumerate(readings):
+        if r.verdict == "error":
+            return ChainAnswer(protocol, hops, "error", stopped_at=r.name)
+        if r.verdict in BUFFERING:
+            before = readings[i - 1] if i else None
+            if before is not None and before.verdict != "streaming":
+                return ChainAnswer(protocol, hops, "ambiguous", stopped_at=r.name)
+            added = r.buffering_delay_ms
+            if before is not None:
+                added = (
+                    None
+                    if added is None or before.buffering_delay_ms is None
+                    else added - before.buffering_delay_ms
+                )
+            return ChainAnswer(
+                protocol,
+                hops,
+                "buffering",
+                first_buffering_hop=r.name,
+                previous_hop=None if before is None else before.name,
+                added_delay_ms=added,
+            )
+        unsure = unsure or r.verdict != "streaming"
+    return ChainAnswer(protocol, hops, "inconclusive" if unsure else "streams")
+
+
+def answers(
+    chain: Sequence[str], protocols: Sequence[str], reading: Callable[[str, str], HopReading | None]
+) -> list[ChainAnswer]:
+    """One answer per protocol over the chain's paths that have a reading for it (``reading(path,
+    protocol)``: None where the path was not probed over it); protocols with no reading are left out."""
+    out = []
+    for protocol in protocols:
+        readings = [r for name in chain if (r := reading(name, protocol)) is not None]
+        if readings:
+            out.append(judge(protocol, readings))
+    return out
+
+
+def from_results(
+    chain: Sequence[str], protocols: Sequence[str], results: Mapping[tuple[str, str], Mapping[str, Any]]
+) -> list[ChainAnswer]:
+    """Answers from one run's probe results (docs/contracts/result.md), keyed by (path, protocol)."""
+
+    def reading(name: str, protocol: str) -> HopReading | None:
+        result = results.get((name, protocol))
+        if result is None:
+            return None
+        delay = result.get("buffering_delay_ms")
+        return HopReading(
+            name, str(result.get("verdict") or "error"), float(delay) if delay is not None else None
+        )
+
+    return answers(chain, protocols, reading)
