@@ -120,10 +120,10 @@ def test_targets_needing_system_packages_say_what_to_install_without_apt(
     assert "there is no apt-get here" in result.output, result.output
     lines = result.output.splitlines()
     assert any("system programs this machine lacks:" in line and "curl" in line for line in lines)
-    assert any("(Debian packages:" in line and "curl chromium" in line for line in lines), result.output
+    assert any("(Debian packages:" in line and "curl chromium caddy" in line for line in lines), result.output
     assert any(
         line.startswith("bootstrap:   Homebrew (macOS):  brew install ")
-        and "curl && brew install --cask chromium" in line
+        and "curl caddy && brew install --cask chromium" in line
         for line in lines
     ), result.output
     assert "scripts/apt-packages.txt" in result.output
@@ -142,7 +142,7 @@ def test_system_packages_found_on_path_need_no_apt(
     extra = tmp_path / "bin"
     extra.mkdir()
     (extra / "curl").symlink_to(curl)
-    for name in ("nginx", "haproxy"):
+    for name in ("nginx", "haproxy", "caddy"):
         found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
         assert found, f"{name} is not installed: make bootstrap-all"
         (extra / name).symlink_to(found)
