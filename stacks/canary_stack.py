@@ -188,6 +188,7 @@ class CanaryStack(cdk.Stack):
             log_retention=RETENTION[canary.log_retention_days],
             # Only the home Region's canary runs in the VPC: the VPC (its subnets) is in that Region.
             vpc_placement=vpc_placement(self, canary) if deployment.home else None,
+            chain=canary.chain_in(deployment.path_names),
         )
         if not deployment.home:
             # A known name: the home Region's dashboard shows this function's errors by name and Region.

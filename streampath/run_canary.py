@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from streampath_canary import chain
+
 from streampath import naming
 from streampath.aws import Aws, aws_errors
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, EXIT_REFUSED, Refusal
@@ -151,7 +153,19 @@ def render_text(run: CanaryRun) -> str:
     keep = [i for i in range(len(_COLUMNS)) if i < 3 or any(row[i] is not None for row in grid)]
     body = table([_COLUMNS[i][0] for i in keep], [[row[i] for i in keep] for row in grid])
     urls = sorted({_display_url(str(r["url"])) for r in results if r.get("url")})
-    return "\n".join([head, body, *(["  urls: " + ", ".join(urls)] if urls else [])]) + "\n"
+    lines = [head, body, *(["  urls: " + ", ".join(urls)] if urls else []), *chain_lines(run)]
+    return "\n".join(lines) + "\n"
+
+
+def chain_lines(run: CanaryRun, region: bool = False) -> list[str]:
+    """The run's ``canary.chain`` answers, one line per protocol: ``chain: buffering starts at alb (h1,
+    after nlb): +1894 ms`` (rebuilt from the fields the handler returns, so the line is ours)."""
+    answers = run.payload.get("chain")
+    if not isinstance(answers, list):
+        return []
+    where = f" ({run.region})" if region else ""
+    read = [chain.ChainAnswer.from_dict(a) for a in answers]
+    return [f"  chain{where}: {a.sentence()}" for a in read if a is not None]
 
 
 def render_regions_text(outcomes: Sequence[RegionOutcome]) -> str:
@@ -172,7 +186,8 @@ def render_regions_text(outcomes: Sequence[RegionOutcome]) -> str:
     keep = [i for i in range(len(columns)) if i < 4 or any(row[i] is not None for row in grid)]
     body = table([columns[i][0] for i in keep], [[row[i] for i in keep] for row in grid])
     urls = sorted({_display_url(str(r["url"])) for run in runs for r in run.results if r.get("url")})
-    return "\n".join([*heads, body, *(["  urls: " + ", ".join(urls)] if urls else [])]) + "\n"
+    chains = [line for run in runs for line in chain_lines(run, region=True)]
+    return "\n".join([*heads, body, *(["  urls: " + ", ".join(urls)] if urls else []), *chains]) + "\n"
 
 
 def render_regions_json(outcomes: Sequence[RegionOutcome]) -> str:

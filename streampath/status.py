@@ -11,12 +11,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from streampath_canary import chain
 from streampath_canary.contract import (
     BUFFERED,
     BUFFERING_DELAY,
     DEFAULT_NAMESPACE,
     DIMENSION_PATH,
     DIMENSION_PROTOCOL,
+    PROTOCOLS,
     SUCCESS,
     TIME_TO_FIRST_BYTE,
     TIME_TO_FIRST_EVENT,
@@ -101,6 +103,8 @@ class Status:
     problems: list[str]
     #: The canary's Regions this report covers (the home Region first).
     regions: list[str] = field(default_factory=list)
+    #: ``canary.chain`` judged on the newest metrics: per Region and protocol, where buffering starts.
+    chain: list[dict[str, Any]] = field(default_factory=list)
 
     def exit_code(self) -> int:
         return EXIT_PROBLEM if self.problems else EXIT_OK
@@ -152,6 +156,8 @@ def collect(
         results = read_metrics(regional, namespace, pairs, end - timedelta(minutes=minutes), end)
         report.results += results
         report.problems += _metric_problems(results, pairs, namespace, region, minutes)
+        chained = canary.chain_in([p.name for p in canary.paths if region in probed[p.name]])
+        report.chain += [{"region": region, **a.to_dict()} for a in chain_answers(chained, results)]
         alarms = read_alarms(regional, alarm_prefix(cfg.name))
         report.alarms += alarms
         report.problems += [
@@ -231,6 +237,30 @@ def _metric_problems(
                 f"path {r.path} {r.protocol} in {region}: the last probe saw a buffered stream (Buffered=1)"
             )
     return problems
+
+
+def chain_answers(order: tuple[str, ...], results: list[PathResult]) -> list[chain.ChainAnswer]:
+    """The chain judged on the newest minute of each path: failed (Success 0), buffered (Buffered 1) or
+    streamed, with its BufferingDelay; a path with no data yet stops the judgement."""
+    by_pair = {(r.path, r.protocol): r for r in results}
+
+    def reading(name: str, protocol: str) -> chain.HopReading | None:
+        r = by_pair.get((name, protocol))
+        if r is None:
+            return None  # not probed over this protocol
+        success, buffered, delay = (r.metrics.get(m) for m in (SUCCESS, BUFFERED, BUFFERING_DELAY))
+        if not r.metrics:
+            return chain.HopReading(name, chain.NO_DATA)
+        verdict = (
+            "error"
+            if success is not None and success.value < 1
+            else "buffered"
+            if buffered is not None and buffered.value >= 0.5
+            else "streaming"
+        )
+        return chain.HopReading(name, verdict, None if delay is None else delay.value)
+
+    return chain.answers(order, PROTOCOLS, reading) if order else []
 
 
 def metric_queries(namespace: str, pairs: list[tuple[str, str]]) -> list[MetricDataQueryTypeDef]:
@@ -359,6 +389,10 @@ def render_text(status: Status, now: datetime | None = None) -> str:
         )
     headers = ["PATH", "PROTO", "SUCCESS", "BUFFERED", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS"]
     out.append(table([*headers, "REGION", "AT"], rows))
+    if status.chain:
+        several = len(status.regions) > 1
+        out += ["", "Chain (canary.chain, from the app outward; the newest minute of each path)"]
+        out += [f"  {c['region'] + ': ' if several else ''}{c['summary']}" for c in status.chain]
     out += ["", f"Alarms ({len(status.alarms)}, prefix {alarm_prefix(status.env)})"]
     if status.alarms:
         out.append(

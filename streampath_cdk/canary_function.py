@@ -138,6 +138,8 @@ class CanaryFunction(Construct):
     - ``memory_size``: MiB (CPU scales with it). Default 512.
     - ``log_retention``: the function's log group. Default one month.
     - ``vpc_placement``: run inside a VPC (for in-VPC URLs). Default none: Lambda's own network.
+    - ``chain``: path names ordered from the application outward; each run names the first that
+      buffers and the delay it adds (in its log and summary). Default none.
     - ``bundler``: builds the code asset. Default :func:`canary_bundler`.
     """
 
@@ -156,6 +158,7 @@ class CanaryFunction(Construct):
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
         vpc_placement: VpcPlacement | None = None,
         bundler: LocalPythonBundler | None = None,
+        chain: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         period = schedule_period or cdk.Duration.minutes(1)
@@ -174,6 +177,7 @@ class CanaryFunction(Construct):
             probe_timeout_s=probe_timeout.to_seconds(),
             max_duration_s=max_duration.to_seconds(),
             deadline_s=max(timeout_s - DEADLINE_MARGIN_S, max_duration.to_seconds()),
+            chain=tuple(chain),
         )
         self.log_group = logs.LogGroup(
             self,

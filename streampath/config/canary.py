@@ -17,7 +17,7 @@ import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal
@@ -389,6 +389,9 @@ class CanaryConfig(StrictModel):
     #: Where the canary runs, the home Region (the environment's ``region``) first. Default: home only.
     regions: Annotated[tuple[CanaryRegion, ...], Field(min_length=1)] | None = None
     paths: Annotated[tuple[CanaryPathConfig, ...], Field(min_length=1, max_length=25)]
+    #: Path names ordered from the application outward (``[direct, nlb, cloudfront]``): each run names the
+    #: first of them that buffers and the delay it adds. Default: none.
+    chain: tuple[PathName, ...] = ()
 
     @model_validator(mode="after")
     def _rules(self) -> CanaryConfig:
@@ -423,7 +426,22 @@ class CanaryConfig(StrictModel):
         unique(list(self.notify_emails), "email")
         if self.regions is not None:
             duplicate_region(self.regions, "regions")
+        in_chain: dict[str, int] = {}
+        for index, name in enumerate(self.chain):
+            if name not in seen:
+                raise FieldProblem(
+                    f"chain[{index}]", f"{name!r} is not a path name (paths: {', '.join(seen)})"
+                )
+            if name in in_chain:
+                raise FieldProblem(
+                    f"chain[{index}]", f"duplicate path {name!r} (also chain[{in_chain[name]}])"
+                )
+            in_chain[name] = index
         return self
+
+    def chain_in(self, path_names: Sequence[str]) -> tuple[str, ...]:
+        """``chain`` restricted to the paths one Region probes (in chain order)."""
+        return tuple(name for name in self.chain if name in path_names)
 
     def regions_with_home(self, home: str) -> tuple[str, ...]:
         """``regions``, or the home Region alone when it is not set."""

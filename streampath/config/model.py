@@ -253,6 +253,7 @@ class AppConfig(StrictModel):
             probe_timeout_s=canary.probe_timeout_seconds,
             max_duration_s=canary.max_duration_seconds,
             deadline_s=canary.timeout_seconds,
+            chain=canary.chain_in([p.name for p in paths]),
         )
         return environment_bytes(function_environment(spec))
 

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, get_args
 
 BUFFERING: Final = ("partial", "buffered")
+#: A reading with no result at all (``streampath status`` before the canary published): like a failure,
+#: nothing beyond it can be told.
+NO_DATA: Final = "no data"
 Outcome = Literal["buffering", "streams", "error", "ambiguous", "inconclusive"]
+OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 
 
 @dataclass(frozen=True)
 class HopReading:
     name: str  # the path's name
-    verdict: str  # streaming | partial | buffered | inconclusive | error
+    verdict: str  # streaming | partial | buffered | inconclusive | error | NO_DATA
     buffering_delay_ms: float | None = None
 
 
@@ -37,6 +41,7 @@ class ChainAnswer:
     previous_hop: str | None = None
     added_delay_ms: float | None = None
     stopped_at: str | None = None  # the failed hop (outcome "error") or the ambiguous one
+    no_data: bool = False  # the hop it stopped at had no result (rather than a failed probe)
 
     def sentence(self) -> str:
         """``buffering starts at alb (h1, after direct): +1894 ms``, or what stands instead."""
@@ -45,7 +50,8 @@ class ChainAnswer:
             delay = "" if self.added_delay_ms is None else f": {round(self.added_delay_ms):+d} ms"
             return f"buffering starts at {self.first_buffering_hop} ({self.protocol}{after}){delay}"
         if self.outcome == "error":
-            return f"cannot tell beyond {self.stopped_at} ({self.protocol}): its probe failed"
+            why = "no data for it yet" if self.no_data else "its probe failed"
+            return f"cannot tell beyond {self.stopped_at} ({self.protocol}): {why}"
         if self.outcome == "ambiguous":
             return (
                 f"buffering starts at or before {self.stopped_at} ({self.protocol}): the path before it "
@@ -57,6 +63,32 @@ class ChainAnswer:
             )
         return f"streams through {', '.join(self.hops)} ({self.protocol})"
 
+    @classmethod
+    def from_dict(cls, doc: object) -> ChainAnswer | None:
+        """An answer as :meth:`to_dict` wrote it (a run's summary), or None when it is not one; names are
+        cut to one short line each (the summary comes back through Lambda's payload)."""
+        if not isinstance(doc, Mapping):
+            return None
+        outcome, hops, delay = doc.get("outcome"), doc.get("hops"), doc.get("added_delay_ms")
+        if outcome not in OUTCOMES or not isinstance(hops, list):
+            return None
+
+        def name(value: object) -> str | None:
+            return None if value is None else " ".join(str(value).split())[:64]
+
+        return cls(
+            protocol=name(doc.get("protocol")) or "?",
+            hops=tuple(name(h) or "?" for h in hops),
+            outcome=outcome,
+            first_buffering_hop=name(doc.get("first_buffering_hop")),
+            previous_hop=name(doc.get("previous_hop")),
+            added_delay_ms=float(delay)
+            if isinstance(delay, int | float) and not isinstance(delay, bool)
+            else None,
+            stopped_at=name(doc.get("stopped_at")),
+            no_data=doc.get("no_data") is True,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "protocol": self.protocol,
@@ -66,6 +98,7 @@ class ChainAnswer:
             "previous_hop": self.previous_hop,
             "added_delay_ms": None if self.added_delay_ms is None else round(self.added_delay_ms, 3),
             "stopped_at": self.stopped_at,
+            "no_data": self.no_data,
             "summary": self.sentence(),
         }
 
@@ -75,8 +108,8 @@ def judge(protocol: str, readings: Sequence[HopReading]) -> ChainAnswer:
     hops = tuple(r.name for r in readings)
     unsure = False
     for i, r in enumerate(readings):
-        if r.verdict == "error":
-            return ChainAnswer(protocol, hops, "error", stopped_at=r.name)
+        if r.verdict in ("error", NO_DATA):
+            return ChainAnswer(protocol, hops, "error", stopped_at=r.name, no_data=r.verdict == NO_DATA)
         if r.verdict in BUFFERING:
             before = readings[i - 1] if i else None
             if before is not None and before.verdict != "streaming":
