@@ -8,9 +8,9 @@ from pathlib import Path
 
 import aws_cdk as cdk
 
-from streampath_cdk import nag
 from stacks.app_builder import build_app
 from streampath.config import ConfigError, load_config, load_config_by_name
+from streampath_cdk import nag
 
 
 def main() -> int:

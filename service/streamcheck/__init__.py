@@ -7,7 +7,8 @@ Mount it in any FastAPI service with one line::
 
 ``GET <prefix>/streamcheck?events=N&interval_ms=I&pad=P`` sends N ``tick`` events, one every I ms (the
 first at once), each carrying ``sent_ms`` (milliseconds since the request arrived, monotonic clock), then
-one ``done`` event, and ends. The protocol is fixed in ``docs/contracts/streamcheck.md``; this module implements it.
+one ``done`` event, and ends. The protocol is fixed in ``docs/contracts/streamcheck.md``; this module
+implements it.
 ``GET <prefix>/healthz`` answers ``{"status": "ok"}``.
 
 ``StampMiddleware`` makes the application's own SSE endpoints measurable as exactly: add it first

@@ -94,7 +94,8 @@ class CancellableEventStream(StreamingResponse):
     media_type = "text/event-stream"
 
     def __init__(self, content: AsyncIterator[bytes], headers: Mapping[str, str] | None = None) -> None:
-        # Exactly ``text/event-stream`` as docs/contracts/streamcheck.md says (Starlette would append "; charset=utf-8").
+        # Exactly ``text/event-stream`` as docs/contracts/streamcheck.md says (Starlette would append
+        # "; charset=utf-8").
         merged = {"Content-Type": "text/event-stream", **STREAM_HEADERS}
         merged.update(headers or {})
         super().__init__(content, status_code=200, headers=merged, media_type="text/event-stream")

@@ -51,9 +51,9 @@ def synth_app(config_name: str, outdir: Path, *, nag: bool = True) -> Synthesise
     """Build and synthesise the app for ``config/<config_name>.yaml`` into ``outdir`` (not cached)."""
     import aws_cdk as cdk
 
-    from streampath_cdk import nag as nag_module
     from stacks.app_builder import build_app
     from streampath.config import load_config_by_name
+    from streampath_cdk import nag as nag_module
 
     cfg = load_config_by_name(config_name)
     app = cdk.App(context=cdk_context(config=config_name), outdir=str(outdir))
