@@ -1,8 +1,15 @@
-"""The canary dashboard: one row per path, h1 and h2 (and h3 where probed) side by side in every graph.
+"""The canary dashboard: a summary an on-call engineer reads at a glance, then one row per path.
 
-Row layout (24 columns): TimeToFirstByte | TimeToFirstEvent | BufferingDelay | inter-event gaps
-(InterEventGapP99, MaxInterEventGap) | Success | alarm status | what-to-do text. A header row explains the
-metrics and shows the function's own health.
+The summary (top): the intro (what the metrics mean, the alarm rules, what to do when a path buffers:
+written once) | one graph of the buffering delay of every path and protocol on one axis and with one
+statistic (Maximum, as everywhere on the dashboard): one hue per path, dark for h1 and light for h2
+(h3 green, as everywhere), the legend on the right so ten paths stay legible | the canary function's
+health; then a row of each path's Degraded status, with the function's alarms.
+
+Per-path rows (24 columns), h1 and h2 (and h3 where probed) side by side in every graph:
+TimeToFirstByte | TimeToFirstEvent | BufferingDelay | inter-event gaps (InterEventGapP99,
+MaxInterEventGap) | Success | alarm status. Only a path probed over h3 adds a note of its own (what only
+h3 buffering means); the rest is said once, in the intro.
 
 With canaries in several Regions (``regions``) the one dashboard, in the home Region, shows them all:
 CloudWatch dashboards are global and every metric names its Region, so nothing refers to another Region's
@@ -107,7 +114,15 @@ Namespace `{namespace}`, dimensions `Path` and `Protocol`.
 * **Inter-event gap** p99 (solid) and max (light): time between consecutive events' arrivals (an AI
   chat's inter-token latency). A max near the buffering delay = the stream arrives in blocks.
 * **Success**: 1 when the probe got a judged stream, 0 on any error (see the log line's `error.kind`).
+
+Alarms (every path): buffering > {buffering} ms, first event > {first_event} ms, success < 1 ({m} of {n}
+periods; no data counts as breaching); a path's **Degraded** is any of them.
+**If a path buffers**: check which protocol. Only h2 = the HTTP/2 front end; both = a proxy or
+compression. `streamprobe trace` (or `canary.chain`, read by `streampath status`) names the hop where
+it starts; `streamprobe doctor <url>` gives the cause and the fix.
 """
+SUMMARY_TITLE = "Buffering delay: every path and protocol (max)"
+DEGRADED_TITLE = "Degraded: each path, and the canary function"
 
 PATH_TEXT = """\
 ### {name}
@@ -120,7 +135,7 @@ compression. Run `streamprobe doctor <url>` and read its diagnosis.
 #: The intro's protocols: h3 is named only on a dashboard with an h3 path.
 INTRO_PROTOCOLS = "HTTP/1.1 (**h1**, blue) and\nHTTP/2 (**h2**, orange)"
 INTRO_PROTOCOLS_H3 = "HTTP/1.1 (**h1**, blue),\nHTTP/2 (**h2**, orange) and HTTP/3 (**h3**, green)"
-#: Appended to the text of a path probed over h3.
+#: The note of a path probed over h3 (the only per-path note): ``### <name>`` then this.
 PATH_TEXT_H3 = """\
 Only h3 = the HTTP/3 (QUIC) edge: browsers that switched to it from the `Alt-Svc` get the stream
 held; `streamprobe doctor <url>` adds an HTTP/3 row.
@@ -131,6 +146,30 @@ MULTI_REGION_INTRO_H3 = "HTTP/3 (**h3**) lines take the shade halfway between th
 def path_text_h3(protocols: Sequence[ProtocolName]) -> str:
     """:data:`PATH_TEXT_H3` for a path probed over h3, else nothing."""
     return PATH_TEXT_H3 if "h3" in protocols else ""
+
+
+#: The summary's hues, one per path (dark for h1, light for h2), cycling after ten: no green (h3 is green
+#: on the whole dashboard) and no red (the alarm threshold's).
+PATH_COLORS: Final = (
+    ("#1f77b4", "#aec7e8"),
+    ("#ff7f0e", "#ffbb78"),
+    ("#9467bd", "#c5b0d5"),
+    ("#8c564b", "#c49c94"),
+    ("#e377c2", "#f7b6d2"),
+    ("#7f7f7f", "#c7c7c7"),
+    ("#bcbd22", "#dbdb8d"),
+    ("#17becf", "#9edae5"),
+    ("#393b79", "#9c9ede"),
+    ("#843c39", "#e7969c"),
+)
+
+
+def path_color(index: int, protocol: ProtocolName) -> str:
+    """A summary line's colour: the path's hue, dark for h1 and light for h2; h3 is the dashboard's green."""
+    if protocol == "h3":
+        return _PROTOCOL_COLORS["h3"]
+    dark, light = PATH_COLORS[index % len(PATH_COLORS)]
+    return dark if protocol == "h1" else light
 
 
 class CanaryDashboard(Construct):
@@ -184,28 +223,57 @@ class CanaryDashboard(Construct):
                 ),
             ).add_all()
             return
+        intro = INTRO.format(
+            minutes=f"{period.to_minutes():g}",
+            namespace=namespace,
+            protocols=(INTRO_PROTOCOLS_H3 if any("h3" in p.protocols for p in paths) else INTRO_PROTOCOLS),
+            buffering=buffering_delay_ms,
+            first_event=time_to_first_event_ms,
+            m=datapoints_to_alarm,
+            n=evaluation_periods,
+        )
+        summary = cw.GraphWidget(
+            title=SUMMARY_TITLE,
+            left=[
+                canary_metric(
+                    namespace,
+                    BUFFERING_DELAY,
+                    path.name,
+                    protocol,
+                    statistic="Maximum",
+                    period=period,
+                    label=f"{path.name} {PROTOCOL_LABELS[protocol]}",
+                ).with_(color=path_color(index, protocol))
+                for index, path in enumerate(paths)
+                for protocol in path.protocols
+            ],
+            left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
+            left_annotations=[
+                cw.HorizontalAnnotation(value=buffering_delay_ms, label="alarm threshold", color=cw.Color.RED)
+            ],
+            legend_position=cw.LegendPosition.RIGHT,
+            width=12,
+            height=7,
+        )
         self.dashboard.add_widgets(
-            cw.TextWidget(
-                markdown=INTRO.format(
-                    minutes=f"{period.to_minutes():g}",
-                    namespace=namespace,
-                    protocols=(
-                        INTRO_PROTOCOLS_H3 if any("h3" in p.protocols for p in paths) else INTRO_PROTOCOLS
-                    ),
-                ),
-                width=12,
-                height=6,
-            ),
+            cw.TextWidget(markdown=intro, width=7, height=7),
+            summary,
             cw.GraphWidget(
                 title="Canary function: errors, throttles, duration",
                 left=[function.metric_errors(period=period), function.metric_throttles(period=period)],
                 right=[function.metric_duration(period=period, statistic="Maximum")],
-                width=6,
-                height=6,
+                width=5,
+                height=7,
             ),
+        )
+        degraded = [alarms[p.name].degraded for p in paths if alarms[p.name].degraded is not None]
+        self.dashboard.add_widgets(
             cw.AlarmStatusWidget(
-                title="Canary function alarms", alarms=list(function_alarms), width=6, height=6
-            ),
+                title=DEGRADED_TITLE,
+                alarms=[*(a for a in degraded if a is not None), *function_alarms],
+                width=24,
+                height=3,
+            )
         )
 
         def graph(
@@ -270,39 +338,34 @@ class CanaryDashboard(Construct):
 
         for path in paths:
             path_alarms = alarms[path.name]
-            self.dashboard.add_widgets(
-                graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, path, "Average", None, width=3),
+            # A path with a note of its own (h3) makes room for it; the others use the whole width.
+            note = path_text_h3(path.protocols)
+            narrow, wide = (3, 4) if note else (4, 4)
+            row: list[cw.IWidget] = [
+                graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, path, "Average", None, width=narrow),
                 graph(
                     "time to first event (max)",
                     TIME_TO_FIRST_EVENT,
                     path,
                     "Maximum",
                     time_to_first_event_ms,
-                    width=3,
+                    width=narrow,
                 ),
-                graph("buffering delay (max)", BUFFERING_DELAY, path, "Maximum", buffering_delay_ms),
+                graph(
+                    "buffering delay (max)", BUFFERING_DELAY, path, "Maximum", buffering_delay_ms, width=wide
+                ),
                 gaps(path),
-                graph("success (min)", SUCCESS, path, "Minimum", None, width=3),
+                graph("success (min)", SUCCESS, path, "Minimum", None, width=narrow),
                 cw.AlarmStatusWidget(
                     title=f"{path.name}: alarms",
                     alarms=[*([path_alarms.degraded] if path_alarms.degraded else []), *path_alarms.all()],
-                    width=3,
+                    width=narrow,
                     height=6,
                 ),
-                cw.TextWidget(
-                    markdown=PATH_TEXT.format(
-                        name=path.name,
-                        buffering=buffering_delay_ms,
-                        first_event=time_to_first_event_ms,
-                        m=datapoints_to_alarm,
-                        n=evaluation_periods,
-                        regions="",
-                    )
-                    + path_text_h3(path.protocols),
-                    width=4,
-                    height=6,
-                ),
-            )
+            ]
+            if note:
+                row.append(cw.TextWidget(markdown=f"### {path.name}\n" + note, width=4, height=6))
+            self.dashboard.add_widgets(*row)
 
 
 @dataclass(frozen=True)

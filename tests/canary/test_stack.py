@@ -306,8 +306,8 @@ def test_dashboard_references_exactly_the_published_metrics(
         for name in ("TimeToFirstByte", "TimeToFirstEvent", "BufferingDelay", "Success"):
             assert seen[(path, name)] == protocols, (path, name)
     types = [w["type"] for w in widgets]
-    assert types.count("alarm") == 1 + 3  # function alarms + one per path
-    assert types.count("text") == 1 + 3
+    assert types.count("alarm") == 1 + 3  # the Degraded row (with the function's alarms) + one per path
+    assert types.count("text") == 1  # said once, in the intro (only an h3 path has a note of its own)
 
 
 def test_dashboard_shows_the_inter_event_gaps_next_to_buffering_delay(
