@@ -200,12 +200,16 @@ def cloudfront_template(env: str) -> dict[str, Any]:
     }
 
 
-def canary_template(env: str, omit_outputs: tuple[str, ...] = (), region: str = REGION) -> dict[str, Any]:
+def canary_template(
+    env: str, omit_outputs: tuple[str, ...] = (), region: str = REGION, home_region: str | None = None
+) -> dict[str, Any]:
+    # The DashboardUrl as stacks/canary_stack.py writes it: the one dashboard, in the home Region.
+    home = home_region or region
     outputs = {
         naming.OUTPUT_CANARY_FUNCTION_NAME: {"Value": {"Ref": "CanaryFunction"}},
         naming.OUTPUT_DASHBOARD_URL: {
-            "Value": f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
-            f"#dashboards:name=StreamPath-{env}"
+            "Value": f"https://console.aws.amazon.com/cloudwatch/home?region={home}"
+            f"#dashboards:name={naming.canary_dashboard_name(env)}"
         },
         naming.OUTPUT_ALARM_TOPIC_ARN: {"Value": {"Ref": "AlarmTopic"}},
         naming.OUTPUT_METRIC_NAMESPACE: {"Value": "StreamPath"},

@@ -67,7 +67,9 @@ def world(moto: Moto, config_dir: Path) -> dict[str, Any]:
     probes = other_probes(pairs)
     home = deploy(moto, ENV)
     remote_name = naming.canary_stack_name(ENV, OTHER, REGION)
-    remote = create_stack(moto, remote_name, canary_template(ENV, region=OTHER), region=OTHER)
+    remote = create_stack(
+        moto, remote_name, canary_template(ENV, region=OTHER, home_region=REGION), region=OTHER
+    )
     put_staging_metrics(moto, region=REGION)  # the seven home pairs of config/default.yaml
     recent = datetime.now(UTC) - timedelta(minutes=2)
     for probe in probes:
