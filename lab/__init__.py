@@ -1,4 +1,4 @@
-"""The local lab: the reference app behind real proxies on loopback, probed path by path (issue 5).
+"""The local lab: the reference app behind real proxies on loopback, probed path by path.
 
 ``python -m lab`` (or ``make lab``) starts everything on free loopback ports, prints the table and stops
 everything. ``from lab import Lab, run_lab`` does the same from Python (the tests use it).

@@ -31,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=20, help="events per stream (default 20)")
     parser.add_argument("--interval-ms", type=int, default=100, help="ms between events (default 100)")
     parser.add_argument("--no-doctor", action="store_true", help="skip the doctor for buffered paths")
-    parser.add_argument(  # browser column (issue 7)
+    parser.add_argument(  # browser column
         "--no-browser", action="store_true", help="skip the browser column (headless Chromium)"
     )
     parser.add_argument(

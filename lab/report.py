@@ -38,7 +38,7 @@ def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
     return text, footnote
 
 
-# --- browser column (issue 7) ---
+# --- browser column ---
 def _browser_disagreement(cells: dict[str, ProbeResult | None]) -> str | None:
     """A sentence when the browser's verdict differs from the probe's on the protocol Chromium got."""
     seen = cells.get("browser")

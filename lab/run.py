@@ -29,7 +29,7 @@ COLUMNS = ("h1", "h2", "h3")
 # has told it.
 COLUMN_HTTP: dict[str, HttpChoice] = {"h1": "h1", "h2": "auto", "h3": "h3"}
 NOT_STREAMING = ("buffered", "partial")
-# --- browser column (issue 7): headless Chromium reads each path with fetch + getReader() ---
+# --- browser column: headless Chromium reads each path with fetch + getReader() ---
 BROWSER = "browser"  # cells["browser"]: None when not run (--no-browser, or Chromium missing)
 # --- end browser column ---
 
@@ -188,7 +188,7 @@ def run_doctor(lab: Lab, path: LabPath, url: str, timeout: float) -> tuple[str, 
     return str(report.diagnosis), report.to_dict()
 
 
-# --- browser column (issue 7) ---
+# --- browser column ---
 def run_browser(
     paths: list[LabPath], events: int, interval_ms: int, timeout: float, *, quic_cert: Path | None = None
 ) -> tuple[dict[str, ProbeResult], str | None]:

@@ -1,4 +1,4 @@
-"""The lab's browser column (issue 7): headless Chromium's verdict equals the probe's on every path.
+"""The lab's browser column: headless Chromium's verdict equals the probe's on every path.
 
 The browser offers h2 and http/1.1 like the probe's "h2" column, so it is compared with that column on
 TLS paths and with "h1" on cleartext ones. A disagreement is a finding to explain, not a tolerance.
