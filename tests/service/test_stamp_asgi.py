@@ -13,6 +13,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from streamcheck import STAMP_HEADER, STAMP_PREFIX, StampMiddleware
 
 from tests.service.stamps import BOM, find_stamps, line_starts, parse_sse, strip_stamps
+from tests.support.aio import run_async
 
 SSE_HEADERS = [(b"content-type", b"text/event-stream"), (b"cache-control", b"no-cache")]
 ASK = [(b"x-streampath-stamp", b"1")]
@@ -76,7 +77,7 @@ def call(app: ASGIApp, scope: Scope | None = None) -> list[Message]:
         with anyio.fail_after(5):
             await app(scope if scope is not None else http_scope(), no_receive, send)
 
-    anyio.run(main)
+    run_async(main)
     return sent
 
 
@@ -301,7 +302,7 @@ def test_other_scopes_get_the_servers_own_send() -> None:
         await middleware({"type": "websocket", "headers": ASK, "path": "/ws"}, no_receive, server_send)
         await middleware(http_scope(headers=[]), no_receive, server_send)
 
-    anyio.run(main)
+    run_async(main)
     assert seen == [server_send] * 3
 
 
@@ -332,7 +333,7 @@ def test_response_start_is_forwarded_before_the_first_body_piece() -> None:
         with anyio.fail_after(2):  # a middleware that waited for the first piece would deadlock here
             await StampMiddleware(app)(http_scope(), no_receive, server_send)
 
-    anyio.run(main)
+    run_async(main)
     assert order == ["server: http.response.start", "app: start sent", "server: http.response.body"]
 
 
@@ -352,7 +353,7 @@ def test_start_goes_on_at_once_even_when_the_body_is_late() -> None:
         await StampMiddleware(app)(http_scope(), no_receive, server_send)
         at["t0"] = t0
 
-    anyio.run(main)
+    run_async(main)
     assert at["http.response.start"] - at["t0"] < 0.1
     assert at["http.response.body"] - at["http.response.start"] >= 0.29
 
@@ -365,7 +366,7 @@ def failing_run(app: ASGIApp, server_send: Callable[[Message], Awaitable[None]])
             return exc
         return None
 
-    return anyio.run(main)
+    return run_async(main)
 
 
 def test_a_body_it_cannot_handle_passes_through_and_stamping_stops() -> None:

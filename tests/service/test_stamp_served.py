@@ -30,6 +30,7 @@ from tests.service.stamps import (
     strip_stamps,
 )
 from tests.service.test_streamcheck import wait_for
+from tests.support.aio import run_async
 
 # Pieces that split lines, \r\n pairs and events anywhere, as an app's own framing might.
 SPLIT_PIECES = (
@@ -161,7 +162,7 @@ def test_without_the_header_the_reference_chat_stream_is_byte_for_byte(
     async def generated() -> bytes:
         return b"".join([piece async for piece in chat_tokens(40, 0)])
 
-    assert body == plain == anyio.run(generated)
+    assert body == plain == run_async(generated)
     assert comparable(with_mw.headers) == comparable(without_mw.headers)
 
 
