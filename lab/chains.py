@@ -32,7 +32,7 @@ from typing import Final
 from streamprobe.fixes import HopKind
 from streamprobe.trace import Hop
 
-from lab.configs import nginx_main
+from lab.configs import HAPROXY_HTTP_DEFAULTS, nginx_main
 from lab.procs import LabError, ManagedProcess, _listening_inodes, free_ports
 from lab.topology import Lab, find_binary
 
@@ -173,17 +173,7 @@ backend origin_{chain}
 """
         for chain, (listen, origin) in servers.items()
     ]
-    return """# rendered by lab/chains.py
-global
-    maxconn 512
-defaults
-    mode http
-    option http-no-delay
-    timeout connect 5s
-    timeout client 60s
-    timeout server 30s
-    timeout http-request 10s
-""" + "".join(sections)
+    return "# rendered by lab/chains.py\n" + HAPROXY_HTTP_DEFAULTS + "".join(sections)
 
 
 def _holds_any(pid: int, inodes: set[str]) -> bool:

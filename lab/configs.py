@@ -157,6 +157,20 @@ backend pods
 """
 
 
+#: HAProxy ``mode http`` defaults shared by the CloudFront stand-ins (here and in ``lab/chains.py``):
+#: each chunk forwarded at once, CloudFront's 30 s origin read timeout.
+HAPROXY_HTTP_DEFAULTS = """global
+    maxconn 512
+defaults
+    mode http
+    option http-no-delay
+    timeout connect 5s
+    timeout client 60s
+    timeout server 30s
+    timeout http-request 10s
+"""
+
+
 def haproxy_cloudfront_like(*, port: int, upstream_port: int, tls: TlsFiles) -> str:
     """CloudFront stand-in: an HTTP proxy with no cache (no ``cache`` section) and no compression (no
     ``compression`` directive), HTTP/2 or HTTP/1.1 to the viewer (ALPN h2, http/1.1), HTTP/1.1 to the
@@ -168,16 +182,7 @@ def haproxy_cloudfront_like(*, port: int, upstream_port: int, tls: TlsFiles) -> 
     is belt and braces, not a fix for something reproduced here.)
     """
     return f"""# rendered by lab/configs.py
-global
-    maxconn 512
-defaults
-    mode http
-    option http-no-delay
-    timeout connect 5s
-    timeout client 60s
-    timeout server 30s
-    timeout http-request 10s
-frontend cloudfront
+{HAPROXY_HTTP_DEFAULTS}frontend cloudfront
     bind 127.0.0.1:{port} ssl crt {tls.combined_pem} alpn h2,http/1.1
     default_backend origin
 backend origin
