@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)}
 stamp_dir=.venv/.stamps
 # What .venv holds; part of the stamp, so changing the extras re-installs.
-project_specs=(-e './probe[brotli,browser,h3]' -e '.[dev,browser,chart]')
+project_specs=(-e './probe[brotli,browser,h3,exporter]' -e '.[dev,browser,chart]')
 
 say() { echo "bootstrap: $*"; }
 die() {
