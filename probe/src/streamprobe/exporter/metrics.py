@@ -9,7 +9,7 @@ Every value is in seconds (the result's milliseconds / 1000).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -19,6 +19,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
+from ..redact import mask_url_text
 from ..result import VERDICTS, ProbeResult, Protocol
 
 #: blackbox_exporter's ``probe_http_version``: the response's HTTP version as a number.
@@ -140,31 +141,37 @@ METRIC_NAMES: Final = (
 )
 
 
-def result_metrics(measured: Measured) -> Iterator[Metric]:
-    """The metric families of one probe, in the order of ``METRIC_NAMES``."""
+def result_metrics(measured: Measured, labels: Mapping[str, str] | None = None) -> Iterator[Metric]:
+    """The metric families of one probe, in the order of ``METRIC_NAMES``. ``labels`` go on every
+    sample: the exporter adds none (Prometheus's relabelling names the target); a one-shot file for
+    node_exporter's textfile collector names its probe with them."""
+    fixed = dict(labels or {})
+
+    def family(name: str, help: str, unit: str = "", label: str | None = None) -> GaugeMetricFamily:
+        return GaugeMetricFamily(name, help, labels=[*fixed, *([label] if label else [])], unit=unit)
+
     for gauge in BLACKBOX_GAUGES:
-        yield _family(gauge, measured)
-    phases = GaugeMetricFamily(
-        HTTP_DURATION, "Duration of the HTTP request by phase", labels=["phase"], unit="seconds"
-    )
+        yield _single(family(gauge.name, gauge.help, gauge.unit), fixed, gauge.value(measured))
+    phases = family(HTTP_DURATION, "Duration of the HTTP request by phase", "seconds", "phase")
     for phase, seconds in _phases(measured.result).items():
-        phases.add_metric([phase], seconds)
+        phases.add_metric([*fixed.values(), phase], seconds)
     yield phases
     for gauge in STREAM_GAUGES:
-        if gauge.value(measured) is not None:
-            yield _family(gauge, measured)
-    verdict = GaugeMetricFamily(
-        VERDICT, "The probe's verdict: 1 for the verdict reached, 0 for the others", labels=["verdict"]
+        value = gauge.value(measured)
+        if value is not None:
+            yield _single(family(gauge.name, gauge.help, gauge.unit), fixed, value)
+    verdict = family(
+        VERDICT, "The probe's verdict: 1 for the verdict reached, 0 for the others", label="verdict"
     )
     for name in VERDICTS:
-        verdict.add_metric([name], float(name == measured.result.verdict))
+        verdict.add_metric([*fixed.values(), name], float(name == measured.result.verdict))
     yield verdict
 
 
-def _family(gauge: Gauge, measured: Measured) -> GaugeMetricFamily:
-    value = gauge.value(measured)
-    assert value is not None
-    return GaugeMetricFamily(gauge.name, gauge.help, value=value, unit=gauge.unit)
+def _single(family: GaugeMetricFamily, fixed: Mapping[str, str], value: float | None) -> GaugeMetricFamily:
+    assert value is not None  # the blackbox gauges always have a value
+    family.add_metric(list(fixed.values()), value)
+    return family
 
 
 class _Families:
@@ -177,16 +184,21 @@ class _Families:
         return iter(self._families)
 
 
-def registry_for(measured: Measured) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Families(result_metrics(measured)))
-    return registry
-
-
-def exposition(measured: Measured, *, openmetrics: bool = False) -> bytes:
+def exposition(
+    measured: Measured, *, openmetrics: bool = False, labels: Mapping[str, str] | None = None
+) -> bytes:
     """The probe's metrics in the Prometheus text format (0.0.4), or in OpenMetrics 1.0."""
-    registry = registry_for(measured)
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Families(result_metrics(measured, labels)))
     if openmetrics:
         text: bytes = generate_openmetrics(registry)  # type: ignore[no-untyped-call]  # untyped upstream
         return text
     return generate_latest(registry)
+
+
+def one_shot(measured: Measured, url_text: str) -> str:
+    """One probe as a file for node_exporter's textfile collector (OpenMetrics), its samples labelled
+    with the probe's name and its URL as given -- credentials masked, and without the nonce the probe
+    adds to streamcheck URLs, so each run writes the same series."""
+    labels = {"name": measured.result.path_name, "target": mask_url_text(url_text)}
+    return exposition(measured, openmetrics=True, labels=labels).decode("utf-8")
