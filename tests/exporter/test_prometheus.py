@@ -31,7 +31,7 @@ DASHBOARD = DEPLOY / "grafana" / "streamprobe-dashboard.json"
 def loopback_config(exporter: ExporterHTTPServer, streaming: str, buffering: str) -> dict[str, Any]:
     """The shipped scrape config with loopback targets, the exporter's address and a 1 s interval;
     its relabelling is kept as shipped."""
-    config = yaml.safe_load(SCRAPE_CONFIG.read_text())
+    config: dict[str, Any] = yaml.safe_load(SCRAPE_CONFIG.read_text())
     config["global"].update(scrape_interval="1s", scrape_timeout="1s", evaluation_interval="1s")
     config["rule_files"] = [str(SCRAPE_CONFIG.parent / name) for name in config["rule_files"]]
     address = exporter.url.removeprefix("http://")

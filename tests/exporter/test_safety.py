@@ -4,6 +4,7 @@ credentials, bad parameters, and probes past the concurrency bound (which never 
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from urllib.parse import quote
@@ -127,3 +128,21 @@ def test_busy_exporter_answers_503_and_metrics_stay_quick(app: RunningServer) ->
         finally:
             first.join(10)
         assert 'streamprobe_exporter_refused_total{reason="busy"} 1.0' in get(f"{srv.url}/metrics").body
+
+
+def test_malformed_request_is_answered_without_repeating_it(
+    exporter: ExporterHTTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    host, port = exporter.server_address[:2]
+    line = b"GET /probe?target=http://bob:Sekret-31@127.0.0.1/ HTTP/1.1 trailing-junk\r\n\r\n"
+    with (
+        caplog.at_level(logging.DEBUG, logger="streamprobe"),
+        socket.create_connection((host, port), 5) as conn,
+    ):
+        conn.sendall(line)
+        answer = conn.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 400") or answer.startswith("HTTP/1.0 400"), answer
+    assert "Sekret" not in answer and "bob" not in answer
+    assert "Sekret" not in caplog.text and "bob" not in caplog.text
+    post = httpx.post(f"{exporter.url}/probe", content=b"x", timeout=5)
+    assert post.status_code == 501 and post.text.count("\n") == 1

@@ -250,13 +250,20 @@ class Handler(BaseHTTPRequestHandler):
         """http.server's own errors (a malformed request line, a method other than GET) as one line,
         without repeating the request: it may carry a target's credentials."""
         self.close_connection = True
-        phrase = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "error"
+        if self.request_version == "HTTP/0.9":  # a line that did not parse: still answer with a status
+            self.request_version = "HTTP/1.0"
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "error"
         log.warning("http %d %s", code, phrase)
         with contextlib.suppress(OSError):
             self._reply(code, TEXT_PLAIN, f"{code} {phrase}\n".encode())
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s %s", self.command, urlsplit(self.path).path, code)
+        # Before a request line parses there is no command or path.
+        path = urlsplit(getattr(self, "path", "") or "").path
+        log.debug("%s %s %s", getattr(self, "command", None) or "-", path or "-", code)
 
     def log_message(self, format: str, *args: object) -> None:
         """Nothing goes to stderr unasked: the request line may carry a target (see log_request)."""
