@@ -1,4 +1,4 @@
-"""Real servers for the exporter's tests: the reference app under uvicorn (streams), the same app
+"""Real servers for the exporter's tests: the reference app under uvicorn (it streams), the same app
 behind a real nginx with ``proxy_buffering on`` as the lab configures it (buffers), and the exporter."""
 
 from __future__ import annotations
@@ -19,23 +19,19 @@ from tests.support.servers import RunningServer, uvicorn_server
 
 from .support import running_exporter
 
-# Short enough to fit a 1 s scrape timeout (less the exporter's 0.5 s offset): 6 events 50 ms apart, a
-# 250 ms stream; streaming <= 50 ms of delay, buffered >= 200 ms.
-STREAM = "/api/streamcheck?events=6&interval_ms=50"
-
 
 @pytest.fixture(scope="session")
-def app() -> Iterator[RunningServer]:
+def h1_server() -> Iterator[RunningServer]:
     with uvicorn_server(create_app()) as srv:
         yield srv
 
 
 @pytest.fixture(scope="session")
-def buffering_nginx(app: RunningServer) -> Iterator[RunningServer]:
+def buffering_nginx(h1_server: RunningServer) -> Iterator[RunningServer]:
     with tempfile.TemporaryDirectory(prefix="exporter-nginx-") as tmp:
         port = free_port()
         conf = Path(tmp) / "nginx.conf"
-        conf.write_text(nginx_buffering(Path(tmp), port=port, app_port=app.port))
+        conf.write_text(nginx_buffering(Path(tmp), port=port, app_port=h1_server.port))
         argv = [find_binary("nginx"), "-p", f"{tmp}/", "-c", str(conf), "-e", f"{tmp}/error.log"]
         nginx = ManagedProcess("nginx", argv, log_path=Path(tmp) / "stderr.log", ports=[port], cwd=Path(tmp))
         nginx.start()
@@ -46,8 +42,8 @@ def buffering_nginx(app: RunningServer) -> Iterator[RunningServer]:
 
 
 @pytest.fixture(scope="session")
-def exporter(app: RunningServer, buffering_nginx: RunningServer) -> Iterator[ExporterHTTPServer]:
+def exporter(h1_server: RunningServer, buffering_nginx: RunningServer) -> Iterator[ExporterHTTPServer]:
     """The exporter, allowed to probe exactly the two servers' /api/ paths."""
-    allow = (f"http://127.0.0.1:{app.port}/api/*", f"http://127.0.0.1:{buffering_nginx.port}/api/*")
+    allow = (f"http://127.0.0.1:{h1_server.port}/api/*", f"http://127.0.0.1:{buffering_nginx.port}/api/*")
     with running_exporter(Settings(config=ExporterConfig(), allow_targets=allow, max_concurrent=4)) as srv:
         yield srv

@@ -19,6 +19,10 @@ from lab.topology import find_binary
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy" / "kubernetes"
 
+# Short enough to fit a 1 s scrape timeout (less the exporter's 0.5 s offset): 6 events 50 ms apart, a
+# 250 ms stream; streaming <= 50 ms of delay, buffered >= 200 ms.
+STREAM = "/api/streamcheck?events=6&interval_ms=50"
+
 
 @dataclass(frozen=True)
 class Reply:

@@ -15,8 +15,7 @@ from streamprobe.exporter.server import Settings
 from tests.support.servers import uvicorn_server
 from tests.trace.conftest import recording_asgi
 
-from .conftest import STREAM
-from .support import DEPLOY, get, running_exporter, samples, scrape
+from .support import DEPLOY, STREAM, get, running_exporter, samples, scrape
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -10,16 +10,15 @@ from streamprobe.result import VERDICTS
 
 from tests.support.servers import RunningServer
 
-from .conftest import STREAM
-from .support import samples, scrape
+from .support import STREAM, samples, scrape
 
 
 def probe_url(exporter: ExporterHTTPServer, target: str) -> str:
     return f"{exporter.url}/probe?target={quote(target, safe='')}"
 
 
-def test_streaming_target(exporter: ExporterHTTPServer, app: RunningServer) -> None:
-    reply = scrape(probe_url(exporter, app.url(STREAM)))
+def test_streaming_target(exporter: ExporterHTTPServer, h1_server: RunningServer) -> None:
+    reply = scrape(probe_url(exporter, h1_server.url(STREAM)))
     assert reply.status == 200, reply.body
     values = samples(reply.body)
     assert values["probe_success"] == 1
@@ -48,9 +47,9 @@ def test_buffering_target(exporter: ExporterHTTPServer, buffering_nginx: Running
 
 
 def test_failed_probe_keeps_blackbox_names_and_leaves_out_unmeasured(
-    exporter: ExporterHTTPServer, app: RunningServer
+    exporter: ExporterHTTPServer, h1_server: RunningServer
 ) -> None:
-    reply = scrape(probe_url(exporter, app.url("/api/not-there")))
+    reply = scrape(probe_url(exporter, h1_server.url("/api/not-there")))
     values = samples(reply.body)
     assert values["probe_success"] == 0
     assert values["probe_http_status_code"] == 404
@@ -62,8 +61,8 @@ def test_failed_probe_keeps_blackbox_names_and_leaves_out_unmeasured(
     assert names <= set(METRIC_NAMES)
 
 
-def test_own_metrics_and_index(exporter: ExporterHTTPServer, app: RunningServer) -> None:
-    scrape(probe_url(exporter, app.url(STREAM)))
+def test_own_metrics_and_index(exporter: ExporterHTTPServer, h1_server: RunningServer) -> None:
+    scrape(probe_url(exporter, h1_server.url(STREAM)))
     reply = scrape(f"{exporter.url}/metrics")
     values = samples(reply.body)
     assert values['streamprobe_exporter_probes_total{module="default",verdict="streaming"}'] >= 1

@@ -21,8 +21,7 @@ from lab.procs import ManagedProcess, free_port
 from lab.topology import find_binary
 from tests.support.servers import RunningServer
 
-from .conftest import STREAM
-from .support import DEPLOY, get
+from .support import DEPLOY, STREAM, get
 
 SCRAPE_CONFIG = DEPLOY / "prometheus" / "scrape-config.yaml"
 DASHBOARD = DEPLOY / "grafana" / "streamprobe-dashboard.json"
@@ -50,12 +49,12 @@ def loopback_config(exporter: ExporterHTTPServer, streaming: str, buffering: str
 
 @pytest.fixture(scope="module")
 def prometheus(
-    exporter: ExporterHTTPServer, app: RunningServer, buffering_nginx: RunningServer
+    exporter: ExporterHTTPServer, h1_server: RunningServer, buffering_nginx: RunningServer
 ) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="exporter-prometheus-") as tmp:
         config = Path(tmp) / "prometheus.yml"
         config.write_text(
-            yaml.safe_dump(loopback_config(exporter, app.url(STREAM), buffering_nginx.url(STREAM)))
+            yaml.safe_dump(loopback_config(exporter, h1_server.url(STREAM), buffering_nginx.url(STREAM)))
         )
         port = free_port()
         argv = [
@@ -99,11 +98,11 @@ def wait_for(prometheus: str, promql: str, count: int, timeout: float = 30.0) ->
 
 
 def test_prometheus_reads_back_both_verdicts(
-    prometheus: str, app: RunningServer, buffering_nginx: RunningServer
+    prometheus: str, h1_server: RunningServer, buffering_nginx: RunningServer
 ) -> None:
     found = wait_for(prometheus, 'streamprobe_verdict{job="streamprobe"} == 1', count=2)
     verdicts = {r["metric"]["instance"]: r["metric"]["verdict"] for r in found}
-    assert verdicts == {app.url(STREAM): "streaming", buffering_nginx.url(STREAM): "buffered"}
+    assert verdicts == {h1_server.url(STREAM): "streaming", buffering_nginx.url(STREAM): "buffered"}
     hops = {r["metric"]["hop"]: r["metric"]["verdict"] for r in found}
     assert hops == {"pod": "streaming", "ingress": "buffered"}
     delays = {

@@ -17,8 +17,7 @@ from streamprobe.exporter.targets import is_allowed
 
 from tests.support.servers import RunningServer
 
-from .conftest import STREAM
-from .support import get, running_exporter, scrape, untouched_listener, was_contacted
+from .support import STREAM, get, running_exporter, scrape, untouched_listener, was_contacted
 
 
 def probe_url(exporter: ExporterHTTPServer, target: str, extra: str = "") -> str:
@@ -65,10 +64,10 @@ def test_default_port_is_the_schemes() -> None:
 
 
 def test_credentials_are_refused_and_never_echoed(
-    exporter: ExporterHTTPServer, app: RunningServer, caplog: pytest.LogCaptureFixture
+    exporter: ExporterHTTPServer, h1_server: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     secret = "hunter2-Sekret"
-    target = f"http://alice:{secret}@127.0.0.1:{app.port}{STREAM}"
+    target = f"http://alice:{secret}@127.0.0.1:{h1_server.port}{STREAM}"
     with caplog.at_level(logging.DEBUG, logger="streamprobe"):
         reply = get(probe_url(exporter, target))
     assert reply.status == 403
@@ -95,23 +94,23 @@ def test_bad_parameters_get_400_with_one_line(exporter: ExporterHTTPServer, quer
     assert reply.body.endswith("\n") and reply.body.count("\n") == 1
 
 
-def test_bad_scrape_timeout_header_gets_400(exporter: ExporterHTTPServer, app: RunningServer) -> None:
-    reply = get(probe_url(exporter, app.url(STREAM)), {"X-Prometheus-Scrape-Timeout-Seconds": "soon"})
+def test_bad_scrape_timeout_header_gets_400(exporter: ExporterHTTPServer, h1_server: RunningServer) -> None:
+    reply = get(probe_url(exporter, h1_server.url(STREAM)), {"X-Prometheus-Scrape-Timeout-Seconds": "soon"})
     assert reply.status == 400 and reply.body.count("\n") == 1
 
 
-def test_scrape_timeout_bounds_the_probe(exporter: ExporterHTTPServer, app: RunningServer) -> None:
+def test_scrape_timeout_bounds_the_probe(exporter: ExporterHTTPServer, h1_server: RunningServer) -> None:
     """A 2 s stream under a 1 s scrape timeout: the probe stops at 0.5 s and judges what arrived."""
-    target = app.url("/api/streamcheck?events=20&interval_ms=100")
+    target = h1_server.url("/api/streamcheck?events=20&interval_ms=100")
     started = time.monotonic()
     reply = scrape(probe_url(exporter, target), {"X-Prometheus-Scrape-Timeout-Seconds": "1"})
     assert time.monotonic() - started < 1.0
     assert reply.status == 200
 
 
-def test_busy_exporter_answers_503_and_metrics_stay_quick(app: RunningServer) -> None:
-    allow = (f"http://127.0.0.1:{app.port}/*",)
-    slow = app.url("/api/streamcheck?events=10&interval_ms=200")  # a 1.8 s stream
+def test_busy_exporter_answers_503_and_metrics_stay_quick(h1_server: RunningServer) -> None:
+    allow = (f"http://127.0.0.1:{h1_server.port}/*",)
+    slow = h1_server.url("/api/streamcheck?events=10&interval_ms=200")  # a 1.8 s stream
     with running_exporter(Settings(ExporterConfig(), allow_targets=allow, max_concurrent=1)) as srv:
         first = threading.Thread(target=get, args=(probe_url(srv, slow),))
         first.start()
@@ -133,11 +132,11 @@ def test_busy_exporter_answers_503_and_metrics_stay_quick(app: RunningServer) ->
 def test_malformed_request_is_answered_without_repeating_it(
     exporter: ExporterHTTPServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    host, port = exporter.server_address[:2]
+    port = exporter.server_address[1]
     line = b"GET /probe?target=http://bob:Sekret-31@127.0.0.1/ HTTP/1.1 trailing-junk\r\n\r\n"
     with (
         caplog.at_level(logging.DEBUG, logger="streamprobe"),
-        socket.create_connection((host, port), 5) as conn,
+        socket.create_connection(("127.0.0.1", port), 5) as conn,
     ):
         conn.sendall(line)
         answer = conn.recv(4096).decode()
