@@ -229,6 +229,10 @@ class Handler(BaseHTTPRequestHandler):
                 log.warning("refused (%s): %s", exc.reason, exc)
                 self._reply(exc.status, TEXT_PLAIN, f"{exc}\n".encode())
                 return
+            except Exception as exc:  # a defect: still one line, and the exporter keeps serving
+                log.error("probe failed unexpectedly: %s", type(exc).__name__)
+                self._reply(500, TEXT_PLAIN, b"internal error: see the exporter's log\n")
+                return
             self._reply(200, CONTENT_TYPE_PLAIN_0_0_4, body)
         elif path == "/metrics":
             encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
@@ -243,6 +247,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")  # a 403 repeats a URL: never run as HTML
         self.end_headers()
         self.wfile.write(body)
 
