@@ -41,7 +41,7 @@ from ..result import VERDICTS
 from . import DEFAULT_MAX_CONCURRENT
 from .config import DEFAULT_MODULE, ExporterConfig, SecretUnavailable
 from .metrics import Measured, exposition
-from .targets import TargetRefused, is_allowed, target_url
+from .targets import ProbeRefused, is_allowed, target_url
 
 log = logging.getLogger("streamprobe.exporter")
 
@@ -125,7 +125,7 @@ class Exporter:
     @contextlib.contextmanager
     def slot(self) -> Iterator[None]:
         if not self.slots.acquire(blocking=False):
-            raise TargetRefused(
+            raise ProbeRefused(
                 f"busy: {self.settings.max_concurrent} probes are running (--max-concurrent)", 503, "busy"
             )
         try:
@@ -135,24 +135,24 @@ class Exporter:
             self.slots.release()
 
     def run_probe(self, query: str, scrape_timeout: str | None) -> bytes:
-        """The exposition of one probe, or TargetRefused (nothing was contacted then)."""
+        """The exposition of one probe, or ProbeRefused (nothing was contacted then)."""
         params = parse_qs(query, keep_blank_values=True)
         unknown = sorted(set(params) - {"target", "module"})
         if unknown:
-            raise TargetRefused(
+            raise ProbeRefused(
                 f"unknown parameter {unknown[0][:40]!r} (known: target, module)", 400, "bad_request"
             )
         if len(params.get("target", [])) != 1 or len(params.get("module", [DEFAULT_MODULE])) != 1:
-            raise TargetRefused("give exactly one target= (and at most one module=)", 400, "bad_request")
+            raise ProbeRefused("give exactly one target= (and at most one module=)", 400, "bad_request")
         url = target_url(params["target"][0])
         module_name = params.get("module", [DEFAULT_MODULE])[0]
         module = self.settings.config.modules.get(module_name)
         if module is None:
             known = ", ".join(sorted(self.settings.config.modules))
-            raise TargetRefused(f"unknown module {module_name[:40]!r} (known: {known})", 400, "bad_request")
+            raise ProbeRefused(f"unknown module {module_name[:40]!r} (known: {known})", 400, "bad_request")
         budget = _budget(scrape_timeout)
         if not is_allowed(url, self.settings.patterns):
-            raise TargetRefused(
+            raise ProbeRefused(
                 f"target {display_url(url)[:200]!r} matches no allowed pattern "
                 "(--allow-target, allowed_targets)",
                 403,
@@ -161,24 +161,24 @@ class Exporter:
         try:
             options = module.options(budget)
         except SecretUnavailable as exc:
-            raise TargetRefused(str(exc), 500, "secret_unavailable") from None
+            raise ProbeRefused(str(exc), 500, "secret_unavailable") from None
         with self.slot():
             started = time.perf_counter()
             try:
                 result = probe(str(url), options)
             except ValueError as exc:  # an option or URL the probe cannot use; never a secret
-                raise TargetRefused(str(exc).splitlines()[0], 400, "bad_request") from None
+                raise ProbeRefused(str(exc).splitlines()[0], 400, "bad_request") from None
             measured = Measured(result, time.perf_counter() - started)
         self.metrics.probes.labels(module.name, result.verdict).inc()
         self.metrics.duration.labels(module.name).observe(measured.duration_s)
-        error = f" error={result.error.kind}" if result.error else ""
+        error = f" error={result.error.kind}: {result.error.message}" if result.error else ""
         log.info(
-            "probe module=%s target=%s verdict=%s%s duration=%.3fs",
+            "probe module=%s target=%s verdict=%s duration=%.3fs%s",
             module.name,
             result.url,
             result.verdict,
-            error,
             measured.duration_s,
+            error,
         )
         return exposition(measured)
 
@@ -189,11 +189,11 @@ def _budget(scrape_timeout: str | None) -> float | None:
     try:
         seconds = float(scrape_timeout)
     except ValueError:
-        raise TargetRefused(
+        raise ProbeRefused(
             f"{SCRAPE_TIMEOUT_HEADER} is not a number of seconds", 400, "bad_request"
         ) from None
     if not seconds > 0:
-        raise TargetRefused(f"{SCRAPE_TIMEOUT_HEADER} must be more than 0", 400, "bad_request")
+        raise ProbeRefused(f"{SCRAPE_TIMEOUT_HEADER} must be more than 0", 400, "bad_request")
     return max(MIN_BUDGET_S, seconds - TIMEOUT_OFFSET_S)
 
 
@@ -224,7 +224,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/probe":
             try:
                 body = exporter.run_probe(query, self.headers.get(SCRAPE_TIMEOUT_HEADER))
-            except TargetRefused as exc:
+            except ProbeRefused as exc:
                 exporter.metrics.refused.labels(exc.reason).inc()
                 log.warning("refused (%s): %s", exc.reason, exc)
                 self._reply(exc.status, TEXT_PLAIN, f"{exc}\n".encode())

@@ -26,13 +26,14 @@ from ..redact import mask_url_text, userinfo_of
 DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 
-class TargetRefused(ValueError):
-    """A target the exporter will not probe; ``status`` is the HTTP status to answer with."""
+class ProbeRefused(ValueError):
+    """A probe request the exporter will not run (nothing was contacted); ``status`` is the HTTP status
+    to answer with, ``reason`` the label of the exporter's refusal counter."""
 
     def __init__(self, message: str, status: int, reason: str) -> None:
         super().__init__(message)
         self.status = status
-        self.reason = reason  # a label value of the exporter's own refusal counter
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -70,20 +71,20 @@ def check_pattern(pattern: str) -> str:
 
 def target_url(raw: str) -> httpx.URL:
     """The target of ``/probe?target=``, checked: no credentials (refused without being repeated), an
-    http(s) URL with a host. TargetRefused otherwise."""
+    http(s) URL with a host. ProbeRefused otherwise."""
     if userinfo_of(raw) is not None:
-        raise TargetRefused("a target with credentials (user:password@) is refused", 403, "credentials")
+        raise ProbeRefused("a target with credentials (user:password@) is refused", 403, "credentials")
     shown = mask_url_text(raw, 120)
     try:
         url = httpx.URL(raw)
     except (httpx.InvalidURL, TypeError):
-        raise TargetRefused(f"invalid target URL {shown!r}", 400, "bad_request") from None
+        raise ProbeRefused(f"invalid target URL {shown!r}", 400, "bad_request") from None
     if url.scheme not in DEFAULT_PORTS or not url.host:
-        raise TargetRefused(
+        raise ProbeRefused(
             f"the target must be an http:// or https:// URL with a host, got {shown!r}", 400, "bad_request"
         )
     if url.userinfo:
-        raise TargetRefused("a target with credentials (user:password@) is refused", 403, "credentials")
+        raise ProbeRefused("a target with credentials (user:password@) is refused", 403, "credentials")
     return url
 
 
