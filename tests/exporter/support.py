@@ -71,8 +71,8 @@ def samples(exposition: str) -> dict[str, float]:
 
 
 @contextmanager
-def running_exporter(settings: Settings) -> Iterator[ExporterHTTPServer]:
-    server = make_server("127.0.0.1", 0, settings)
+def running_exporter(settings: Settings, host: str = "127.0.0.1") -> Iterator[ExporterHTTPServer]:
+    server = make_server(host, 0, settings)
     thread = threading.Thread(target=server.serve_forever, name="exporter", daemon=True)
     thread.start()
     try:

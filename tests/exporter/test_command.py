@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import socket
 from pathlib import Path
 
 import pytest
 from streamprobe.exporter import command
+from streamprobe.exporter.config import ExporterConfig
+from streamprobe.exporter.server import Settings, parse_listen
 from streamprobe.usage import UsageError
+
+from .support import get, running_exporter
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -45,8 +50,6 @@ def test_bad_config_is_a_usage_error_naming_file_and_key(tmp_path: Path) -> None
 
 
 def test_a_taken_port_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    import socket
-
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen(1)
@@ -56,3 +59,10 @@ def test_a_taken_port_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert (
         err.startswith(f"streamprobe exporter: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
     )
+
+
+def test_listens_on_ipv6_loopback() -> None:
+    assert parse_listen("[::1]:9116") == ("::1", 9116)
+    with running_exporter(Settings(ExporterConfig()), host="::1") as srv:
+        assert srv.url.startswith("http://[::1]:")
+        assert get(f"{srv.url}/").status == 200

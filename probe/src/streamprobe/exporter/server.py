@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -288,16 +289,13 @@ class ExporterHTTPServer(ThreadingHTTPServer):
         return f"http://{f'[{host}]' if ':' in host else host}:{port}"
 
 
+class _ExporterHTTPServerV6(ExporterHTTPServer):
+    address_family = socket.AF_INET6
+
+
 def make_server(host: str, port: int, settings: Settings) -> ExporterHTTPServer:
     """A bound server (port 0: a free one); ``serve_forever()`` runs it, ``shutdown()`` stops it."""
-    server_class = ExporterHTTPServer
-    if ":" in host:
-        import socket
-
-        class _V6(ExporterHTTPServer):
-            address_family = socket.AF_INET6
-
-        server_class = _V6
+    server_class = _ExporterHTTPServerV6 if ":" in host else ExporterHTTPServer
     return server_class((host, port), Exporter(settings))
 
 
