@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
+from streamcheck.reference_app import create_app
+from streamprobe.exporter.config import load_config
 from streamprobe.exporter.metrics import METRIC_NAMES
-from streamprobe.exporter.server import ExporterHTTPServer
+from streamprobe.exporter.server import ExporterHTTPServer, Settings
 from streamprobe.result import VERDICTS
 
-from tests.support.servers import RunningServer
+from tests.support.servers import RunningServer, hypercorn_server
+from tests.support.tls import tls_files
 
-from .support import STREAM, samples, scrape
+from .support import STREAM, running_exporter, samples, scrape
 
 
 def probe_url(exporter: ExporterHTTPServer, target: str) -> str:
@@ -71,3 +75,21 @@ def test_own_metrics_and_index(exporter: ExporterHTTPServer, h1_server: RunningS
     index = scrape(f"{exporter.url}/")
     assert index.status == 200 and "/probe?target=" in index.body
     assert scrape(f"{exporter.url}/nothing").status == 404
+
+
+def test_https_h2_target_with_a_modules_ca_file(tmp_path: Path) -> None:
+    """Over TLS with ALPN h2 (hypercorn, a trustme CA named by the module's tls_config)."""
+    tls = tls_files()
+    config = tmp_path / "exporter.yaml"
+    config.write_text(f"modules: {{internal: {{http: {{tls_config: {{ca_file: {tls.ca_pem}}}}}}}}}\n")
+    with hypercorn_server(create_app(), tls=tls) as h2:
+        allow = (f"https://127.0.0.1:{h2.port}/*",)
+        with running_exporter(Settings(load_config(config), allow_targets=allow)) as srv:
+            target = quote(h2.url(STREAM), safe="")
+            values = samples(scrape(f"{srv.url}/probe?module=internal&target={target}").body)
+            untrusted = samples(scrape(f"{srv.url}/probe?target={target}").body)
+    assert (values["probe_http_version"], values["probe_http_ssl"], values["probe_success"]) == (2, 1, 1)
+    assert values['probe_http_duration_seconds{phase="tls"}'] > 0
+    assert values['streamprobe_verdict{verdict="streaming"}'] == 1
+    # the default module trusts only the system's CAs: a TLS error, no response
+    assert (untrusted["probe_success"], untrusted["probe_http_version"]) == (0, 0)
