@@ -7,7 +7,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from streamprobe.exporter import command
+from streamprobe.commands import exporter as command
 from streamprobe.exporter.config import ExporterConfig
 from streamprobe.exporter.server import Settings, parse_listen
 from streamprobe.usage import UsageError

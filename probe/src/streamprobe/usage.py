@@ -1,7 +1,7 @@
-"""A usage error: a command line the program cannot run (exit status 2, one line on stderr)."""
+"""The command line's usage error: a bad argument, told in one line on stderr with exit status 2."""
 
 from __future__ import annotations
 
 
 class UsageError(Exception):
-    pass
+    """A command line the probe cannot run: the message names the argument and never shows a secret."""

@@ -10,24 +10,15 @@ import threading
 from types import FrameType
 from typing import Final
 
+from ..exporter import DEFAULT_MAX_CONCURRENT, check_available
+from ..request_args import positive_int
 from ..usage import UsageError
-from . import DEFAULT_MAX_CONCURRENT, check_available
 
 NAME: Final = "exporter"
-HELP: Final = "serve probes to Prometheus: GET /probe?target=URL[&module=NAME] (needs the [exporter] extra)"
+HELP: Final = "serve probes to Prometheus at /probe?target=URL (the [exporter] extra)"
 LOG_FORMAT: Final = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 log = logging.getLogger("streamprobe.exporter")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text[:40]!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-concurrent",
-        type=_positive_int,
+        type=positive_int,
         default=DEFAULT_MAX_CONCURRENT,
         metavar="N",
         help=f"probes at once; past it /probe answers 503 ({DEFAULT_MAX_CONCURRENT})",
@@ -60,9 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         check_available()
-        from .config import ExporterConfig, load_config
-        from .server import Settings, make_server, parse_listen
-        from .targets import check_pattern
+        from ..exporter.config import ExporterConfig, load_config
+        from ..exporter.server import Settings, make_server, parse_listen
+        from ..exporter.targets import check_pattern
 
         host, port = parse_listen(args.listen)
         config = load_config(args.config) if args.config else ExporterConfig()
