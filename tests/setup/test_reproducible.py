@@ -59,7 +59,7 @@ def test_constraints_pin_exactly_what_the_dev_venv_is_installed_from() -> None:
     # The venv as bootstrap installs it: the project with the extras of scripts/bootstrap.sh. Packages
     # installed into .venv by hand are not the project's and need no pin.
     needed = requirement_closure(
-        {"streampath": {"dev", "browser", "chart"}, "streamprobe": {"brotli", "browser", "h3"}}
+        {"streampath": {"dev", "browser", "chart"}, "streamprobe": {"brotli", "browser", "h3", "exporter"}}
     )
     needed -= PROJECT_DISTRIBUTIONS
     pins = constraints()
