@@ -134,3 +134,9 @@ modules:
     assert missing.status == 500 and "cannot read" in missing.body and len(seen) == 2
     for text in (first.body, second.body, missing.body, caplog.text):
         assert "Sekret" not in text and "Rotated" not in text
+
+
+def test_a_missing_ca_file_fails_at_start(tmp_path: Path) -> None:
+    path = write(tmp_path, f"modules: {{a: {{http: {{tls_config: {{ca_file: {tmp_path}/ca.pem}}}}}}}}\n")
+    with pytest.raises(ConfigError, match=r"modules\.a\.http\.tls_config\.ca_file: no such file: .*ca\.pem$"):
+        load_config(path)

@@ -100,7 +100,7 @@ class Module:
     max_duration: float = _DEFAULTS.max_duration
     max_event_bytes: int = _DEFAULTS.max_event_bytes
     stamp: bool = _DEFAULTS.stamp
-    verify: bool | str = True
+    verify: bool | str = _DEFAULTS.verify
 
     def options(self, budget_s: float | None = None) -> ProbeOptions:
         """The probe's options, its bounds cut to ``budget_s`` (what the scrape leaves), secrets read now.
@@ -287,10 +287,17 @@ def _module(r: _Reader, name: str, spec: Any) -> Module:
     if "ca_file" in tls:
         if values.get("verify") is False:
             raise r.fail(f"{hk}.tls_config", "ca_file and insecure_skip_verify: true exclude each other")
-        values["verify"] = r.text(tls["ca_file"], f"{hk}.tls_config.ca_file")
+        ca_file = r.text(tls["ca_file"], f"{hk}.tls_config.ca_file")
+        if not Path(ca_file).is_file():
+            raise r.fail(f"{hk}.tls_config.ca_file", f"no such file: {ca_file}")
+        values["verify"] = ca_file
     module = Module(name, **values)
     try:
         module.check()
+        if module.http == "h3":
+            from ..http3 import check_available  # aioquic: the [h3] extra
+
+            check_available()
     except ValueError as exc:
         raise r.fail(key, str(exc)) from None
     return module
