@@ -17,7 +17,16 @@ from streamprobe.exporter.targets import is_allowed
 
 from tests.support.servers import RunningServer
 
-from .support import STREAM, get, running_exporter, scrape, untouched_listener, was_contacted
+from .support import (
+    STREAM,
+    Reply,
+    assert_lint_clean,
+    get,
+    running_exporter,
+    scrape,
+    untouched_listener,
+    was_contacted,
+)
 
 
 def probe_url(exporter: ExporterHTTPServer, target: str, extra: str = "") -> str:
@@ -112,7 +121,8 @@ def test_busy_exporter_answers_503_and_metrics_stay_quick(h1_server: RunningServ
     allow = (f"http://127.0.0.1:{h1_server.port}/*",)
     slow = h1_server.url("/api/streamcheck?events=10&interval_ms=200")  # a 1.8 s stream
     with running_exporter(Settings(ExporterConfig(), allow_targets=allow, max_concurrent=1)) as srv:
-        first = threading.Thread(target=get, args=(probe_url(srv, slow),))
+        replies: list[Reply] = []
+        first = threading.Thread(target=lambda: replies.append(get(probe_url(srv, slow))))
         first.start()
         try:
             deadline = time.monotonic() + 5
@@ -120,13 +130,16 @@ def test_busy_exporter_answers_503_and_metrics_stay_quick(h1_server: RunningServ
                 assert time.monotonic() < deadline, "the first probe never started"
                 time.sleep(0.02)
             started = time.monotonic()
-            metrics = scrape(f"{srv.url}/metrics")
+            metrics = get(f"{srv.url}/metrics")
             assert metrics.status == 200 and time.monotonic() - started < 0.5
+            assert_lint_clean(metrics.body)
             busy = get(probe_url(srv, slow))
             assert busy.status == 503 and busy.body.count("\n") == 1
         finally:
             first.join(10)
-        assert 'streamprobe_exporter_refused_total{reason="busy"} 1.0' in get(f"{srv.url}/metrics").body
+        assert [r.status for r in replies] == [200]
+        assert_lint_clean(replies[0].body)
+        assert 'streamprobe_exporter_refused_total{reason="busy"} 1.0' in scrape(f"{srv.url}/metrics").body
 
 
 def test_malformed_request_is_answered_without_repeating_it(
