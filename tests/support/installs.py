@@ -95,7 +95,15 @@ class Venv:
 
         installed = install()
         if installed.returncode != 0:
-            argv: list[str | Path] = [self.python, "-m", "pip", "download", "--dest", downloads, *find_links(*links)]
+            argv: list[str | Path] = [
+                self.python,
+                "-m",
+                "pip",
+                "download",
+                "--dest",
+                downloads,
+                *find_links(*links),
+            ]
             fetched = run_outside([*argv, "-c", CONSTRAINTS, *wanted], timeout=600)
             assert fetched.returncode == 0, (
                 f"offline: {installed.stderr[-1500:]}\ndownload: {fetched.stderr[-1500:]}"
