@@ -17,6 +17,7 @@ from streamcheck.reference_app import app as reference_app
 
 from streampath_cdk.canary_function import canary_bundler, canary_requirements
 from streampath_cdk.local_bundling import (
+    WHEEL_CACHE_ENV_VAR,
     BundlingError,
     canonical_name,
     inputs_hash,
@@ -265,3 +266,15 @@ def test_clean_interpreter_runs_probes_over_h1_and_h2(
     # The probe's HTTP stack is imported by the first probe, not by `import handler`.
     assert run.modules_at_import == []
     assert set(run.modules_after) == set(PROBE_STACK)
+
+
+def test_the_wheel_cache_is_the_users_unless_overridden(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(WHEEL_CACHE_ENV_VAR, raising=False)
+    default = wheel_dir()
+    assert default.parts[-2:] == ("streampath", "wheels")
+    assert not default.is_relative_to(REPO_ROOT), "a user cache directory, not the checkout's"
+    monkeypatch.setenv(WHEEL_CACHE_ENV_VAR, str(tmp_path))
+    assert wheel_dir() == tmp_path == canary_bundler().cache_dir
+    assert canary_bundler(cache_dir=tmp_path / "prop").cache_dir == tmp_path / "prop"
