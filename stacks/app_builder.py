@@ -46,7 +46,7 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
             env=env,
             description=f"streampath ({cfg.name}): CloudFront front door for the service {cfg.service.name}",
         )
-        if nlb_stack is not None and cfg.enabled_cloudfront.origin.type != "domain":
+        if nlb_stack is not None and cfg.enabled_cloudfront.origin.uses_environment_nlb:
             # The origin is the NLB (by its alias record or as a VPC origin): deploy the NLB first.
             built["CloudFront"].add_stack_dependency(nlb_stack, "the origin is the NLB")
 

@@ -410,7 +410,7 @@ class AppConfig(StrictModel):
                 "opt-in Region CloudFront does not deliver standard logs to; deploy from a default Region",
             )
         origin = cloudfront.origin
-        if origin.type == "domain":
+        if not origin.uses_environment_nlb:
             return
         if nlb is None:
             raise FieldProblem("cloudfront.origin.type", f"{origin.type!r} needs the nlb front door enabled")
