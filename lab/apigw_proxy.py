@@ -22,14 +22,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import signal
 import sys
 import uuid
 from collections.abc import Sequence
 from typing import Literal
 
-from lab.block_proxy import HOST, MAX_HEAD, close_connection
+from lab.block_proxy import proxy_one_request, serve_until_signalled
 
 Mode = Literal["stream", "buffered"]
 #: API Gateway's default integration timeout for a buffered integration.
@@ -51,14 +49,6 @@ def gateway_timeout() -> bytes:
         + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode("ascii")
     )
     return with_gateway_headers(head) + body
-
-
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    """Client -> integration, as it comes (a POST body)."""
-    with contextlib.suppress(ConnectionError):
-        while data := await reader.read(65536):
-            writer.write(data)
-            await writer.drain()
 
 
 async def _stream(upstream: asyncio.StreamReader, client: asyncio.StreamWriter, idle_timeout: float) -> None:
@@ -106,47 +96,21 @@ async def handle(
     idle_timeout: float,
     integration_timeout: float,
 ) -> None:
-    try:
-        try:
-            head = await client_r.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-            return
-        up_r, up_w = await asyncio.open_connection(HOST, upstream, limit=MAX_HEAD)
-        try:
-            up_w.write(close_connection(head[:-4]))
-            await up_w.drain()
-            body = asyncio.create_task(_pipe(client_r, up_w))
-            try:
-                if mode == "stream":
-                    await _stream(up_r, client_w, idle_timeout)
-                else:
-                    await _buffered(up_r, client_w, integration_timeout)
-            finally:
-                body.cancel()
-        finally:
-            up_w.close()
-    except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
-        pass
-    finally:
-        with contextlib.suppress(ConnectionError):
-            client_w.close()
+    async def respond(up: asyncio.StreamReader, client: asyncio.StreamWriter) -> None:
+        if mode == "stream":
+            await _stream(up, client, idle_timeout)
+        else:
+            await _buffered(up, client, integration_timeout)
+
+    await proxy_one_request(client_r, client_w, upstream, respond)
 
 
 async def serve(
     port: int, upstream: int, mode: Mode, idle_timeout: float, integration_timeout: float
 ) -> None:
-    server = await asyncio.start_server(
-        lambda r, w: handle(r, w, upstream, mode, idle_timeout, integration_timeout),
-        HOST,
-        port,
-        limit=MAX_HEAD,
+    await serve_until_signalled(
+        lambda r, w: handle(r, w, upstream, mode, idle_timeout, integration_timeout), port
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with server:
-        await stop.wait()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
