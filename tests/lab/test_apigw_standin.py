@@ -17,7 +17,7 @@ from streamcheck.reference_app import create_app
 from streamprobe.diagnosis import idle_diagnosis
 from streamprobe.doctor import run_doctor
 from streamprobe.fixes import kind_of
-from streamprobe.fronts import fronts_in
+from streamprobe.fronts import Front, fronts_in
 from streamprobe.options import ProbeOptions
 from streamprobe.probe import probe
 from streamprobe.result import EventArrival, ProbeError, ProbeResult
@@ -127,13 +127,13 @@ def test_buffered_integration_past_its_timeout_answers_504(app: RunningServer) -
 # -- without a stand-in: the real idle timeouts, recognised by their length -----------------------------
 
 
-def cut_result(silence_s: float, via: list[str]) -> ProbeResult:
+def cut_result(silence_s: float, via: list[Front]) -> ProbeResult:
     result = ProbeResult(url="https://x.example/", path_name="x", protocol="HTTP/2", status=200)
     result.error = ProbeError("protocol", "the stream from x broke the HTTP framing")
     result.arrivals = [EventArrival(arrive_ms=50.0, event="tick")]
     result.timings_ms["ttfb"] = 40.0
     result.timings_ms["total"] = 50.0 + silence_s * 1000
-    result.via = via  # type: ignore[assignment]
+    result.via = via
     return result
 
 
