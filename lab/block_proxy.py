@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 HOST = "127.0.0.1"
 MAX_HEAD = 64 * 1024
@@ -54,26 +54,38 @@ async def _blocks(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, bl
         await writer.drain()
 
 
+#: Writes the upstream's response to the client, the proxy's own way.
+Respond = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
 async def handle(
     client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter, upstream: int, block: int
 ) -> None:
+    await proxy_one_request(client_r, client_w, upstream, lambda up, client: _blocks(up, client, block))
+
+
+async def proxy_one_request(
+    client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter, upstream: int, respond: Respond
+) -> None:
+    """One request: its head (``Connection: close``) and body to ``upstream`` as they come, the response
+    back through ``respond``; a connection that breaks or times out is closed quietly."""
     try:
         try:
             head = await client_r.readuntil(b"\r\n\r\n")
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             return
-        up_r, up_w = await asyncio.open_connection(HOST, upstream)
+        up_r, up_w = await asyncio.open_connection(HOST, upstream, limit=MAX_HEAD)
         try:
             up_w.write(close_connection(head[:-4]))
             await up_w.drain()
             body = asyncio.create_task(_pipe(client_r, up_w))
             try:
-                await _blocks(up_r, client_w, block)
+                await respond(up_r, client_w)
             finally:
                 body.cancel()
         finally:
             up_w.close()
-    except ConnectionError:
+    except (ConnectionError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
         pass
     finally:
         with contextlib.suppress(ConnectionError):
@@ -81,9 +93,14 @@ async def handle(
 
 
 async def serve(port: int, upstream: int, block: int) -> None:
-    server = await asyncio.start_server(
-        lambda r, w: handle(r, w, upstream, block), HOST, port, limit=MAX_HEAD
-    )
+    await serve_until_signalled(lambda r, w: handle(r, w, upstream, block), port)
+
+
+async def serve_until_signalled(
+    handler: Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]], port: int
+) -> None:
+    """Serve ``handler`` on 127.0.0.1:``port`` until SIGTERM or SIGINT (the lab's stop)."""
+    server = await asyncio.start_server(handler, HOST, port, limit=MAX_HEAD)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

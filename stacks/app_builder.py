@@ -1,8 +1,9 @@
 """Builds every enabled stack of one environment from its validated config.
 
-``build_app(app, cfg)`` returns the stacks by unit (``"Nlb"``, ``"CloudFront"``, ``"Canary"``) so callers
-and tests reach each one; app.py stays thin. Stacks are named by ``streampath.naming`` (a contract with the
-ops CLI) and share one environment: account (optional) and region from the config, so nothing is looked up.
+``build_app(app, cfg)`` returns the stacks by unit (``"Nlb"``, ``"CloudFront"``, ``"ApiGateway"``,
+``"Canary"``) so callers and tests reach each one; app.py stays thin. Stacks are named by
+``streampath.naming`` (a contract with the ops CLI) and share one environment: account (optional) and
+region from the config, so nothing is looked up.
 A canary in several Regions (``canary.regions``) is one stack per Region, each in its own Region's
 environment: ``"Canary"`` is the home Region's, ``"Canary-<region>"`` another Region's.
 """
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
+from stacks.apigateway_stack import ApiGatewayStack
 from stacks.canary_stack import CanaryStack
 from stacks.cloudfront_stack import CloudFrontStack
 from stacks.nlb_stack import NlbStack
 from streampath.config import AppConfig
+from streampath.config.apigateway import reaches_nlb
 from streampath.naming import canary_stack_name, stack_name
 
 
@@ -43,9 +46,23 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
             env=env,
             description=f"streampath ({cfg.name}): CloudFront front door for the service {cfg.service.name}",
         )
-        if nlb_stack is not None and cfg.enabled_cloudfront.origin.type != "domain":
+        if nlb_stack is not None and cfg.enabled_cloudfront.origin.uses_environment_nlb:
             # The origin is the NLB (by its alias record or as a VPC origin): deploy the NLB first.
             built["CloudFront"].add_stack_dependency(nlb_stack, "the origin is the NLB")
+
+    if cfg.apigateway is not None and cfg.apigateway.enabled:
+        via_nlb = reaches_nlb(cfg.apigateway) and nlb_stack is not None
+        built["ApiGateway"] = ApiGatewayStack(
+            app,
+            stack_name(cfg.name, "ApiGateway"),
+            app_config=cfg,
+            nlb=nlb_stack.streaming_nlb if via_nlb and nlb_stack is not None else None,
+            nlb_base_url=nlb_stack.base_url if via_nlb and nlb_stack is not None else None,
+            env=env,
+            description=f"streampath ({cfg.name}): API Gateway front door for the service {cfg.service.name}",
+        )
+        if via_nlb and nlb_stack is not None:
+            built["ApiGateway"].add_stack_dependency(nlb_stack, "the VPC link's target is the NLB")
 
     if cfg.enabled_canary is not None:
         base_urls = front_door_base_urls(built)

@@ -19,7 +19,12 @@ from streampath_cdk.log_bucket import LogBucket
 from streampath_cdk.nag import acknowledge
 from streampath_cdk.streaming_distribution import StreamingDistribution
 from streampath_cdk.streaming_nlb import StreamingNlb
-from streampath_cdk.streaming_origins import OriginTimeouts, streaming_http_origin, streaming_vpc_origin
+from streampath_cdk.streaming_origins import (
+    OriginTimeouts,
+    shared_vpc_origin,
+    streaming_http_origin,
+    streaming_vpc_origin,
+)
 
 #: The config's names for these settings, mapped to CDK's enums.
 HTTP_VERSIONS: dict[str, cloudfront.HttpVersion] = {
@@ -83,6 +88,7 @@ class CloudFrontStack(cdk.Stack):
                 else None
             ),
             web_acl_id=cf_cfg.web_acl_arn,
+            origin_owner_account_id=cf_cfg.origin.owner_account_id,
             geo_restriction=(
                 cloudfront.GeoRestriction.allowlist(*cf_cfg.allowed_countries)
                 if cf_cfg.allowed_countries
@@ -133,8 +139,16 @@ class CloudFrontStack(cdk.Stack):
             connection_timeout=cdk.Duration.seconds(cfg.connection_timeout_seconds),
         )
         listener = app_config.enabled_nlb.listener if app_config.enabled_nlb is not None else None
-        default_port = listener.port if listener is not None and cfg.type != "domain" else None
+        default_port = listener.port if listener is not None and cfg.uses_environment_nlb else None
 
+        if cfg.type == "shared_vpc_origin":
+            # guarded by config validation
+            assert cfg.vpc_origin_id is not None and cfg.domain_name is not None
+            return shared_vpc_origin(
+                cloudfront.VpcOrigin.from_vpc_origin_id(self, "SharedVpcOrigin", cfg.vpc_origin_id),
+                domain_name=cfg.domain_name,
+                timeouts=timeouts,
+            )
         if cfg.type == "vpc_origin":
             if nlb is None:
                 raise ValueError("a vpc_origin needs the NLB from the NLB stack")

@@ -13,6 +13,7 @@ from constructs import Construct
 
 from streampath import naming
 from streampath.config import AppConfig
+from streampath.config.apigateway import reaches_nlb
 from streampath.config.common import SubnetConfig
 from streampath.config.nlb import ListenerConfig, NlbConfig
 from streampath_cdk.log_bucket import LogBucket
@@ -78,6 +79,11 @@ class NlbStack(cdk.Stack):
             ),
             access_log_bucket=logs.bucket,
             deletion_protection=nlb_cfg.deletion_protection,
+            # An API Gateway VPC link reaches the NLB over PrivateLink from addresses AWS does not publish:
+            # AWS's setup turns the inbound-rule check off for PrivateLink traffic (None: AWS's default).
+            enforce_inbound_rules_on_private_link_traffic=False
+            if reaches_nlb(app_config.apigateway)
+            else None,
         )
         if nlb_cfg.ingress.cloudfront_prefix_list_id is not None:
             self.streaming_nlb.allow_clients_from(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-Unit = Literal["Nlb", "CloudFront", "Canary"]
+Unit = Literal["Nlb", "CloudFront", "ApiGateway", "Canary"]
 
 STACK_PREFIX: Final = "StreamPath"
 
@@ -26,6 +26,9 @@ OUTPUT_NLB_SECURITY_GROUP_ID: Final = "SecurityGroupId"
 # CloudFront front door
 OUTPUT_DISTRIBUTION_DOMAIN_NAME: Final = "DistributionDomainName"
 OUTPUT_DISTRIBUTION_ID: Final = "DistributionId"
+# API Gateway front door
+OUTPUT_API_URL: Final = "ApiUrl"
+OUTPUT_API_ID: Final = "RestApiId"
 # Canary
 OUTPUT_CANARY_FUNCTION_NAME: Final = "CanaryFunctionName"
 OUTPUT_DASHBOARD_URL: Final = "DashboardUrl"

@@ -51,13 +51,14 @@ MAX_QUERIES = 500  # GetMetricData's limit per call
 _ENDPOINT_OUTPUTS: dict[Unit, str] = {
     "Nlb": naming.OUTPUT_NLB_DNS_NAME,
     "CloudFront": naming.OUTPUT_DISTRIBUTION_DOMAIN_NAME,
+    "ApiGateway": naming.OUTPUT_API_URL,
     "Canary": naming.OUTPUT_DASHBOARD_URL,
 }
 
 
 @dataclass
 class FrontDoor:
-    unit: str  # "Nlb", "CloudFront", "Canary" (home Region), "Canary-<region>"
+    unit: str  # "Nlb", "CloudFront", "ApiGateway", "Canary" (home Region), "Canary-<region>"
     stack: str
     state: str  # the stack status, or "not deployed"
     endpoint: str | None = None
@@ -177,7 +178,13 @@ def _read_stacks(cfg: AppConfig, aws: Aws, report: Status) -> DeployedStack | No
     home = region == cfg.region
     units: list[tuple[Unit, Any]] = [("Canary", cfg.enabled_canary)]
     if home:
-        units = [("Nlb", cfg.enabled_nlb), ("CloudFront", cfg.enabled_cloudfront), *units]
+        api = cfg.apigateway if cfg.apigateway is not None and cfg.apigateway.enabled else None
+        units = [
+            ("Nlb", cfg.enabled_nlb),
+            ("CloudFront", cfg.enabled_cloudfront),
+            ("ApiGateway", api),
+            *units,
+        ]
     cfn = aws.cloudformation()
     canary_stack: DeployedStack | None = None
     for unit, section in units:

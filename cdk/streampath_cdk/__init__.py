@@ -6,6 +6,8 @@ exported here.
 - :class:`StreamingDistribution` and its origins (:func:`streaming_http_origin`,
   :func:`streaming_vpc_origin`, :class:`OriginTimeouts`): CloudFront with no caching, no compression and
   long origin timeouts.
+- :class:`StreamingRestApi` (with :class:`VpcLinkOrigin`, :class:`PublicOrigin`, :class:`RestApiDomain`):
+  an API Gateway REST API whose proxy integration streams (``ResponseTransferMode: STREAM``).
 - :class:`LogBucket`: a hardened bucket for the front doors' logs.
 - :class:`CanaryFunction` (what to probe: :class:`PathSpec`, with :class:`AuthSecretSpec`; where:
   :class:`VpcPlacement`), :class:`CanaryAlarms` (per :class:`AlarmedPath`) and :class:`CanaryDashboard`:
@@ -34,7 +36,13 @@ from streampath_cdk.streaming_nlb import (
     TlsListener,
     default_health_check,
 )
-from streampath_cdk.streaming_origins import OriginTimeouts, streaming_http_origin, streaming_vpc_origin
+from streampath_cdk.streaming_origins import (
+    OriginTimeouts,
+    shared_vpc_origin,
+    streaming_http_origin,
+    streaming_vpc_origin,
+)
+from streampath_cdk.streaming_rest_api import PublicOrigin, RestApiDomain, StreamingRestApi, VpcLinkOrigin
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -49,13 +57,18 @@ __all__ = [
     "OriginTimeouts",
     "PathAlarms",
     "PathSpec",
+    "PublicOrigin",
+    "RestApiDomain",
     "StreamingDistribution",
     "StreamingNlb",
+    "StreamingRestApi",
     "TcpListener",
     "TlsListener",
+    "VpcLinkOrigin",
     "VpcPlacement",
     "acknowledge",
     "default_health_check",
+    "shared_vpc_origin",
     "streaming_behavior",
     "streaming_http_origin",
     "streaming_vpc_origin",

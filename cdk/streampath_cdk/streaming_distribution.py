@@ -11,8 +11,10 @@ default cuts quiet streams.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+import aws_cdk as cdk
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_s3 as s3
@@ -56,6 +58,10 @@ class StreamingDistribution(Construct):
     ``web_acl_id``: a WAFv2 web ACL ARN with CLOUDFRONT scope (None: no WAF, ``AwsSolutions-CFR2``).
     ``geo_restriction``: None, which serves every country (``AwsSolutions-CFR1``).
     ``comment``: the distribution's comment (at most 128 characters).
+    ``origin_owner_account_id``: the account that owns ``origin`` when it is a VPC origin another account
+    shared with this one (``streaming_origins.shared_vpc_origin``); None: this account. CDK's ``VpcOrigin``
+    (aws-cdk-lib 2.275.0) has no prop for CloudFormation's ``VpcOriginConfig.OwnerAccountId``, so it is
+    written with an escape hatch on the distribution's only origin.
     """
 
     def __init__(
@@ -79,8 +85,16 @@ class StreamingDistribution(Construct):
         web_acl_id: str | None = None,
         geo_restriction: cloudfront.GeoRestriction | None = None,
         comment: str | None = None,
+        origin_owner_account_id: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        if origin_owner_account_id is not None and not (
+            cdk.Token.is_unresolved(origin_owner_account_id)
+            or re.fullmatch(r"\d{12}", origin_owner_account_id)
+        ):
+            raise ValueError(
+                f"origin_owner_account_id: a 12-digit AWS account id, got {origin_owner_account_id!r}"
+            )
         if domain_names and certificate is None:
             raise ValueError(
                 "certificate: domain_names need an ACM certificate (in us-east-1) that covers them"
@@ -106,3 +120,10 @@ class StreamingDistribution(Construct):
             log_file_prefix=log_file_prefix if log_bucket is not None else None,
             log_includes_cookies=log_includes_cookies if log_bucket is not None else None,
         )
+        if origin_owner_account_id is not None:
+            cfn_distribution = self.distribution.node.default_child
+            assert isinstance(cfn_distribution, cloudfront.CfnDistribution)
+            # Every behaviour uses ``origin``, so the distribution has exactly one origin: index 0.
+            cfn_distribution.add_property_override(
+                "DistributionConfig.Origins.0.VpcOriginConfig.OwnerAccountId", origin_owner_account_id
+            )

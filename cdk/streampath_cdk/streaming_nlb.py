@@ -177,6 +177,9 @@ class StreamingNlb(Construct):
     ``cross_zone_enabled``: True. AWS's default for NLBs is off, which gives a zone with one target as
     many long-lived connections as a zone with ten, and streams keep that imbalance for their lifetime.
     ``deletion_protection``: False.
+    ``enforce_inbound_rules_on_private_link_traffic``: None keeps AWS's default (on: the security group's
+    inbound rules also filter traffic arriving over PrivateLink). Pass False for an NLB behind an API
+    Gateway VPC link, whose source addresses AWS does not publish.
 
     Attributes: ``security_group``, ``load_balancer``, ``listener``, ``target_group``.
     """
@@ -196,6 +199,7 @@ class StreamingNlb(Construct):
         ingress_peers: Sequence[ec2.IPeer] = (),
         cross_zone_enabled: bool = True,
         deletion_protection: bool = False,
+        enforce_inbound_rules_on_private_link_traffic: bool | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.listener_props = listener
@@ -226,6 +230,9 @@ class StreamingNlb(Construct):
             security_groups=[self.security_group],
             cross_zone_enabled=cross_zone_enabled,
             deletion_protection=deletion_protection,
+            enforce_security_group_inbound_rules_on_private_link_traffic=(
+                enforce_inbound_rules_on_private_link_traffic
+            ),
         )
         if access_log_bucket is not None:
             self.load_balancer.log_access_logs(access_log_bucket, access_log_prefix)

@@ -20,7 +20,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 
 from streampath_cdk.streaming_nlb import StreamingNlb
 
-#: The longest read timeout CloudFront allows without a quota increase.
+#: Twice CloudFront's default, and well inside its default quota (120 s, more by a quota increase).
 DEFAULT_READ_TIMEOUT: Final = cdk.Duration.seconds(60)
 DEFAULT_KEEPALIVE_TIMEOUT: Final = cdk.Duration.seconds(60)
 #: CloudFront's own default, written out.
@@ -31,12 +31,14 @@ DEFAULT_CONNECTION_TIMEOUT: Final = cdk.Duration.seconds(10)
 class OriginTimeouts:
     """How long CloudFront waits on the origin.
 
-    ``read_timeout``: 60 s, the most CloudFront allows without a quota increase (its default is 30 s).
-    It is the longest silence a stream survives, so heartbeat more often than this.
+    ``read_timeout``: 60 s (CloudFront's default is 30 s; its default quota allows 120 s, more after a
+    quota increase in the account, without which a larger value fails the deployment). It is the longest
+    silence a stream survives, so heartbeat more often than this.
     ``keepalive_timeout``: 60 s (CloudFront's default is 5 s). A new stream then reuses a warm origin
     connection, with no new TCP and TLS handshake before its first byte.
     ``response_completion_timeout``: None, so a response of any duration is allowed. A value caps every
-    stream's total length, and must be at least ``read_timeout``.
+    stream's total length however lively it is (CloudFront ends the connection at that time), and must be
+    at least ``read_timeout``: for streams, leave it unset unless a runaway origin's cost must be bounded.
     ``connection_attempts``: 3 and ``connection_timeout``: 10 s (CloudFront's own defaults, written out so
     the template says what applies).
     """
@@ -120,4 +122,25 @@ def streaming_vpc_origin(
         https_port=port if https else None,
         http_port=None if https else port,
         **(timeouts or OriginTimeouts()).origin_kwargs(),
+    )
+
+
+def shared_vpc_origin(
+    vpc_origin: cloudfront.IVpcOrigin,
+    *,
+    domain_name: str,
+    timeouts: OriginTimeouts | None = None,
+) -> origins.VpcOrigin:
+    """An existing VPC origin (``cloudfront.VpcOrigin.from_vpc_origin_id``), with streaming timeouts.
+
+    ``domain_name``: the name CloudFront sends to the origin (``Host``, and SNI over HTTPS); an imported VPC
+    origin has no default, so it is required (the NLB's DNS name, or a name its targets' certificate covers).
+
+    For one another account owns and shared through AWS RAM, also pass its account to
+    ``StreamingDistribution(origin_owner_account_id=...)``. The owner's VPC origin fixes the NLB, the
+    ports and the protocol; a streaming one uses an NLB with a TCP listener, as :func:`streaming_vpc_origin`
+    requires.
+    """
+    return origins.VpcOrigin.with_vpc_origin(
+        vpc_origin, domain_name=domain_name, **(timeouts or OriginTimeouts()).origin_kwargs()
     )

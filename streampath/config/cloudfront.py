@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field, StrictInt, StrictStr, model_validator
 
 from streampath.config.common import (
+    AccountId,
     AcmCertificateArn,
     Bool,
     BucketConfig,
@@ -21,6 +22,15 @@ from streampath.config.common import (
     matching,
     unique,
 )
+
+#: CloudFront's default quotas (QUOTAS_URL: "Response timeout per origin", "Keep-alive timeout per
+#: origin"): a larger value
+#: fails the deployment unless Service Quotas raised the quota for the account, which ``quota_raised`` says.
+QUOTAS_URL = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html"
+DEFAULT_QUOTA_READ_TIMEOUT_SECONDS = 120
+DEFAULT_QUOTA_KEEPALIVE_TIMEOUT_SECONDS = 300
+#: The longest response completion timeout CloudFront accepts.
+MAX_RESPONSE_COMPLETION_TIMEOUT_SECONDS = 3600
 
 HttpVersionName = Literal["HTTP1_1", "HTTP2", "HTTP2_AND_3", "HTTP3"]
 PriceClassName = Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"]
@@ -54,8 +64,10 @@ class OriginSecretHeaderConfig(StrictModel):
 
 class OriginConfig(StrictModel):
     #: ``domain``: an existing public HTTPS name (the current API); ``nlb``: the NLB front door over the
-    #: internet; ``vpc_origin``: the NLB as a private CloudFront VPC origin (needs a TCP listener).
-    type: Literal["domain", "nlb", "vpc_origin"]
+    #: internet; ``vpc_origin``: the NLB as a private CloudFront VPC origin (needs a TCP listener);
+    #: ``shared_vpc_origin``: a VPC origin another account created and shared with this one through AWS
+    #: RAM (``vpc_origin_id`` and ``owner_account_id``; its NLB, ports and protocol are that account's).
+    type: Literal["domain", "nlb", "vpc_origin", "shared_vpc_origin"]
     #: Required for ``domain``. For ``nlb``: a name the NLB's certificate covers
     #: (default: ``nlb.dns.record_name``).
     domain_name: DomainName | None = None
@@ -63,18 +75,42 @@ class OriginConfig(StrictModel):
     protocol: Literal["https", "http"] = "https"
     #: Default: the NLB listener port for ``nlb``/``vpc_origin``, else 443 (https) or 80 (http).
     port: Port | None = None
-    read_timeout_seconds: Annotated[StrictInt, int_range(1, 180)] = 60
-    keepalive_timeout_seconds: Annotated[StrictInt, int_range(1, 180)] = 60
-    #: Unset: no overall cap on a response's duration (what a long stream needs).
-    response_completion_timeout_seconds: Annotated[StrictInt, int_range(1, 3600)] | None = None
+    #: The longest silence between packets a stream survives. Above DEFAULT_QUOTA_READ_TIMEOUT_SECONDS only
+    #: with ``quota_raised: true``.
+    read_timeout_seconds: Annotated[StrictInt, int_range(1, MAX_RESPONSE_COMPLETION_TIMEOUT_SECONDS)] = 60
+    #: Above DEFAULT_QUOTA_KEEPALIVE_TIMEOUT_SECONDS only with ``quota_raised: true``.
+    keepalive_timeout_seconds: Annotated[StrictInt, int_range(1, MAX_RESPONSE_COMPLETION_TIMEOUT_SECONDS)] = (
+        60
+    )
+    #: True once Service Quotas raised the account's "Response timeout per origin" (or keep-alive) quota
+    #: to at least the values above.
+    quota_raised: Bool = False
+    #: Unset (the default for streams): no overall cap on a response's duration. A value cuts every stream
+    #: that lasts longer, however lively (a chat answer, a long tool run), so set one only to bound the
+    #: cost of a runaway origin, above the longest stream the service sends.
+    response_completion_timeout_seconds: (
+        Annotated[StrictInt, int_range(1, MAX_RESPONSE_COMPLETION_TIMEOUT_SECONDS)] | None
+    ) = None
     connection_attempts: Annotated[StrictInt, int_range(1, 3)] = 3
     connection_timeout_seconds: Annotated[StrictInt, int_range(1, 10)] = 10
     secret_header: OriginSecretHeaderConfig | None = None
+    #: ``shared_vpc_origin`` only: the shared VPC origin's id and the account that owns it.
+    vpc_origin_id: Annotated[str, matching(r"[A-Za-z0-9_-]{1,64}", "a CloudFront VPC origin id")] | None = (
+        None
+    )
+    owner_account_id: AccountId | None = None
+
+    @property
+    def uses_environment_nlb(self) -> bool:
+        """Whether the origin is this environment's NLB front door (and so needs the nlb section)."""
+        return self.type in ("nlb", "vpc_origin")
 
     @model_validator(mode="after")
     def _origin_rules(self) -> OriginConfig:
         if self.type == "domain" and self.domain_name is None:
             raise FieldProblem("domain_name", "required when type is 'domain'")
+        self._check_quotas()
+        self._check_shared_vpc_origin()
         if self.protocol == "http" and self.type != "vpc_origin":
             raise FieldProblem(
                 "protocol",
@@ -94,6 +130,47 @@ class OriginConfig(StrictModel):
                 f"got {self.response_completion_timeout_seconds}",
             )
         return self
+
+    def _check_quotas(self) -> None:
+        if self.quota_raised:
+            return
+        for key, value, quota, name in (
+            (
+                "read_timeout_seconds",
+                self.read_timeout_seconds,
+                DEFAULT_QUOTA_READ_TIMEOUT_SECONDS,
+                "Response",
+            ),
+            (
+                "keepalive_timeout_seconds",
+                self.keepalive_timeout_seconds,
+                DEFAULT_QUOTA_KEEPALIVE_TIMEOUT_SECONDS,
+                "Keep-alive",
+            ),
+        ):
+            if value > quota:
+                raise FieldProblem(
+                    key,
+                    f"{value} is above CloudFront's default quota of {quota} s, and the deployment fails "
+                    f'unless the account\'s "{name} timeout per origin" quota was raised (Service Quotas, '
+                    f"{QUOTAS_URL}): lower it, or set quota_raised: true once the increase is approved",
+                )
+
+    def _check_shared_vpc_origin(self) -> None:
+        shared = self.type == "shared_vpc_origin"
+        for key in ("vpc_origin_id", "owner_account_id"):
+            if shared and getattr(self, key) is None:
+                raise FieldProblem(key, "required when type is 'shared_vpc_origin'")
+            if not shared and getattr(self, key) is not None:
+                raise FieldProblem(key, f"only for type 'shared_vpc_origin', got type {self.type!r}")
+        if shared and self.domain_name is None:
+            raise FieldProblem(
+                "domain_name",
+                "required when type is 'shared_vpc_origin': the name CloudFront sends to the origin (the "
+                "owner's NLB DNS name, or a name its targets' certificate covers)",
+            )
+        if shared and self.port is not None:
+            raise FieldProblem("port", "not for a shared_vpc_origin: its owner's VPC origin sets the ports")
 
 
 class CustomDomainConfig(StrictModel):

@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from streampath.config.apigateway import ApiGatewayConfig, check_apigateway
 from streampath.config.canary import (
     CLOUDFRONT_HTTP3_PROTOCOLS,
     CLOUDFRONT_HTTP3_VERSIONS,
@@ -99,6 +100,7 @@ class AppConfig(StrictModel):
     service: ServiceConfig
     nlb: NlbConfig | None = None
     cloudfront: CloudFrontConfig | None = None
+    apigateway: ApiGatewayConfig | None = None
     canary: CanaryConfig | None = None
 
     # --- enabled sections (absent or ``enabled: false`` means that stack is not built) ------------------
@@ -129,6 +131,7 @@ class AppConfig(StrictModel):
             self._check_nlb_placement(nlb)
         if cloudfront is not None:
             self._check_cloudfront_origin(cloudfront, nlb)
+        check_apigateway(self.apigateway, nlb, self.region)
         canary = self.enabled_canary
         if canary is not None:
             canary = self._probe_h3_where_cloudfront_serves_it(canary, cloudfront)
@@ -407,7 +410,7 @@ class AppConfig(StrictModel):
                 "opt-in Region CloudFront does not deliver standard logs to; deploy from a default Region",
             )
         origin = cloudfront.origin
-        if origin.type == "domain":
+        if not origin.uses_environment_nlb:
             return
         if nlb is None:
             raise FieldProblem("cloudfront.origin.type", f"{origin.type!r} needs the nlb front door enabled")

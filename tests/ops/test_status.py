@@ -181,3 +181,16 @@ def test_minutes_bounds(cli: Cli, staging: dict[str, Any], minutes: str) -> None
     result = cli("status", "--config", str(staging["config"]), "--minutes", minutes)
     assert result.code == 2 and result.out == ""
     assert result.err == f"streampath status: --minutes: must be 1..20160 (14 days), got {minutes}\n"
+
+
+def test_api_gateway_front_door_is_reported(cli: Cli, config_dir: Path) -> None:
+    source = yaml.safe_load((Path(__file__).parents[2] / "config" / "apigateway.yaml").read_text())
+    source.update(name="gw", region="eu-west-1", account="123456789012")
+    config = config_dir / "gw.yaml"
+    config.write_text(yaml.safe_dump(source, sort_keys=False))
+    result = cli("status", "--config", str(config), "--json")
+    report = json.loads(result.out)
+    assert [(s["unit"], s["stack"], s["state"]) for s in report["stacks"]][:2] == [
+        ("Nlb", "StreamPath-gw-Nlb", "not deployed"),
+        ("ApiGateway", "StreamPath-gw-ApiGateway", "not deployed"),
+    ]

@@ -152,7 +152,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "unknown-top-level-key",
         lambda data: data.update(colour="blue"),
-        "colour: unknown key (allowed: name, account, region, tags, vpc, service, nlb, cloudfront, canary)",
+        "colour: unknown key (allowed: name, account, region, tags, vpc, service, nlb, cloudfront, "
+        "apigateway, canary)",
     ),
     (
         "deregistration-delay-out-of-range",
@@ -282,8 +283,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     ),
     (
         "read-timeout-out-of-range",
-        setting("cloudfront", "origin", "read_timeout_seconds", value=181),
-        "cloudfront.origin.read_timeout_seconds: must be 1..180, got 181",
+        setting("cloudfront", "origin", "read_timeout_seconds", value=3601),
+        "cloudfront.origin.read_timeout_seconds: must be 1..3600, got 3601",
     ),
     (
         "completion-timeout-below-read-timeout",

@@ -10,6 +10,9 @@ from __future__ import annotations
 import functools
 import json
 import os
+import subprocess
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -82,3 +85,21 @@ def synth_config(config_name: str) -> Synthesised:
     if not _OUT_ROOT:
         raise RuntimeError("call set_output_root() first (tests/stacks/conftest.py does)")
     return synth_app(config_name, _OUT_ROOT[0] / config_name)
+
+
+def cfn_lint_errors(files: Iterable[Path | str]) -> str | None:
+    """cfn-lint's report when it finds an error in ``files`` (warnings allowed), else None."""
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "cfn-lint"),
+            "--non-zero-exit-code",
+            "error",
+            "--format",
+            "parseable",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return None if result.returncode == 0 else result.stdout + result.stderr

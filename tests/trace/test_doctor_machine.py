@@ -27,7 +27,7 @@ def doctor(*args: str) -> subprocess.CompletedProcess[str]:
 def test_codes_are_the_contract() -> None:
     assert DIAGNOSIS_CODES == (
         "none", "compression", "h2_front", "h3_front", "h1_only", "everything", "mixed", "inconclusive",
-        "error",
+        "idle_timeout", "error",
     )  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from streamprobe.fixes import FIXES, HOP_KINDS, HopKind, fixes_for, kind_of
 from streamprobe.result import ProbeError, ProbeResult, Verdict
 
 from streampath import alb_fix
+from streampath.config.apigateway import ApiGatewayConfig
 from streampath.config.cloudfront import CloudFrontConfig, HttpVersionName, OriginConfig
 from streampath.config.nlb import AlpnPolicyName, ListenerConfig, NlbConfig
 
@@ -106,6 +107,8 @@ def test_the_yaml_keys_named_are_the_config_models_keys_and_values() -> None:
     assert "http_version" in CloudFrontConfig.model_fields
     assert "cloudfront.origin.read_timeout_seconds" in FIXES["cloudfront.read_timeout"].change
     assert "origin" in CloudFrontConfig.model_fields and "read_timeout_seconds" in OriginConfig.model_fields
+    assert "apigateway.endpoint_type: regional" in FIXES["apigateway.regional_endpoint"].change
+    assert "regional" in get_args(get_args(ApiGatewayConfig.model_fields["endpoint_type"].annotation)[0])
 
 
 def test_the_alb_fix_is_what_streampath_alb_fix_writes() -> None:

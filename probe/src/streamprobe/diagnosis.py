@@ -12,20 +12,35 @@ Codes (a contract, docs/contracts/doctor-trace.md):
 | ``everything`` | buffered in every combination |
 | ``mixed`` | buffered in some combinations that fit none of the above |
 | ``inconclusive`` | nothing buffered, but some arrival patterns could not be judged |
+| ``idle_timeout`` | every failed combination was a stream cut after a silence (a hop's idle timeout) |
 | ``error`` | the probe failed (even the plainest request, or some combinations) |
+
+A diagnosis may name the kind of hop it blames (``hop``): a front door the response headers show
+(``streamprobe.fronts``: API Gateway's integration left at ``BUFFERED``, its idle timeout), so the fixes
+are that hop's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
+from .idle import idle_cut
 from .matrix import BAD, PROTOCOL_LABEL, Cell, CellState, HttpRow, cell_state
 from .result import ProbeResult
 
 DiagnosisCode = Literal[
-    "none", "compression", "h2_front", "h3_front", "h1_only", "everything", "mixed", "inconclusive", "error"
+    "none",
+    "compression",
+    "h2_front",
+    "h3_front",
+    "h1_only",
+    "everything",
+    "mixed",
+    "inconclusive",
+    "idle_timeout",
+    "error",
 ]
 DIAGNOSIS_CODES: Final[tuple[DiagnosisCode, ...]] = get_args(DiagnosisCode)
 #: The codes that mean "something buffers": each has fixes in streamprobe.fixes.
@@ -38,11 +53,46 @@ BUFFERING_CODES: Final[frozenset[DiagnosisCode]] = frozenset(
 class Diagnosis:
     code: DiagnosisCode
     sentence: str
+    hop: str | None = None  # the kind of hop blamed (streamprobe.fixes.HopKind), when one is known
+
+
+def fronts_seen(results: Iterable[ProbeResult]) -> set[str]:
+    """Every managed front door the results' headers showed (``result.via``)."""
+    return {front for r in results for front in r.via}
+
+
+def idle_diagnosis(results: Iterable[ProbeResult]) -> Diagnosis | None:
+    """``idle_timeout`` when every failed result is a stream cut after a silence (and one failed)."""
+    results = list(results)
+    failed = [r for r in results if r.error is not None]
+    cuts = [idle_cut(r) for r in failed]
+    if not failed or any(c is None for c in cuts):
+        return None
+    silence_s = max(c.silence_ms for c in cuts if c is not None) / 1000
+    fronts = fronts_seen(results)
+    matches = [m for c in cuts if c is not None for m in c.matches]
+    named = [m for m in matches if m.kind in fronts] or matches
+    sentence = f"the stream was cut after {silence_s:.1f} s of silence"
+    if named:
+        sentence += ": the idle timeout of " + " or ".join(
+            dict.fromkeys(f"{m.where} ({m.seconds:g} s)" for m in named)
+        )
+    if "apigateway" in fronts:
+        sentence += (
+            "; API Gateway answered (x-amz-apigw-id), and it cuts a stream silent for 30 s on an "
+            "edge-optimized endpoint, 5 min on a Regional or private one"
+        )
+    sentence += "; send an SSE comment (': ping') more often than the shortest idle timeout on the path"
+    hop = "apigateway" if "apigateway" in fronts else (named[0].kind if named else None)
+    return Diagnosis("idle_timeout", sentence, hop)
 
 
 def classify(cells: Mapping[Cell, ProbeResult]) -> Diagnosis:
     """Read a doctor matrix (at least the HTTP/1.1 identity cell); cells absent were skipped."""
     state: dict[Cell, CellState] = {key: cell_state(r, key[0]) for key, r in cells.items()}
+    cut = idle_diagnosis(r for key, r in cells.items() if state[key] != "not offered")
+    if cut is not None:
+        return cut
     base = cells[("h1", "identity")]
     if base.error is not None:
         return Diagnosis(
@@ -70,6 +120,15 @@ def classify(cells: Mapping[Cell, ProbeResult]) -> Diagnosis:
                 "or mount StampMiddleware in the application, for an exact verdict" + h2_note,
             )
         return Diagnosis("none", "streams in every combination tried: no buffering found" + h2_note)
+    if bad == set(offered) and "apigateway" in fronts_seen(cells.values()):
+        return Diagnosis(
+            "everything",
+            "buffered in every combination, and the response came through API Gateway (x-amz-apigw-id): "
+            "an integration left at ResponseTransferMode BUFFERED (API Gateway's default) holds the whole "
+            "response; set it to STREAM (unless the service behind it holds the stream too: trace it)"
+            + h2_note,
+            "apigateway",
+        )
     if bad == set(offered):
         return Diagnosis(
             "everything",

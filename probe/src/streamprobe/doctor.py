@@ -18,7 +18,7 @@ from typing import Any, Final
 from .altsvc import advertises_h3
 from .decoding import default_accept_encoding
 from .diagnosis import DiagnosisCode, classify
-from .fixes import HopFix, fixes_for
+from .fixes import HopFix, fixes_for, hop_kind
 from .matrix import (  # re-exported: the doctor's vocabulary, as callers have imported it from here
     BAD,
     ENCODINGS,
@@ -216,7 +216,11 @@ def run_doctor(
         compressed,
         found.sentence + (f" ({stopped})" if stopped else ""),
         diagnosis_code=found.code,
-        fixes=fixes_for(found.code, errors=[r.error.kind for r in cells.values() if r.error is not None]),
+        fixes=fixes_for(
+            found.code,
+            hop_kind(found.hop),
+            errors=[r.error.kind for r in cells.values() if r.error is not None],
+        ),
         stopped_early=stopped,
     )
     if browser:

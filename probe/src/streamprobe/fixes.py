@@ -12,11 +12,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
+from urllib.parse import urlsplit
 
 from .diagnosis import DiagnosisCode
 from .result import ErrorKind
 
-HopKind = Literal["app", "nginx", "ingress-nginx", "haproxy", "alb", "nlb", "cloudfront", "proxy"]
+HopKind = Literal[
+    "app", "nginx", "ingress-nginx", "haproxy", "alb", "nlb", "cloudfront", "apigateway", "proxy"
+]
 HOP_KINDS: Final[tuple[HopKind, ...]] = get_args(HopKind)
 
 
@@ -66,7 +69,8 @@ _FIXES: Final[tuple[Fix, ...]] = (
         "app.heartbeat",
         "app",
         "send a heartbeat comment (': ping') more often than the shortest idle timeout on the path "
-        "(nginx proxy_read_timeout 60 s, ALB idle 60 s, CloudFront origin read 30 s by default)",
+        "(nginx proxy_read_timeout 60 s, ALB idle 60 s, CloudFront origin read 30 s by default, "
+        "API Gateway 30 s edge-optimized and 5 min Regional)",
     ),
     # -- nginx ----------------------------------------------------------------------------------------
     Fix(
@@ -198,6 +202,19 @@ _FIXES: Final[tuple[Fix, ...]] = (
         "cloudfront.origin.read_timeout_seconds in config/<env>.yaml above the heartbeat interval "
         "(CloudFront cuts an origin silent that long between packets)",
     ),
+    Fix(
+        "apigateway.stream_mode",
+        "apigateway",
+        "set the integration's response transfer mode to STREAM (CloudFormation ResponseTransferMode: "
+        "STREAM on the HTTP_PROXY or AWS_PROXY integration; streampath_cdk.StreamingRestApi sets it): "
+        "BUFFERED, the default, holds the whole response",
+    ),
+    Fix(
+        "apigateway.regional_endpoint",
+        "apigateway",
+        "apigateway.endpoint_type: regional in config/<env>.yaml (a Regional endpoint cuts a silent stream "
+        "after 5 min, an edge-optimized one after 30 s), and heartbeat more often than that",
+    ),
     # -- any other proxy ------------------------------------------------------------------------------
     Fix(
         "proxy.no_h3",
@@ -213,6 +230,16 @@ _FIXES: Final[tuple[Fix, ...]] = (
 )
 FIXES: Final[dict[str, Fix]] = {f.id: f for f in _FIXES}
 
+#: A stream cut by a silence: every hop's idle timeout, and the heartbeat that keeps it open.
+_SILENCE: Final[dict[HopKind, tuple[str, ...]]] = {
+    "app": ("app.heartbeat",),
+    "nginx": ("nginx.read_timeout",),
+    "ingress-nginx": ("ingress-nginx.read_timeout",),
+    "haproxy": ("haproxy.timeouts",),
+    "alb": ("alb.idle_timeout",),
+    "cloudfront": ("cloudfront.read_timeout",),
+    "apigateway": ("apigateway.regional_endpoint",),
+}
 #: Per cause: the fixes for each kind of hop, most likely first.
 _BY_CAUSE: Final[dict[DiagnosisCode, dict[HopKind, tuple[str, ...]]]] = {
     "compression": {
@@ -240,6 +267,7 @@ _BY_CAUSE: Final[dict[DiagnosisCode, dict[HopKind, tuple[str, ...]]]] = {
         "app": ("app.send_each_event", "app.compression_exclude"),
         "alb": ("alb.use_nlb",),
         "cloudfront": ("cloudfront.no_cache_no_compress",),
+        "apigateway": ("apigateway.stream_mode",),
         "proxy": ("proxy.flush",),
     },
     "h1_only": {
@@ -267,15 +295,8 @@ _BY_CAUSE: Final[dict[DiagnosisCode, dict[HopKind, tuple[str, ...]]]] = {
         "app": ("app.starlette_gzip", "app.send_each_event"),
         "proxy": ("proxy.flush",),
     },
-}
-#: A stream cut by a silence: every hop's idle timeout, and the heartbeat that keeps it open.
-_SILENCE: Final[dict[HopKind, tuple[str, ...]]] = {
-    "app": ("app.heartbeat",),
-    "nginx": ("nginx.read_timeout",),
-    "ingress-nginx": ("ingress-nginx.read_timeout",),
-    "haproxy": ("haproxy.timeouts",),
-    "alb": ("alb.idle_timeout",),
-    "cloudfront": ("cloudfront.read_timeout",),
+    # A stream cut by a hop's idle timeout: the heartbeat first, then that hop's longer timeout.
+    "idle_timeout": {kind: ("app.heartbeat", *ids) for kind, ids in _SILENCE.items() if kind != "app"},
 }
 #: Error kinds that mean the stream was cut by a silence somewhere on the path.
 SILENCE_ERRORS: Final[frozenset[ErrorKind]] = frozenset({"stalled"})
@@ -287,17 +308,36 @@ _WORDS: Final[tuple[tuple[HopKind, frozenset[str]], ...]] = (
     ("alb", frozenset({"alb", "elb"})),
     ("nlb", frozenset({"nlb"})),
     ("cloudfront", frozenset({"cloudfront", "cdn", "cf"})),
+    ("apigateway", frozenset({"apigateway", "apigw"})),
     ("app", frozenset({"app", "pod", "direct", "service", "svc", "uvicorn", "fastapi", "starlette"})),
 )
 
 
-def kind_of(name: str) -> HopKind:
-    """The kind of hop a name suggests (``in-cluster-nginx`` -> nginx, ``pod`` -> app), else ``proxy``."""
-    words = set(re.split(r"[^a-z0-9]+", name.lower()))
+#: Host names only one kind of hop serves (AWS's default names for an API and a distribution).
+_HOSTS: Final[tuple[tuple[HopKind, re.Pattern[str]], ...]] = (
+    ("apigateway", re.compile(r".+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(\.cn)?")),
+    ("cloudfront", re.compile(r".+\.cloudfront\.net")),
+)
+
+
+def kind_of(name: str, url: str | None = None) -> HopKind:
+    """The kind of hop a name suggests (``in-cluster-nginx`` -> nginx, ``pod`` -> app, ``api-gateway``
+    -> apigateway), else the kind the URL's host names (``*.execute-api.<region>.amazonaws.com``,
+    ``*.cloudfront.net``), else ``proxy``."""
+    words = set(re.split(r"[^a-z0-9]+", re.sub(r"api[-_.]gateway", "apigateway", name.lower())))
     for kind, names in _WORDS:
         if words & names:
             return kind
+    host = (urlsplit(url).hostname or "").rstrip(".") if url is not None else ""
+    for kind, pattern in _HOSTS:
+        if pattern.fullmatch(host):
+            return kind
     return "proxy"
+
+
+def hop_kind(name: str | None) -> HopKind:
+    """``name`` as a hop kind (a diagnosis's ``hop``), ``proxy`` when it names none."""
+    return {str(kind): kind for kind in HOP_KINDS}.get(name or "", "proxy")
 
 
 def fixes_for(

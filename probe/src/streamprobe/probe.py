@@ -23,6 +23,7 @@ from .conclude import conclude
 from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
 from .dial import DialBackend, is_ip_literal, resolve
 from .errors import ProbeFailure, classify
+from .fronts import fronts_in
 from .messages import (
     HEADER_CHARS,
     content_type_error,
@@ -275,6 +276,7 @@ class _Probe:
             r.protocol = "HTTP/3"
         if "alt-svc" in resp.headers:
             r.alt_svc = shown(resp.headers["alt-svc"], self.secrets, 300)
+        r.via = fronts_in(resp.headers)
         self.content_encoding = resp.headers.get("content-encoding")
         if self.content_encoding is not None:  # a server can echo anything into it
             r.content_encoding = shown(self.content_encoding, self.secrets, HEADER_CHARS)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
+from .fronts import Front
+
 ErrorKind = Literal[
     "dns",
     "connect",
@@ -101,6 +103,7 @@ class ProbeResult:
     content_encoding: str | None = None
     header_names: list[str] = field(default_factory=list)
     alt_svc: str | None = None  # the response's Alt-Svc header: the alternative services it advertised
+    via: list[Front] = field(default_factory=list)  # managed fronts the headers show (streamprobe.fronts)
     # Not serialised: the raw material for benchmarks and the judge.
     arrivals: list[EventArrival] = field(default_factory=list, repr=False)
     request_sent_ms: float | None = field(default=None, repr=False)
@@ -130,6 +133,7 @@ class ProbeResult:
             "content_encoding": self.content_encoding,
             "header_names": list(self.header_names),
             "alt_svc": self.alt_svc,
+            "via": list(self.via),
         }
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .chain import ChainJudgement, judge_chain
-from .diagnosis import BUFFERING_CODES, DiagnosisCode
-from .fixes import HOP_KINDS, HopFix, HopKind, fixes_for, kind_of
+from .diagnosis import BUFFERING_CODES, DiagnosisCode, idle_diagnosis
+from .fixes import HOP_KINDS, HopFix, HopKind, fixes_for, hop_kind, kind_of
 from .options import HttpChoice, ProbeOptions, prepare_url
 from .probe import probe
 from .progress import Progress
@@ -64,7 +64,7 @@ def parse_hop(arg: str, position: int) -> Hop:
         prepare_url(url, ProbeOptions(add_nonce=False))
     except ValueError:
         raise ValueError(f"hop {position} {_shown(arg)}: not a usable URL") from None
-    return Hop(name, url, kind_of(name))
+    return Hop(name, url, kind_of(name, url))
 
 
 def parse_hops(args: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[Hop]:
@@ -86,7 +86,7 @@ def parse_hops(args: Sequence[str], kinds: Mapping[str, str] | None = None) -> l
     for name, kind in (kinds or {}).items():
         if name not in seen:
             raise ValueError(f"--kind {name}={kind}: no hop is named {name!r}")
-        known = {str(k): k for k in HOP_KINDS}.get(kind)
+        known = hop_kind(kind) if kind in HOP_KINDS else None
         if known is None:
             raise ValueError(f"--kind {name}={kind}: KIND must be one of {', '.join(HOP_KINDS)}")
         i = seen[name] - 1
@@ -227,6 +227,18 @@ def _conclude(
         assert err is not None
         before = readings[: j.stopped_at]
         head = f"streams through {_names(before)}; " if before and not unsure else ""
+        cut = idle_diagnosis([bad.result])
+        if cut is not None:
+            # A stream cut by a silence at this hop: its idle timeout, named; the fixes for its kind.
+            kind = bad.hop.kind if bad.hop.kind != "proxy" else hop_kind(cut.hop)
+            return TraceReport(
+                readings,
+                j,
+                "idle_timeout",
+                f"{head}{bad.hop.name} cut the stream: {cut.sentence}",
+                f"{bad.hop.name} cut the stream after a silence",
+                fixes_for("idle_timeout", kind, bad.hop.name, errors=[err.kind]),
+            )
         sentence = f"{head}cannot tell beyond {bad.hop.name}: it failed ({err.kind}): {err.message}"
         fixes = fixes_for("error", bad.hop.kind, bad.hop.name, errors=[err.kind])
         return TraceReport(readings, j, "error", sentence, f"cannot tell beyond {bad.hop.name}", fixes)

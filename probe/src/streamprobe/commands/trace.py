@@ -22,7 +22,8 @@ for it and the fixes for that kind of hop. Inner hops are read over HTTP/1.1, as
 them; the outermost like a browser (--http1/--http2 read every hop that way). Headers go to every hop.
 
 The kind of a hop (for its fixes) is guessed from its name (ingress, nginx, haproxy, alb, nlb,
-cloudfront/cdn, app/pod/direct) or told with --kind NAME=KIND."""
+cloudfront/cdn, apigw/api-gateway, app/pod/direct) or its AWS host name (*.execute-api.*, *.cloudfront.net),
+or told with --kind NAME=KIND."""
 EPILOG: Final = (
     "exit status: 0 every hop streams; 1 a hop buffers (or is inconclusive); 2 an error or a usage error"
 )
@@ -50,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="NAME=KIND",
         help="the kind of a hop, for its fixes: app, nginx, ingress-nginx, haproxy, alb, nlb, "
-        "cloudfront or proxy (repeatable; default: guessed from the name)",
+        "cloudfront, apigateway or proxy (repeatable; default: guessed from the name)",
     )
     add_request_arguments(parser, http_flags=("h1", "h2"))
     parser.add_argument("--json", action="store_true", help="print one JSON object")
