@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 
-from stacks.canary_stack import CanaryStack
-from stacks.cloudfront_stack import CloudFrontStack
-from stacks.nlb_stack import NlbStack
+from stacks.canary_stack import CanaryStack, CanaryStackProps
+from stacks.cloudfront_stack import CloudFrontStack, CloudFrontStackProps
+from stacks.nlb_stack import NlbStack, NlbStackProps
 from streampath.config import AppConfig
 from streampath.naming import canary_stack_name, stack_name
 
@@ -24,30 +24,39 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
     built: dict[str, cdk.Stack] = {}
 
     nlb_stack: NlbStack | None = None
-    if cfg.enabled_nlb is not None:
+    nlb = cfg.enabled_nlb
+    if nlb is not None:
+        assert cfg.vpc is not None  # an enabled nlb needs the vpc section (AppConfig's rule)
         nlb_stack = NlbStack(
             app,
             stack_name(cfg.name, "Nlb"),
-            app_config=cfg,
+            props=NlbStackProps(nlb=nlb, vpc=cfg.vpc, service=cfg.service),
             env=env,
             description=f"streampath ({cfg.name}): NLB front door for the service {cfg.service.name}",
         )
         built["Nlb"] = nlb_stack
 
-    if cfg.enabled_cloudfront is not None:
+    cloudfront = cfg.enabled_cloudfront
+    if cloudfront is not None:
         built["CloudFront"] = CloudFrontStack(
             app,
             stack_name(cfg.name, "CloudFront"),
-            app_config=cfg,
-            nlb=nlb_stack.streaming_nlb if nlb_stack is not None else None,
+            props=CloudFrontStackProps(
+                env_name=cfg.name,
+                cloudfront=cloudfront,
+                nlb_listener=nlb.listener if nlb is not None else None,
+                nlb_origin_domain_name=cfg.nlb_origin_domain_name,
+                nlb=nlb_stack.streaming_nlb if nlb_stack is not None else None,
+            ),
             env=env,
             description=f"streampath ({cfg.name}): CloudFront front door for the service {cfg.service.name}",
         )
-        if nlb_stack is not None and cfg.enabled_cloudfront.origin.type != "domain":
+        if nlb_stack is not None and cloudfront.origin.type != "domain":
             # The origin is the NLB (by its alias record or as a VPC origin): deploy the NLB first.
             built["CloudFront"].add_stack_dependency(nlb_stack, "the origin is the NLB")
 
-    if cfg.enabled_canary is not None:
+    canary = cfg.enabled_canary
+    if canary is not None:
         base_urls = front_door_base_urls(built)
         deployments = cfg.canary_deployments
         for deployment in deployments:
@@ -55,12 +64,14 @@ def build_app(app: cdk.App, cfg: AppConfig) -> dict[str, cdk.Stack]:
             built["Canary" if deployment.home else f"Canary-{region}"] = CanaryStack(
                 app,
                 canary_stack_name(cfg.name, region, cfg.region),
-                env_name=cfg.name,
-                canary=cfg.enabled_canary,
-                front_door_base_urls=base_urls,
-                deployment=deployment,
-                home_region=cfg.region,
-                dashboard_regions=deployments if deployment.home else (),
+                props=CanaryStackProps(
+                    env_name=cfg.name,
+                    canary=canary,
+                    deployment=deployment,
+                    home_region=cfg.region,
+                    front_door_base_urls=base_urls,
+                    other_regions=[d for d in deployments if not d.home] if deployment.home else (),
+                ),
                 env=env if deployment.home else cdk.Environment(account=cfg.account, region=region),
                 description=(
                     f"streampath ({cfg.name}): streaming canary, alarms and dashboard"

@@ -32,7 +32,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
-from streampath_canary.contract import DEFAULT_NAMESPACE, CanarySpec, PathSpec, function_environment
+from streampath_canary import contract
+from streampath_canary.contract import (
+    DEFAULT_NAMESPACE,
+    CanarySpec,
+    PathSpec,
+    deadline_s,
+    function_environment,
+    overlap_problem,
+)
 
 from streampath_cdk import nag
 from streampath_cdk.local_bundling import REPO_ROOT, LocalPythonBundler, python_asset_code
@@ -74,8 +82,31 @@ ASSET_EXCLUDE: Final = (
     # Markers for type checkers.
     "*/py.typed",
 )
-#: Seconds kept between the handler's own deadline and the Lambda timeout.
-DEADLINE_MARGIN_S: Final = 10
+#: CloudWatch Logs' retention values (days, the YAML's ``log_retention_days``) -> the CDK enum.
+RETENTION: Final = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    120: logs.RetentionDays.FOUR_MONTHS,
+    150: logs.RetentionDays.FIVE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1096: logs.RetentionDays.THREE_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    2192: logs.RetentionDays.SIX_YEARS,
+    2557: logs.RetentionDays.SEVEN_YEARS,
+    2922: logs.RetentionDays.EIGHT_YEARS,
+    3288: logs.RetentionDays.NINE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
 
 # The AWSLambdaVPCAccessExecutionRole actions, written out (no managed policies).
 VPC_ENI_ACTIONS: Final = (
@@ -127,6 +158,8 @@ class CanaryFunction(Construct):
 
     Props (keyword-only):
 
+    Every default is the canary contract's (``streampath_canary.contract``), which the YAML shares:
+
     - ``paths``: what to probe (required; names become the ``Path`` dimension).
     - ``namespace``: the CloudWatch namespace of the metrics. Default ``StreamPath``.
     - ``schedule_period``: how often the canary runs (a Scheduler rate: whole minutes). Default 1 minute.
@@ -140,6 +173,8 @@ class CanaryFunction(Construct):
     - ``vpc_placement``: run inside a VPC (for in-VPC URLs). Default none: Lambda's own network.
     - ``chain``: path names ordered from the application outward; each run names the first that
       buffers and the delay it adds (in its log and summary). Default none.
+    - ``function_name``: a fixed name (another Region's dashboard finds the function by it). Default
+      none: CloudFormation names it.
     - ``bundler``: builds the code asset. Default :func:`canary_bundler`.
     """
 
@@ -154,29 +189,28 @@ class CanaryFunction(Construct):
         timeout: cdk.Duration | None = None,
         probe_timeout: cdk.Duration | None = None,
         max_duration: cdk.Duration | None = None,
-        memory_size: int = 512,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        memory_size: int = contract.DEFAULT_MEMORY_MB,
+        log_retention: logs.RetentionDays = RETENTION[contract.DEFAULT_LOG_RETENTION_DAYS],
         vpc_placement: VpcPlacement | None = None,
         bundler: LocalPythonBundler | None = None,
         chain: Sequence[str] = (),
+        function_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        period = schedule_period or cdk.Duration.minutes(1)
-        timeout = timeout or cdk.Duration.seconds(60)
-        probe_timeout = probe_timeout or cdk.Duration.seconds(10)
-        max_duration = max_duration or cdk.Duration.seconds(30)
-        timeout_s, period_s = timeout.to_seconds(), period.to_seconds()
-        if timeout_s > period_s:
-            raise ValueError(
-                f"timeout ({timeout_s:g} s) must not exceed the schedule period ({period_s:g} s): "
-                "runs would overlap"
-            )
+        period = schedule_period or cdk.Duration.minutes(contract.DEFAULT_SCHEDULE_MINUTES)
+        timeout = timeout or cdk.Duration.seconds(contract.DEFAULT_TIMEOUT_S)
+        probe_timeout = probe_timeout or cdk.Duration.seconds(contract.DEFAULT_PROBE_TIMEOUT_S)
+        max_duration = max_duration or cdk.Duration.seconds(contract.DEFAULT_MAX_DURATION_S)
+        self.schedule_period = period
+        problem = overlap_problem(timeout.to_seconds(), period.to_seconds())
+        if problem:
+            raise ValueError(f"timeout: {problem}")
         self.spec = CanarySpec(
             paths=paths,
             namespace=namespace,
             probe_timeout_s=probe_timeout.to_seconds(),
             max_duration_s=max_duration.to_seconds(),
-            deadline_s=max(timeout_s - DEADLINE_MARGIN_S, max_duration.to_seconds()),
+            deadline_s=deadline_s(timeout.to_seconds(), max_duration.to_seconds()),
             chain=tuple(chain),
         )
         self.log_group = logs.LogGroup(
@@ -228,6 +262,7 @@ class CanaryFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
+            function_name=function_name,
             code=python_asset_code(bundler or canary_bundler()),
             memory_size=memory_size,
             timeout=timeout,
