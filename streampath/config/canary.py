@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, Field, StrictInt, StrictStr, model_validator
 from streampath_canary import contract
 from streampath_canary.contract import (
+    URL_CREDENTIALS_PROBLEM,
     AlarmThresholds,
     AuthSecretSpec,
     Method,
@@ -155,7 +156,15 @@ def secret_region(arn: str) -> str:
     return arn.split(":")[3]
 
 
-HttpUrl = Annotated[StrictStr, rule(url_problem)]
+def _url(value: str) -> str:
+    problem = url_problem(value)
+    if problem:
+        # A URL with credentials is not repeated at all, not even masked: the refusal says why.
+        raise ValueError(problem if problem == URL_CREDENTIALS_PROBLEM else f"{problem}, got {shown(value)}")
+    return value
+
+
+HttpUrl = Annotated[StrictStr, AfterValidator(_url)]
 Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an email address")]
 PathName = Annotated[str, rule(name_problem)]
 UrlPathAndQuery = Annotated[

@@ -378,13 +378,19 @@ def plain_header_problem(name: str) -> str | None:
     return None
 
 
+#: Why a URL with ``user:password@`` is refused (a refusal that need not repeat the URL at all).
+URL_CREDENTIALS_PROBLEM: Final = (
+    "must not carry credentials (user:password@): a secret header goes in auth_secret"
+)
+
+
 def url_problem(url: str) -> str | None:
     """A probed URL: absolute http(s) with a host and a valid port, and no ``user:password@``."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(parts):
         return "must be an absolute http(s) URL with a host, like 'https://api.example.com/api/streamcheck'"
     if "@" in parts.netloc:
-        return "must not carry credentials (user:password@): a secret header goes in auth_secret"
+        return URL_CREDENTIALS_PROBLEM
     return None
 
 
