@@ -396,9 +396,10 @@ def url_problem(url: str) -> str | None:
 
 def protocols_problem(protocols: Sequence[str]) -> str | None:
     """A path's protocols: a non-empty list of distinct values of :data:`PROTOCOLS`."""
-    if protocols and all(p in PROTOCOLS for p in protocols) and len(set(protocols)) == len(protocols):
-        return None
-    return 'must be a non-empty list of distinct "h1" / "h2" / "h3"'
+    if not protocols or not all(p in PROTOCOLS for p in protocols):
+        return 'must be a non-empty list of distinct "h1" / "h2" / "h3"'
+    twice = next((p for i, p in enumerate(protocols) if p in protocols[:i]), None)
+    return f"protocol {twice!r} is listed twice" if twice is not None else None
 
 
 def h2_scheme_problem(protocols: Sequence[str], scheme: str) -> str | None:
