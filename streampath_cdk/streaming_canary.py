@@ -1,7 +1,7 @@
 """The streaming canary in one construct: the scheduled function, its alarms and its dashboard, composed.
 
 The parts stay constructs of their own, each usable alone, and :class:`StreamingCanary` exposes each
-(``.canary``, ``.alarms``, ``.dashboard``; ``.function`` and ``.topic`` as shortcuts), the way
+(``.canary``, ``.alarms``, ``.dashboard``), the way
 cdk-monitoring-constructs' facades expose what they build. The alarms are built from what the function
 publishes (its spec: paths, protocols, namespace; its schedule: one datapoint per run), and the dashboard
 from the alarms (their metrics, thresholds and annotations), so no value is passed twice.
@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Required, TypedDict
 
 import aws_cdk as cdk
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from constructs import Construct
 from streampath_canary.contract import AlarmThresholds, PathSpec
 from typing_extensions import Unpack
@@ -91,6 +89,18 @@ def compose_canary(
     return CanaryParts(canary, alarms, dashboard)
 
 
+class StreamingCanaryProps(CanaryFunctionProps, total=False):
+    """:class:`StreamingCanary`'s props: :func:`compose_canary`'s keyword arguments."""
+
+    paths: Required[Sequence[PathSpec]]
+    alarm_name_prefix: Required[str]
+    dashboard_name: Required[str | None]
+    thresholds: AlarmThresholds | None
+    notify_emails: Sequence[str]
+    region_label: str | None
+    other_regions: Sequence[RegionSeries]
+
+
 class StreamingCanary(Construct):
     """A scheduled streaming canary with its alarms, SNS topic and dashboard.
 
@@ -111,40 +121,12 @@ class StreamingCanary(Construct):
       defaults.
     """
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        paths: Sequence[PathSpec],
-        alarm_name_prefix: str,
-        dashboard_name: str | None,
-        thresholds: AlarmThresholds | None = None,
-        notify_emails: Sequence[str] = (),
-        region_label: str | None = None,
-        other_regions: Sequence[RegionSeries] = (),
-        **function_props: Unpack[CanaryFunctionProps],
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, **props: Unpack[StreamingCanaryProps]) -> None:
         super().__init__(scope, construct_id)
-        parts = compose_canary(
-            self,
-            paths=paths,
-            alarm_name_prefix=alarm_name_prefix,
-            dashboard_name=dashboard_name,
-            thresholds=thresholds,
-            notify_emails=notify_emails,
-            region_label=region_label,
-            other_regions=other_regions,
-            **function_props,
-        )
+        parts = compose_canary(self, **props)
+        #: The scheduled function (``.canary.function``, ``.canary.spec``, ``.canary.log_group``, ...).
         self.canary = parts.canary
+        #: The alarms (``.alarms.topic``, ``.alarms.composite``, ``.alarms.by_path[name]``, ...).
         self.alarms = parts.alarms
+        #: The dashboard (None without ``dashboard_name``).
         self.dashboard = parts.dashboard
-
-    @property
-    def function(self) -> lambda_.IFunction:
-        return self.canary.function
-
-    @property
-    def topic(self) -> sns.ITopic:
-        return self.alarms.topic
