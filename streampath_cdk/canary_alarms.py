@@ -228,15 +228,7 @@ class CanaryAlarms(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         # CloudWatch alarms publish to the encrypted topic as the cloudwatch service.
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheKey",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            )
-        )
+        allow_service_to_use_key(key, "AllowCloudWatchAlarmsToUseTheKey", "cloudwatch.amazonaws.com")
         topic = sns.Topic(
             self,
             "Topic",
@@ -345,6 +337,19 @@ class CanaryAlarms(Construct):
         return errors, throttles
 
 
+def allow_service_to_use_key(key: kms.IKey, sid: str, service: str) -> None:
+    """Let an AWS service, acting for this account only, encrypt with ``key`` (to publish to the topic)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(service)],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy "*" means this key
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
+        )
+    )
+
+
 #: EventBridge's event for any alarm's state change (composite alarms included).
 ALARM_STATE_CHANGE: Final = "CloudWatch Alarm State Change"
 
@@ -417,16 +422,7 @@ class PageForRemoteAlarms(Construct):
         alarm_arns: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        account = cdk.Stack.of(self).account
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToUseTheKey",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            )
-        )
+        allow_service_to_use_key(key, "AllowEventBridgeToUseTheKey", "events.amazonaws.com")
         field = events.EventField.from_path
         message = events.RuleTargetInput.from_text(
             f"{field('$.detail.alarmName')} is {field('$.detail.state.value')} in {field('$.region')}: "
