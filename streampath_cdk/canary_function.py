@@ -219,13 +219,25 @@ class CanaryFunction(Construct):
             retention=log_retention,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.role = iam.Role(
+        self.role = self._role(vpc_placement)
+        self.function = self._function(
+            code=python_asset_code(bundler or canary_bundler()),
+            memory_size=memory_size,
+            timeout=timeout,
+            function_name=function_name,
+            vpc_placement=vpc_placement,
+        )
+        self.schedule_role, self.schedule = self._schedule(period)
+
+    def _role(self, vpc_placement: VpcPlacement | None) -> iam.Role:
+        """The function's role: its own log group, its named secrets, and (in a VPC) its ENIs."""
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="streampath canary: write its own logs, read its auth secrets",
         )
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 sid="OwnLogGroupOnly",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -235,7 +247,7 @@ class CanaryFunction(Construct):
         )
         secret_arns = sorted({p.auth_secret.arn for p in self.spec.paths if p.auth_secret is not None})
         if secret_arns:
-            self.role.add_to_policy(
+            role.add_to_policy(
                 iam.PolicyStatement(
                     sid="ReadNamedAuthSecrets",
                     actions=["secretsmanager:GetSecretValue"],
@@ -243,19 +255,29 @@ class CanaryFunction(Construct):
                 )
             )
         if vpc_placement is not None:
-            self.role.add_to_policy(
+            role.add_to_policy(
                 iam.PolicyStatement(sid="VpcEniManagement", actions=list(VPC_ENI_ACTIONS), resources=["*"])
             )
             nag.acknowledge(
-                self.role,
+                role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "Lambda VPC placement: the ec2 ENI actions of AWSLambdaVPCAccessExecutionRole, written out; "
                 "Describe* cannot be scoped and Lambda creates the ENIs before their ids exist.",
             )
+        return role
 
+    def _function(
+        self,
+        *,
+        code: lambda_.Code,
+        memory_size: int,
+        timeout: cdk.Duration,
+        function_name: str | None,
+        vpc_placement: VpcPlacement | None,
+    ) -> lambda_.Function:
         stack = cdk.Stack.of(self)
         over = "HTTP/1.1, HTTP/2 and HTTP/3" if "h3" in self.spec.protocols else "HTTP/1.1 and HTTP/2"
-        self.function = lambda_.Function(
+        function = lambda_.Function(
             self,
             "Function",
             description=f"streampath canary: probes each path over {over}, publishes EMF metrics",
@@ -263,7 +285,7 @@ class CanaryFunction(Construct):
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
             function_name=function_name,
-            code=python_asset_code(bundler or canary_bundler()),
+            code=code,
             memory_size=memory_size,
             timeout=timeout,
             role=self.role,
@@ -274,19 +296,25 @@ class CanaryFunction(Construct):
             # Stack.to_json_string: front-door URLs may be tokens that resolve at deploy time.
             environment=function_environment(self.spec, encode=stack.to_json_string),
         )
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
         if vpc_placement is not None:
+            cfn_function = function.node.default_child
+            assert isinstance(cfn_function, lambda_.CfnFunction)
             # The L1 property, not the L2 `vpc` prop: that one needs an IVpc (a lookup or its AZs) and
             # would attach the managed AWSLambdaVPCAccessExecutionRole policy.
             cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
                 subnet_ids=[subnet.subnet_id for subnet in vpc_placement.subnets],
                 security_group_ids=[group.security_group_id for group in vpc_placement.security_groups],
             )
+        return function
 
+    def _schedule(self, period: cdk.Duration) -> tuple[iam.Role, scheduler.Schedule]:
+        """A run every ``period``, never retried (a late run would only overlap the next)."""
+        stack = cdk.Stack.of(self)
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
         # The scheduler's own role (not the stack-level one LambdaInvoke would create), so that the
         # acknowledgement below sits on this construct only.
-        self.schedule_role = iam.Role(
+        role = iam.Role(
             self,
             "ScheduleRole",
             assumed_by=iam.ServicePrincipal(
@@ -297,12 +325,12 @@ class CanaryFunction(Construct):
         )
         function_logical_id = stack.resolve(stack.get_logical_id(cfn_function))
         nag.acknowledge(
-            self.schedule_role,
+            role,
             f"AwsSolutions-IAM5[Resource::<{function_logical_id}.Arn>:*]",
             "LambdaInvoke's grantInvoke adds '<function arn>:*' (this one function's versions and aliases) "
             "next to the function ARN; no other function is covered.",
         )
-        self.schedule = scheduler.Schedule(
+        schedule = scheduler.Schedule(
             self,
             "Schedule",
             description="streampath canary run",
@@ -312,9 +340,10 @@ class CanaryFunction(Construct):
                 self.function,
                 retry_attempts=0,
                 max_event_age=cdk.Duration.seconds(60),
-                role=self.schedule_role,
+                role=role,
             ),
         )
+        return role, schedule
 
 
 def prefetch_wheels() -> Path:
