@@ -69,32 +69,6 @@ from streampath.config.common import (
 )
 from streampath.config.display import shown
 
-#: Retention values CloudWatch Logs accepts (days).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
 #: The commercial AWS Regions (partition ``aws``) a canary may run in: the partition's Region list as the
 #: AWS SDKs ship it (botocore's endpoint data; tests/regions compares the two). GovCloud, China and the
 #: isolated partitions are left out on purpose: one app's stacks (and its cross-Region references) stay in
@@ -372,7 +346,7 @@ class CanaryConfig(StrictModel):
     max_duration_seconds: Annotated[StrictInt, in_range(contract.MAX_DURATION_S_RANGE)] = (
         contract.DEFAULT_MAX_DURATION_S
     )
-    log_retention_days: Annotated[StrictInt, one_of(*LOG_RETENTION_DAYS)] = (
+    log_retention_days: Annotated[StrictInt, one_of(*contract.LOG_RETENTION_DAYS)] = (
         contract.DEFAULT_LOG_RETENTION_DAYS
     )
     vpc_placement: VpcPlacementConfig | None = None

@@ -137,6 +137,31 @@ DEFAULT_DATAPOINTS_TO_ALARM: Final = 3
 # Inclusive (low, high) bounds of the YAML's settings: Lambda's own limits, or what a canary can use.
 
 SCHEDULE_MINUTES_RANGE: Final = (1, 60)
+#: Retention values CloudWatch Logs accepts (days), for the function's log group.
+LOG_RETENTION_DAYS: Final = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
 #: Lambda's memory range (MiB).
 MEMORY_MB_RANGE: Final = (128, 10240)
 #: Lambda's 15-minute cap; below 10 s a run could not even wait out one probe timeout.
