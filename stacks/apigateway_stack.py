@@ -6,6 +6,7 @@ cross-stack reference to the NLB's ARN and DNS name); with ``url`` it calls a pu
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,10 +14,9 @@ from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_certificatemanager as acm
 from constructs import Construct
 
-from stacks.canary_stack import RETENTION
 from streampath import naming
-from streampath.config import AppConfig
 from streampath.config.apigateway import ApiGatewayConfig
+from streampath_cdk.canary_function import RETENTION
 from streampath_cdk.nag import acknowledge
 from streampath_cdk.streaming_nlb import StreamingNlb
 from streampath_cdk.streaming_rest_api import PublicOrigin, RestApiDomain, StreamingRestApi, VpcLinkOrigin
@@ -27,26 +27,27 @@ ENDPOINT_TYPES: dict[str, apigw.EndpointType] = {
 }
 
 
-class ApiGatewayStack(cdk.Stack):
-    """Composes :class:`StreamingRestApi` from the ``apigateway:`` section; outputs the API's URL.
+@dataclass(frozen=True, kw_only=True)
+class ApiGatewayStackProps:
+    """What the API Gateway stack is built from: its section, and for ``origin.type: nlb`` the NLB stack's
+    front door (``nlb``) and how the integration calls it (``nlb_base_url``: the NLB stack's ``base_url``,
+    its alias record or DNS name, scheme and port)."""
 
-    ``nlb``: the NLB stack's front door, required for ``origin.type: nlb``; ``nlb_base_url`` is how the
-    integration calls it (the NLB stack's ``base_url``: its alias record or DNS name, scheme and port).
-    """
+    env_name: str
+    apigateway: ApiGatewayConfig
+    nlb: StreamingNlb | None = None
+    nlb_base_url: str | None = None
+
+
+class ApiGatewayStack(cdk.Stack):
+    """Composes :class:`StreamingRestApi` from the ``apigateway:`` section; outputs the API's URL."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        app_config: AppConfig,
-        nlb: StreamingNlb | None = None,
-        nlb_base_url: str | None = None,
-        **kwargs: Any,
+        self, scope: Construct, construct_id: str, *, props: ApiGatewayStackProps, **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        cfg = app_config.apigateway
-        if cfg is None or not cfg.enabled:
+        cfg, nlb, nlb_base_url = props.apigateway, props.nlb, props.nlb_base_url
+        if not cfg.enabled:
             raise ValueError("ApiGatewayStack needs an enabled apigateway section")
 
         origin: VpcLinkOrigin | PublicOrigin
@@ -87,7 +88,7 @@ class ApiGatewayStack(cdk.Stack):
                 else None
             ),
             disable_execute_api_endpoint=cfg.disable_execute_api_endpoint,
-            description=f"{cfg.description} ({app_config.name})",
+            description=f"{cfg.description} ({props.env_name})",
             **optional,
         )
         self._acknowledge_optional_controls(cfg)

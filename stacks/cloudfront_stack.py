@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -13,8 +14,8 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from streampath import naming
-from streampath.config import AppConfig
-from streampath.config.cloudfront import OriginConfig
+from streampath.config.cloudfront import CloudFrontConfig
+from streampath.config.nlb import ListenerConfig
 from streampath_cdk.log_bucket import LogBucket
 from streampath_cdk.nag import acknowledge
 from streampath_cdk.streaming_distribution import StreamingDistribution
@@ -40,6 +41,21 @@ PRICE_CLASSES: dict[str, cloudfront.PriceClass] = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class CloudFrontStackProps:
+    """What the CloudFront stack is built from."""
+
+    #: The environment's name (the distribution's comment, the VPC origin's name).
+    env_name: str
+    cloudfront: CloudFrontConfig
+    #: The NLB front door's listener, where the origin is that NLB (its port is the origin's default).
+    nlb_listener: ListenerConfig | None = None
+    #: The name CloudFront uses for a public ``nlb`` origin (``AppConfig.nlb_origin_domain_name``).
+    nlb_origin_domain_name: str | None = None
+    #: The NLB from the NLB stack; only a ``vpc_origin`` needs it (a reference to its ARN).
+    nlb: StreamingNlb | None = None
+
+
 class CloudFrontStack(cdk.Stack):
     """Builds the origin named by ``cloudfront.origin.type`` and the streaming distribution in front of it.
 
@@ -52,16 +68,12 @@ class CloudFrontStack(cdk.Stack):
         scope: Construct,
         construct_id: str,
         *,
-        app_config: AppConfig,
-        nlb: StreamingNlb | None = None,
+        props: CloudFrontStackProps,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        cf_cfg = app_config.enabled_cloudfront
-        if cf_cfg is None:
-            raise ValueError("CloudFrontStack needs an enabled cloudfront section")
-
-        origin = self._origin(app_config, cf_cfg.origin, nlb)
+        cf_cfg = props.cloudfront
+        origin = self._origin(props)
         logs = LogBucket(
             self,
             "StandardLogs",
@@ -78,7 +90,7 @@ class CloudFrontStack(cdk.Stack):
             http_version=HTTP_VERSIONS[cf_cfg.http_version],
             price_class=PRICE_CLASSES[cf_cfg.price_class],
             enable_ipv6=cf_cfg.enable_ipv6,
-            comment=f"{cf_cfg.comment} ({app_config.name})",
+            comment=f"{cf_cfg.comment} ({props.env_name})",
             log_bucket=logs.bucket,
             log_includes_cookies=cf_cfg.logging.include_cookies,
             domain_names=custom.domain_names if custom is not None else (),
@@ -96,7 +108,7 @@ class CloudFrontStack(cdk.Stack):
             ),
         )
         self.distribution = streaming.distribution
-        self._acknowledge_optional_controls(app_config)
+        self._acknowledge_optional_controls(cf_cfg)
 
         #: The name clients use: the first custom domain, else the ``*.cloudfront.net`` name.
         self.host: str = (
@@ -124,9 +136,8 @@ class CloudFrontStack(cdk.Stack):
         )
         cdk.CfnOutput(self, naming.OUTPUT_DISTRIBUTION_ID, value=self.distribution.distribution_id)
 
-    def _origin(
-        self, app_config: AppConfig, cfg: OriginConfig, nlb: StreamingNlb | None
-    ) -> cloudfront.IOrigin:
+    def _origin(self, props: CloudFrontStackProps) -> cloudfront.IOrigin:
+        cfg, nlb = props.cloudfront.origin, props.nlb
         timeouts = OriginTimeouts(
             read_timeout=cdk.Duration.seconds(cfg.read_timeout_seconds),
             keepalive_timeout=cdk.Duration.seconds(cfg.keepalive_timeout_seconds),
@@ -138,7 +149,7 @@ class CloudFrontStack(cdk.Stack):
             connection_attempts=cfg.connection_attempts,
             connection_timeout=cdk.Duration.seconds(cfg.connection_timeout_seconds),
         )
-        listener = app_config.enabled_nlb.listener if app_config.enabled_nlb is not None else None
+        listener = props.nlb_listener
         default_port = listener.port if listener is not None and cfg.uses_environment_nlb else None
 
         if cfg.type == "shared_vpc_origin":
@@ -161,11 +172,11 @@ class CloudFrontStack(cdk.Stack):
                 ),
                 port=cfg.port or default_port,
                 domain_name=cfg.domain_name,
-                vpc_origin_name=f"streampath-{app_config.name}-nlb",
+                vpc_origin_name=f"streampath-{props.env_name}-nlb",
                 timeouts=timeouts,
             )
 
-        domain_name = cfg.domain_name if cfg.type == "domain" else app_config.nlb_origin_domain_name
+        domain_name = cfg.domain_name if cfg.type == "domain" else props.nlb_origin_domain_name
         if domain_name is None:  # guarded by config validation
             raise ValueError(f"origin type {cfg.type!r} has no domain name")
         custom_headers: dict[str, str] | None = None
@@ -183,9 +194,7 @@ class CloudFrontStack(cdk.Stack):
             timeouts=timeouts,
         )
 
-    def _acknowledge_optional_controls(self, app_config: AppConfig) -> None:
-        cf_cfg = app_config.enabled_cloudfront
-        assert cf_cfg is not None
+    def _acknowledge_optional_controls(self, cf_cfg: CloudFrontConfig) -> None:
         if cf_cfg.custom_domain is None:
             acknowledge(
                 self.distribution,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import aws_cdk as cdk
@@ -12,9 +13,7 @@ from aws_cdk import aws_route53_targets as targets
 from constructs import Construct
 
 from streampath import naming
-from streampath.config import AppConfig
-from streampath.config.apigateway import reaches_nlb
-from streampath.config.common import SubnetConfig
+from streampath.config.common import ServiceConfig, SubnetConfig, VpcConfig
 from streampath.config.nlb import ListenerConfig, NlbConfig
 from streampath_cdk.log_bucket import LogBucket
 from streampath_cdk.nag import acknowledge
@@ -30,15 +29,24 @@ ALPN_POLICIES: dict[str, elbv2.AlpnPolicy] = {
 }
 
 
+@dataclass(frozen=True, kw_only=True)
+class NlbStackProps:
+    """What the NLB stack is built from: its section, the VPC it goes into and the service behind it."""
+
+    nlb: NlbConfig
+    vpc: VpcConfig
+    service: ServiceConfig
+    #: An API Gateway VPC link reaches this NLB (the ``apigateway:`` section's ``origin.type: nlb``).
+    behind_vpc_link: bool = False
+
+
 class NlbStack(cdk.Stack):
     """Composes the log bucket, the streaming NLB and the optional alias record; exports the outputs the
     canary, the EKS TargetGroupBinding and the ops CLI read."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, app_config: AppConfig, **kwargs: Any) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, props: NlbStackProps, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        nlb_cfg, vpc_cfg, service = app_config.enabled_nlb, app_config.vpc, app_config.service
-        if nlb_cfg is None or vpc_cfg is None:
-            raise ValueError("NlbStack needs an enabled nlb section and a vpc section")
+        nlb_cfg, vpc_cfg, service = props.nlb, props.vpc, props.service
 
         vpc = ec2.Vpc.from_vpc_attributes(
             self,
@@ -81,9 +89,7 @@ class NlbStack(cdk.Stack):
             deletion_protection=nlb_cfg.deletion_protection,
             # An API Gateway VPC link reaches the NLB over PrivateLink from addresses AWS does not publish:
             # AWS's setup turns the inbound-rule check off for PrivateLink traffic (None: AWS's default).
-            enforce_inbound_rules_on_private_link_traffic=False
-            if reaches_nlb(app_config.apigateway)
-            else None,
+            enforce_inbound_rules_on_private_link_traffic=False if props.behind_vpc_link else None,
         )
         if nlb_cfg.ingress.cloudfront_prefix_list_id is not None:
             self.streaming_nlb.allow_clients_from(

@@ -9,9 +9,11 @@ exported here.
 - :class:`StreamingRestApi` (with :class:`VpcLinkOrigin`, :class:`PublicOrigin`, :class:`RestApiDomain`):
   an API Gateway REST API whose proxy integration streams (``ResponseTransferMode: STREAM``).
 - :class:`LogBucket`: a hardened bucket for the front doors' logs.
-- :class:`CanaryFunction` (what to probe: :class:`PathSpec`, with :class:`AuthSecretSpec`; where:
-  :class:`VpcPlacement`), :class:`CanaryAlarms` (per :class:`AlarmedPath`) and :class:`CanaryDashboard`:
-  the scheduled streaming canary, its alarms and its dashboard. The path spec is the canary runtime's own
+- :class:`StreamingCanary`: the scheduled streaming canary in one construct, composing
+  :class:`CanaryFunction` (what to probe: :class:`PathSpec`, with :class:`AuthSecretSpec`; where:
+  :class:`VpcPlacement`), :class:`CanaryAlarms` (each an :class:`AnnotatedAlarm`: the alarm, its threshold
+  and its annotation) and :class:`CanaryDashboard`, which reads thresholds and annotations from the
+  alarms; each is exposed and usable alone. The path spec is the canary runtime's own
   (``streampath_canary.contract``), re-exported so that a CDK app needs no other import.
 - :func:`acknowledge`: one cdk-nag finding acknowledged on one construct, with its reason.
 
@@ -23,11 +25,12 @@ from __future__ import annotations
 
 from streampath_canary.contract import DEFAULT_NAMESPACE, AuthSecretSpec, CanarySpecError, PathSpec
 
-from streampath_cdk.canary_alarms import AlarmedPath, CanaryAlarms, PathAlarms
+from streampath_cdk.canary_alarms import AnnotatedAlarm, CanaryAlarms, PathAlarms
 from streampath_cdk.canary_dashboard import CanaryDashboard
 from streampath_cdk.canary_function import CanaryFunction, VpcPlacement
 from streampath_cdk.log_bucket import LogBucket
 from streampath_cdk.nag import acknowledge
+from streampath_cdk.streaming_canary import StreamingCanary, compose_canary
 from streampath_cdk.streaming_distribution import StreamingDistribution, streaming_behavior
 from streampath_cdk.streaming_nlb import (
     IpTargets,
@@ -46,7 +49,7 @@ from streampath_cdk.streaming_rest_api import PublicOrigin, RestApiDomain, Strea
 
 __all__ = [
     "DEFAULT_NAMESPACE",
-    "AlarmedPath",
+    "AnnotatedAlarm",
     "AuthSecretSpec",
     "CanaryAlarms",
     "CanaryDashboard",
@@ -59,6 +62,7 @@ __all__ = [
     "PathSpec",
     "PublicOrigin",
     "RestApiDomain",
+    "StreamingCanary",
     "StreamingDistribution",
     "StreamingNlb",
     "StreamingRestApi",
@@ -67,6 +71,7 @@ __all__ = [
     "VpcLinkOrigin",
     "VpcPlacement",
     "acknowledge",
+    "compose_canary",
     "default_health_check",
     "shared_vpc_origin",
     "streaming_behavior",

@@ -22,8 +22,8 @@ publishes those to the home Region's topic.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
@@ -44,15 +44,12 @@ from streampath_canary.contract import (
     METRIC_UNITS,
     SUCCESS,
     TIME_TO_FIRST_EVENT,
+    AlarmThresholds,
     PathSpec,
-    ProtocolName,
 )
 
-#: Defaults of the thresholds (the YAML's defaults too).
-DEFAULT_BUFFERING_DELAY_MS: Final = 1000
-DEFAULT_TIME_TO_FIRST_EVENT_MS: Final = 5000
-DEFAULT_EVALUATION_PERIODS: Final = 5
-DEFAULT_DATAPOINTS_TO_ALARM: Final = 3
+#: How the dashboard draws an alarm's threshold on the alarm's own metric.
+THRESHOLD_LABEL: Final = "alarm threshold"
 
 
 def canary_metric(
@@ -79,40 +76,86 @@ def canary_metric(
 
 
 @dataclass(frozen=True)
-class AlarmedPath:
-    """One path's metric series: its name (the ``Path`` dimension) and the protocols it is probed over."""
+class AnnotatedAlarm:
+    """An alarm on one canary metric with what a graph of that metric draws for it (None: nothing)."""
 
-    name: str
-    protocols: Sequence[ProtocolName]
-
-    @classmethod
-    def of(cls, path: PathSpec) -> AlarmedPath:
-        return cls(name=path.name, protocols=tuple(path.protocols))
+    alarm: cw.Alarm
+    metric_name: str
+    threshold: float
+    annotation: cw.HorizontalAnnotation | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class PathAlarms:
-    """The alarms of one path, by protocol."""
+    """The alarms of one path, by protocol, and the composite over them (one status per path)."""
 
-    buffering: dict[str, cw.Alarm] = field(default_factory=dict)
-    first_event: dict[str, cw.Alarm] = field(default_factory=dict)
-    success: dict[str, cw.Alarm] = field(default_factory=dict)
-    #: "this path is degraded": any of the above (set once they exist).
-    degraded: cw.CompositeAlarm | None = None
+    buffering: Mapping[str, AnnotatedAlarm]
+    first_event: Mapping[str, AnnotatedAlarm]
+    success: Mapping[str, AnnotatedAlarm]
+    #: "this path is degraded": any of the above.
+    degraded: cw.CompositeAlarm
+
+    def annotated(self) -> list[AnnotatedAlarm]:
+        return [*self.buffering.values(), *self.first_event.values(), *self.success.values()]
 
     def all(self) -> list[cw.Alarm]:
-        return [*self.buffering.values(), *self.first_event.values(), *self.success.values()]
+        return [annotated.alarm for annotated in self.annotated()]
+
+
+@dataclass(frozen=True)
+class _AlarmRule:
+    """One kind of per-path alarm: which metric, statistic and comparison, and what it tells on-call."""
+
+    id_prefix: str
+    metric_name: str
+    statistic: str
+    comparison: cw.ComparisonOperator
+    #: Drawn on the metric's graphs (a 0/1 Success line at 1 would only hide the datapoints: not drawn).
+    drawn: bool
+    why: str
+
+
+def _rules(thresholds: AlarmThresholds) -> tuple[_AlarmRule, _AlarmRule, _AlarmRule]:
+    """The three per-path alarms, in the order they are created (buffering, first event, success)."""
+    above = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
+    return (
+        _AlarmRule(
+            "Buffering", BUFFERING_DELAY, "Maximum", above, True,
+            f"events arrive bunched (buffering delay > {thresholds.buffering_delay_ms} ms). "
+            "A proxy, compression or the front door holds the stream. Run `streamprobe doctor` on the URL.",
+        ),
+        _AlarmRule(
+            "FirstEvent", TIME_TO_FIRST_EVENT, "Maximum", above, True,
+            f"the first event takes > {thresholds.time_to_first_event_ms} ms (or never arrives). "
+            "Compare TimeToFirstByte: a slow TTFB is the backend, a fast TTFB with a slow first event is "
+            "buffering.",
+        ),
+        _AlarmRule(
+            "Success", SUCCESS, "Minimum", cw.ComparisonOperator.LESS_THAN_THRESHOLD, False,
+            "probes fail (Success < 1) or the canary stopped publishing. The error kind is in the canary's "
+            "log line for the probe (field result.error.kind).",
+        ),
+    )  # fmt: skip
+
+
+def _threshold(thresholds: AlarmThresholds, metric_name: str) -> int:
+    return {
+        BUFFERING_DELAY: thresholds.buffering_delay_ms,
+        TIME_TO_FIRST_EVENT: thresholds.time_to_first_event_ms,
+        SUCCESS: 1,
+    }[metric_name]
 
 
 class CanaryAlarms(Construct):
-    """``.topic``, ``.composite``, ``.by_path[name]``, ``.function_alarms``.
+    """``.topic``, ``.key``, ``.composite``, ``.by_path[name]``, ``.function_alarms``; and what it alarms
+    on: ``.paths``, ``.function``, ``.namespace``, ``.period``, ``.thresholds`` (a dashboard reads them).
 
     Props (keyword-only): ``namespace`` and ``paths`` (what the canary publishes), ``alarm_name_prefix``
     (every alarm's name starts with it), ``function`` (the canary function: its errors and throttles),
-    ``period`` (one datapoint per run: the schedule period). Defaults: ``buffering_delay_ms`` 1000,
-    ``time_to_first_event_ms`` 5000, ``evaluation_periods`` 5, ``datapoints_to_alarm`` 3 (M of N),
-    ``notify_emails`` none (the topic is still there to subscribe to), ``region_label`` none (set it when
-    the canary runs in several Regions: the composites' descriptions name it).
+    ``period`` (one datapoint per run: the schedule period). Defaults: ``thresholds`` the contract's
+    (buffering delay 1000 ms, first event 5000 ms, 3 of 5 periods), ``notify_emails`` none (the topic is
+    still there to subscribe to), ``region_label`` none (set it when the canary runs in several Regions:
+    the composites' descriptions name it).
     """
 
     def __init__(
@@ -122,130 +165,166 @@ class CanaryAlarms(Construct):
         *,
         namespace: str,
         alarm_name_prefix: str,
-        paths: Sequence[AlarmedPath],
+        paths: Sequence[PathSpec],
         function: lambda_.IFunction,
         period: cdk.Duration,
-        buffering_delay_ms: int = DEFAULT_BUFFERING_DELAY_MS,
-        time_to_first_event_ms: int = DEFAULT_TIME_TO_FIRST_EVENT_MS,
-        evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
-        datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
+        thresholds: AlarmThresholds | None = None,
         notify_emails: Sequence[str] = (),
         region_label: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        where_run = f" (canary in {region_label})" if region_label else ""
+        self.namespace, self.period, self.function = namespace, period, function
+        self.paths = tuple(paths)
+        self.thresholds = thresholds or AlarmThresholds()
+        self._prefix = alarm_name_prefix
+        self._where_run = f" (canary in {region_label})" if region_label else ""
+        self.key, self.topic = self._encrypted_topic(notify_emails)
+        self.by_path: dict[str, PathAlarms] = {path.name: self._path_alarms(path) for path in self.paths}
+        self.errors, self.throttles = self._function_alarms()
+        self.function_alarms = [self.errors, self.throttles]
+        self.composite = cw.CompositeAlarm(
+            self,
+            "StreamingDegraded",
+            composite_alarm_name=f"{alarm_name_prefix}-StreamingDegraded",
+            alarm_description=f"streaming degraded{self._where_run}: at least one path buffers, starts "
+            "slowly or fails, or the canary itself is failing. See the canary dashboard for which path and "
+            "protocol.",
+            alarm_rule=cw.AlarmRule.any_of(
+                *[p.degraded for p in self.by_path.values()], *self.function_alarms
+            ),
+        )
+        action = cw_actions.SnsAction(self.topic)
+        self.composite.add_alarm_action(action)
+        self.composite.add_ok_action(action)
+
+    def annotations(
+        self, metric_name: str, paths: Sequence[str] | None = None
+    ) -> list[cw.HorizontalAnnotation]:
+        """What a graph of ``metric_name`` draws: the annotations of these paths' alarms on it (all paths
+        when None, or when none of them is alarmed here: every path shares the thresholds), once each."""
+        alarmed = [
+            self.by_path[name] for name in paths or () if name in self.by_path
+        ] or self.by_path.values()
+        drawn: list[cw.HorizontalAnnotation] = []
+        for path_alarms in alarmed:
+            for annotated in path_alarms.annotated():
+                if (
+                    annotated.metric_name == metric_name
+                    and annotated.annotation is not None
+                    and annotated.annotation not in drawn
+                ):
+                    drawn.append(annotated.annotation)
+        return drawn
+
+    # --- parts -----------------------------------------------------------------------------------------
+
+    def _encrypted_topic(self, notify_emails: Sequence[str]) -> tuple[kms.Key, sns.Topic]:
+        account = cdk.Stack.of(self).account
         key = kms.Key(
             self,
             "TopicKey",
-            description=f"{alarm_name_prefix}: encrypts the canary alarm topic",
+            description=f"{self._prefix}: encrypts the canary alarm topic",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         # CloudWatch alarms publish to the encrypted topic as the cloudwatch service.
-        self.key = key
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheKey",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-            )
-        )
-        self.topic = sns.Topic(
+        allow_service_to_use_key(key, "AllowCloudWatchAlarmsToUseTheKey", "cloudwatch.amazonaws.com")
+        topic = sns.Topic(
             self,
             "Topic",
-            display_name=f"{alarm_name_prefix} streaming canary alarms",
+            display_name=f"{self._prefix} streaming canary alarms",
             master_key=key,
             enforce_ssl=True,
         )
-        self.topic.add_to_resource_policy(
+        topic.add_to_resource_policy(
             iam.PolicyStatement(
                 sid="AllowCloudWatchAlarmsToPublish",
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
                 actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
+                resources=[topic.topic_arn],
+                conditions={"StringEquals": {"aws:SourceAccount": account}},
             )
         )
         for email in notify_emails:
-            self.topic.add_subscription(subs.EmailSubscription(email))
+            topic.add_subscription(subs.EmailSubscription(email))
+        return key, topic
 
-        self.by_path: dict[str, PathAlarms] = {}
-        for path in paths:
-            alarms = PathAlarms()
-            for protocol in path.protocols:
-                base = f"{alarm_name_prefix}-{path.name}-{protocol}"
-                where = f"{path.name} over {protocol}"
-                # (alarms of this kind, construct id prefix, metric, statistic, threshold, comparison, why)
-                specs = (
-                    (
-                        alarms.buffering, "Buffering", BUFFERING_DELAY, "Maximum", buffering_delay_ms,
-                        cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                        f"{where}: events arrive bunched (buffering delay > {buffering_delay_ms} ms). "
-                        "A proxy, compression or the front door holds the stream. "
-                        "Run `streamprobe doctor` on the URL.",
-                    ),
-                    (
-                        alarms.first_event, "FirstEvent", TIME_TO_FIRST_EVENT, "Maximum",
-                        time_to_first_event_ms, cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                        f"{where}: the first event takes > {time_to_first_event_ms} ms (or never arrives). "
-                        "Compare TimeToFirstByte: a slow TTFB is the backend, a fast TTFB with a slow first "
-                        "event is buffering.",
-                    ),
-                    (
-                        alarms.success, "Success", SUCCESS, "Minimum", 1,
-                        cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-                        f"{where}: probes fail (Success < 1) or the canary stopped publishing. "
-                        "The error kind is in the canary's log line for the probe (field result.error.kind).",
-                    ),
-                )  # fmt: skip
-                for by_protocol, id_prefix, metric_name, statistic, threshold, comparison, why in specs:
-                    by_protocol[protocol] = cw.Alarm(
-                        self,
-                        f"{id_prefix}-{path.name}-{protocol}",
-                        alarm_name=f"{base}-{metric_name}",
-                        alarm_description=why,
-                        metric=canary_metric(
-                            namespace, metric_name, path.name, protocol, statistic=statistic, period=period
-                        ),
-                        threshold=threshold,
-                        comparison_operator=comparison,
-                        evaluation_periods=evaluation_periods,
-                        datapoints_to_alarm=datapoints_to_alarm,
-                        # A canary that stops publishing must alarm, not go quiet.
-                        treat_missing_data=cw.TreatMissingData.BREACHING,
-                    )
-            # One composite per path keeps the top-level rule short (CloudWatch caps a rule at 10240
-            # characters) and gives the dashboard one status per path.
-            alarms.degraded = cw.CompositeAlarm(
-                self,
-                f"Degraded-{path.name}",
-                composite_alarm_name=f"{alarm_name_prefix}-{path.name}-Degraded",
-                alarm_description=(
-                    f"path {path.name}{where_run}: buffers, starts slowly or fails (any protocol)"
-                ),
-                alarm_rule=cw.AlarmRule.any_of(*alarms.all()),
-            )
-            self.by_path[path.name] = alarms
+    def _path_alarms(self, path: PathSpec) -> PathAlarms:
+        by_metric: dict[str, dict[str, AnnotatedAlarm]] = {}
+        rules = _rules(self.thresholds)
+        for protocol in path.protocols:
+            for alarm_rule in rules:
+                by_metric.setdefault(alarm_rule.metric_name, {})[protocol] = self._alarm(
+                    alarm_rule, path.name, protocol
+                )
+        # One composite per path keeps the top-level rule short (CloudWatch caps a rule at 10240
+        # characters) and gives the dashboard one status per path.
+        degraded = cw.CompositeAlarm(
+            self,
+            f"Degraded-{path.name}",
+            composite_alarm_name=f"{self._prefix}-{path.name}-Degraded",
+            alarm_description=(
+                f"path {path.name}{self._where_run}: buffers, starts slowly or fails (any protocol)"
+            ),
+            alarm_rule=cw.AlarmRule.any_of(
+                *[by_metric[m][p].alarm for m in (r.metric_name for r in rules) for p in path.protocols]
+            ),
+        )
+        return PathAlarms(
+            buffering=by_metric[BUFFERING_DELAY],
+            first_event=by_metric[TIME_TO_FIRST_EVENT],
+            success=by_metric[SUCCESS],
+            degraded=degraded,
+        )
 
-        self.errors = cw.Alarm(
+    def _alarm(self, alarm_rule: _AlarmRule, path: str, protocol: str) -> AnnotatedAlarm:
+        threshold = _threshold(self.thresholds, alarm_rule.metric_name)
+        alarm = cw.Alarm(
+            self,
+            f"{alarm_rule.id_prefix}-{path}-{protocol}",
+            alarm_name=f"{self._prefix}-{path}-{protocol}-{alarm_rule.metric_name}",
+            alarm_description=f"{path} over {protocol}: {alarm_rule.why}",
+            metric=canary_metric(
+                self.namespace,
+                alarm_rule.metric_name,
+                path,
+                protocol,
+                statistic=alarm_rule.statistic,
+                period=self.period,
+            ),
+            threshold=threshold,
+            comparison_operator=alarm_rule.comparison,
+            evaluation_periods=self.thresholds.evaluation_periods,
+            datapoints_to_alarm=self.thresholds.datapoints_to_alarm,
+            # A canary that stops publishing must alarm, not go quiet.
+            treat_missing_data=cw.TreatMissingData.BREACHING,
+        )
+        annotation = (
+            cw.HorizontalAnnotation(value=threshold, label=THRESHOLD_LABEL, color=cw.Color.RED)
+            if alarm_rule.drawn
+            else None
+        )
+        return AnnotatedAlarm(alarm, alarm_rule.metric_name, threshold, annotation)
+
+    def _function_alarms(self) -> tuple[cw.Alarm, cw.Alarm]:
+        function, period = self.function, self.period
+        errors = cw.Alarm(
             self,
             "FunctionErrors",
-            alarm_name=f"{alarm_name_prefix}-FunctionErrors",
+            alarm_name=f"{self._prefix}-FunctionErrors",
             alarm_description="The canary function itself failed (bad CANARY_CONFIG, a bug, a timeout). "
             "Its log group has the message.",
             metric=function.metric_errors(period=period, statistic="Sum"),
             threshold=1,
             comparison_operator=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=evaluation_periods,
-            datapoints_to_alarm=datapoints_to_alarm,
+            evaluation_periods=self.thresholds.evaluation_periods,
+            datapoints_to_alarm=self.thresholds.datapoints_to_alarm,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        self.throttles = cw.Alarm(
+        throttles = cw.Alarm(
             self,
             "FunctionThrottles",
-            alarm_name=f"{alarm_name_prefix}-FunctionThrottles",
+            alarm_name=f"{self._prefix}-FunctionThrottles",
             alarm_description="A canary run was throttled: it overlapped the previous run (reserved "
             "concurrency is 1) and was dropped. Runs take too long for the schedule: lower max_duration or "
             "the number of paths, or raise schedule_minutes.",
@@ -255,20 +334,20 @@ class CanaryAlarms(Construct):
             evaluation_periods=1,
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
-        self.function_alarms = [self.errors, self.throttles]
-        every: list[cw.IAlarm] = [p.degraded for p in self.by_path.values() if p.degraded is not None]
-        every += self.function_alarms
-        self.composite = cw.CompositeAlarm(
-            self,
-            "StreamingDegraded",
-            composite_alarm_name=f"{alarm_name_prefix}-StreamingDegraded",
-            alarm_description=f"streaming degraded{where_run}: at least one path buffers, starts slowly or "
-            "fails, or the canary itself is failing. See the canary dashboard for which path and protocol.",
-            alarm_rule=cw.AlarmRule.any_of(*every),
+        return errors, throttles
+
+
+def allow_service_to_use_key(key: kms.IKey, sid: str, service: str) -> None:
+    """Let an AWS service, acting for this account only, encrypt with ``key`` (to publish to the topic)."""
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid=sid,
+            principals=[iam.ServicePrincipal(service)],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy "*" means this key
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(key).account}},
         )
-        action = cw_actions.SnsAction(self.topic)
-        self.composite.add_alarm_action(action)
-        self.composite.add_ok_action(action)
+    )
 
 
 #: EventBridge's event for any alarm's state change (composite alarms included).
@@ -343,16 +422,7 @@ class PageForRemoteAlarms(Construct):
         alarm_arns: Sequence[str],
     ) -> None:
         super().__init__(scope, construct_id)
-        account = cdk.Stack.of(self).account
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowEventBridgeToUseTheKey",
-                principals=[iam.ServicePrincipal("events.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy "*" means this key
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            )
-        )
+        allow_service_to_use_key(key, "AllowEventBridgeToUseTheKey", "events.amazonaws.com")
         field = events.EventField.from_path
         message = events.RuleTargetInput.from_text(
             f"{field('$.detail.alarmName')} is {field('$.detail.state.value')} in {field('$.region')}: "

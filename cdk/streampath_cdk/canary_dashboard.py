@@ -17,17 +17,21 @@ stack (metrics by namespace, name, dimensions and Region only). The header row s
 function; then a comparison row per pair of paths: buffering delay and time to first event with one line
 per Region (over the path's browser protocol: h2 where probed); then the per-path rows, one line per
 Region x protocol. Alarms are regional: the alarm widgets show the home Region's.
+
+One builder draws both: a single Region is the N = 1 case. Every graph is one :meth:`_graph` of lines from
+one :meth:`_line` (with one Region a line is labelled and coloured by its protocol; with several, by Region
+and protocol) on one palette (:data:`PALETTE`). What the alarms fire on is read from the alarms
+(:class:`CanaryAlarms`: each alarm's annotation, the thresholds for the text), never passed twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from streampath_canary.contract import (
     BUFFERING_DELAY,
@@ -38,62 +42,70 @@ from streampath_canary.contract import (
     SUCCESS,
     TIME_TO_FIRST_BYTE,
     TIME_TO_FIRST_EVENT,
+    PathSpec,
     ProtocolName,
 )
 
-from streampath_cdk.canary_alarms import (
-    DEFAULT_BUFFERING_DELAY_MS,
-    DEFAULT_DATAPOINTS_TO_ALARM,
-    DEFAULT_EVALUATION_PERIODS,
-    DEFAULT_TIME_TO_FIRST_EVENT_MS,
-    AlarmedPath,
-    PathAlarms,
-    canary_metric,
-)
+from streampath_cdk.canary_alarms import CanaryAlarms, PathAlarms, canary_metric
 
-_PROTOCOL_COLORS: dict[ProtocolName, str] = {"h1": cw.Color.BLUE, "h2": cw.Color.ORANGE, "h3": cw.Color.GREEN}
-#: The lighter shade of each protocol's colour, for the max gap next to the p99.
-_PROTOCOL_MAX_COLORS: dict[ProtocolName, str] = {"h1": "#aec7e8", "h2": "#ffbb78", "h3": "#98df8a"}
-#: One hue per Region (in config order), a dark shade for h1 and a light one for h2; cycles after ten.
-REGION_COLORS: Final = (
-    ("#1f77b4", "#aec7e8"),
-    ("#ff7f0e", "#ffbb78"),
-    ("#2ca02c", "#98df8a"),
-    ("#d62728", "#ff9896"),
+#: The dashboard's hues as (dark, light) pairs, in order. Regions take them in turn; paths on the summary
+#: too, skipping green (h3's on the whole dashboard) and red (the alarm threshold's).
+PALETTE: Final = (
+    ("#1f77b4", "#aec7e8"),  # blue: h1
+    ("#ff7f0e", "#ffbb78"),  # orange: h2
+    ("#2ca02c", "#98df8a"),  # green: h3
+    ("#d62728", "#ff9896"),  # red: thresholds
     ("#9467bd", "#c5b0d5"),
     ("#8c564b", "#c49c94"),
     ("#e377c2", "#f7b6d2"),
     ("#7f7f7f", "#c7c7c7"),
     ("#bcbd22", "#dbdb8d"),
     ("#17becf", "#9edae5"),
+    ("#393b79", "#9c9ede"),
+    ("#843c39", "#e7969c"),
 )
-#: Graph widgets of the multi-Region layout: 6 per 24-column row.
+#: Each protocol's hue when one Region's lines are told apart by protocol.
+PROTOCOL_HUES: Final[dict[ProtocolName, tuple[str, str]]] = {
+    "h1": PALETTE[0],
+    "h2": PALETTE[1],
+    "h3": PALETTE[2],
+}
+PATH_HUES: Final = tuple(hue for hue in PALETTE if hue not in (PALETTE[2], PALETTE[3]))
+#: Graphs are 6 high; with several Regions, 4 wide (6 per 24-column row).
 GRAPH_WIDTH: Final = 4
 GRAPH_HEIGHT: Final = 6
 
 
 @dataclass(frozen=True)
 class RegionSeries:
-    """One Region's canary as the dashboard shows it: the Region, the paths it probes, and its function's
-    name (None: the dashboard's own ``function``, the home Region's)."""
+    """Another Region's canary as the dashboard shows it: its Region, the paths it probes, and its
+    function's name (by name: nothing refers to that Region's stack)."""
 
     region: str
-    paths: Sequence[AlarmedPath]
+    paths: Sequence[PathSpec]
     function_name: str | None = None
 
     def protocols_of(self, path: str) -> tuple[ProtocolName, ...]:
-        for alarmed in self.paths:
-            if alarmed.name == path:
-                return tuple(alarmed.protocols)
+        for spec in self.paths:
+            if spec.name == path:
+                return tuple(spec.protocols)
         return ()
 
 
 def region_color(index: int, protocol: ProtocolName) -> str:
     """The Region's dark shade for h1, its light one for h2, and halfway between them for h3."""
-    dark, light = REGION_COLORS[index % len(REGION_COLORS)]
+    dark, light = PALETTE[index % len(PALETTE)]
     if protocol == "h3":
         mixed = (round((int(dark[i : i + 2], 16) + int(light[i : i + 2], 16)) / 2) for i in (1, 3, 5))
         return "#" + "".join(f"{channel:02x}" for channel in mixed)
+    return dark if protocol == "h1" else light
+
+
+def path_color(index: int, protocol: ProtocolName) -> str:
+    """A summary line's colour: the path's hue, dark for h1 and light for h2; h3 is the dashboard's green."""
+    if protocol == "h3":
+        return PROTOCOL_HUES["h3"][0]
+    dark, light = PATH_HUES[index % len(PATH_HUES)]
     return dark if protocol == "h1" else light
 
 
@@ -148,234 +160,6 @@ def path_text_h3(protocols: Sequence[ProtocolName]) -> str:
     return PATH_TEXT_H3 if "h3" in protocols else ""
 
 
-#: The summary's hues, one per path (dark for h1, light for h2), cycling after ten: no green (h3 is green
-#: on the whole dashboard) and no red (the alarm threshold's).
-PATH_COLORS: Final = (
-    ("#1f77b4", "#aec7e8"),
-    ("#ff7f0e", "#ffbb78"),
-    ("#9467bd", "#c5b0d5"),
-    ("#8c564b", "#c49c94"),
-    ("#e377c2", "#f7b6d2"),
-    ("#7f7f7f", "#c7c7c7"),
-    ("#bcbd22", "#dbdb8d"),
-    ("#17becf", "#9edae5"),
-    ("#393b79", "#9c9ede"),
-    ("#843c39", "#e7969c"),
-)
-
-
-def path_color(index: int, protocol: ProtocolName) -> str:
-    """A summary line's colour: the path's hue, dark for h1 and light for h2; h3 is the dashboard's green."""
-    if protocol == "h3":
-        return _PROTOCOL_COLORS["h3"]
-    dark, light = PATH_COLORS[index % len(PATH_COLORS)]
-    return dark if protocol == "h1" else light
-
-
-class CanaryDashboard(Construct):
-    """``.dashboard``: a CloudWatch dashboard over the canary metrics and alarms.
-
-    Props (keyword-only): ``dashboard_name``, ``namespace``, ``paths``, ``alarms`` (``CanaryAlarms.by_path``),
-    ``function_alarms`` (shown in the header row), ``function`` (the canary function), ``period`` (the
-    schedule period: one datapoint per run). The thresholds are only drawn and described here; pass the
-    alarms' own (same defaults as :class:`CanaryAlarms`: 1000 ms, 5000 ms, 3 of 5 periods).
-    ``regions``: every Region's canary, the home Region (this stack's, whose ``paths`` and ``alarms``
-    these are) first; two or more give the multi-Region layout. Default: this Region only.
-    """
-
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        dashboard_name: str,
-        namespace: str,
-        paths: Sequence[AlarmedPath],
-        alarms: Mapping[str, PathAlarms],
-        function_alarms: Sequence[cw.IAlarm],
-        function: lambda_.IFunction,
-        period: cdk.Duration,
-        buffering_delay_ms: int = DEFAULT_BUFFERING_DELAY_MS,
-        time_to_first_event_ms: int = DEFAULT_TIME_TO_FIRST_EVENT_MS,
-        evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
-        datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
-        regions: Sequence[RegionSeries] = (),
-    ) -> None:
-        super().__init__(scope, construct_id)
-        self.dashboard = cw.Dashboard(
-            self,
-            "Dashboard",
-            dashboard_name=dashboard_name,
-            default_interval=cdk.Duration.hours(3),
-            period_override=cw.PeriodOverride.INHERIT,
-        )
-        if len(regions) > 1:
-            MultiRegionLayout(
-                self.dashboard,
-                namespace=namespace,
-                regions=regions,
-                alarms=alarms,
-                function_alarms=function_alarms,
-                function=function,
-                period=period,
-                thresholds=Thresholds(
-                    buffering_delay_ms, time_to_first_event_ms, evaluation_periods, datapoints_to_alarm
-                ),
-            ).add_all()
-            return
-        intro = INTRO.format(
-            minutes=f"{period.to_minutes():g}",
-            namespace=namespace,
-            protocols=(INTRO_PROTOCOLS_H3 if any("h3" in p.protocols for p in paths) else INTRO_PROTOCOLS),
-            buffering=buffering_delay_ms,
-            first_event=time_to_first_event_ms,
-            m=datapoints_to_alarm,
-            n=evaluation_periods,
-        )
-        summary = cw.GraphWidget(
-            title=SUMMARY_TITLE,
-            left=[
-                canary_metric(
-                    namespace,
-                    BUFFERING_DELAY,
-                    path.name,
-                    protocol,
-                    statistic="Maximum",
-                    period=period,
-                    label=f"{path.name} {PROTOCOL_LABELS[protocol]}",
-                ).with_(color=path_color(index, protocol))
-                for index, path in enumerate(paths)
-                for protocol in path.protocols
-            ],
-            left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
-            left_annotations=[
-                cw.HorizontalAnnotation(value=buffering_delay_ms, label="alarm threshold", color=cw.Color.RED)
-            ],
-            legend_position=cw.LegendPosition.RIGHT,
-            width=12,
-            height=7,
-        )
-        self.dashboard.add_widgets(
-            cw.TextWidget(markdown=intro, width=7, height=7),
-            summary,
-            cw.GraphWidget(
-                title="Canary function: errors, throttles, duration",
-                left=[function.metric_errors(period=period), function.metric_throttles(period=period)],
-                right=[function.metric_duration(period=period, statistic="Maximum")],
-                width=5,
-                height=7,
-            ),
-        )
-        degraded = [alarms[p.name].degraded for p in paths if alarms[p.name].degraded is not None]
-        self.dashboard.add_widgets(
-            cw.AlarmStatusWidget(
-                title=DEGRADED_TITLE,
-                alarms=[*(a for a in degraded if a is not None), *function_alarms],
-                width=24,
-                height=3,
-            )
-        )
-
-        def graph(
-            title: str,
-            metric_name: str,
-            path: AlarmedPath,
-            statistic: str,
-            threshold: int | None,
-            width: int = 4,
-        ) -> cw.GraphWidget:
-            return cw.GraphWidget(
-                title=f"{path.name}: {title}",
-                left=[
-                    canary_metric(
-                        namespace,
-                        metric_name,
-                        path.name,
-                        protocol,
-                        statistic=statistic,
-                        period=period,
-                        label=PROTOCOL_LABELS[protocol],
-                    ).with_(color=_PROTOCOL_COLORS[protocol])
-                    for protocol in path.protocols
-                ],
-                left_y_axis=cw.YAxisProps(
-                    min=0, label="ms" if METRIC_UNITS[metric_name] == "Milliseconds" else "", show_units=False
-                ),
-                left_annotations=(
-                    [cw.HorizontalAnnotation(value=threshold, label="alarm threshold", color=cw.Color.RED)]
-                    if threshold is not None
-                    else None
-                ),
-                width=width,
-                height=6,
-            )
-
-        def gaps(path: AlarmedPath) -> cw.GraphWidget:
-            """Next to the buffering delay: the stream's shape, p99 and max gap between events."""
-            lines = [
-                canary_metric(
-                    namespace,
-                    metric_name,
-                    path.name,
-                    protocol,
-                    statistic="Maximum",
-                    period=period,
-                    label=f"{PROTOCOL_LABELS[protocol]} {what}",
-                ).with_(color=color)
-                for protocol in path.protocols
-                for metric_name, what, color in (
-                    (INTER_EVENT_GAP_P99, "p99", _PROTOCOL_COLORS[protocol]),
-                    (MAX_INTER_EVENT_GAP, "max", _PROTOCOL_MAX_COLORS[protocol]),
-                )
-            ]
-            return cw.GraphWidget(
-                title=f"{path.name}: inter-event gap (p99, max)",
-                left=lines,
-                left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
-                width=4,
-                height=6,
-            )
-
-        for path in paths:
-            path_alarms = alarms[path.name]
-            # A path with a note of its own (h3) makes room for it; the others use the whole width.
-            note = path_text_h3(path.protocols)
-            narrow, wide = (3, 4) if note else (4, 4)
-            row: list[cw.IWidget] = [
-                graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, path, "Average", None, width=narrow),
-                graph(
-                    "time to first event (max)",
-                    TIME_TO_FIRST_EVENT,
-                    path,
-                    "Maximum",
-                    time_to_first_event_ms,
-                    width=narrow,
-                ),
-                graph(
-                    "buffering delay (max)", BUFFERING_DELAY, path, "Maximum", buffering_delay_ms, width=wide
-                ),
-                gaps(path),
-                graph("success (min)", SUCCESS, path, "Minimum", None, width=narrow),
-                cw.AlarmStatusWidget(
-                    title=f"{path.name}: alarms",
-                    alarms=[*([path_alarms.degraded] if path_alarms.degraded else []), *path_alarms.all()],
-                    width=narrow,
-                    height=6,
-                ),
-            ]
-            if note:
-                row.append(cw.TextWidget(markdown=f"### {path.name}\n" + note, width=4, height=6))
-            self.dashboard.add_widgets(*row)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    buffering_delay_ms: int
-    time_to_first_event_ms: int
-    evaluation_periods: int
-    datapoints_to_alarm: int
-
-
 MULTI_REGION_INTRO = """\
 ## streampath canary in {count} Regions: does each path stream from everywhere?
 Every {minutes} min a canary in each Region ({regions}) opens an SSE stream on each path over HTTP/1.1
@@ -386,61 +170,200 @@ each other Region's stack has its own, and `streampath status` lists them all.
 """
 
 
-class MultiRegionLayout:
-    """The widgets of a dashboard over several Regions' canaries (see the module docstring)."""
+class CanaryDashboard(Construct):
+    """``.dashboard``: a CloudWatch dashboard over a canary's metrics and its alarms.
+
+    Props (keyword-only): ``alarms`` (the canary's :class:`CanaryAlarms`: its paths, namespace, period,
+    function, thresholds and alarms are what the dashboard draws), ``dashboard_name``. ``other_regions``:
+    the same canary in other Regions (their metrics are drawn next to this Region's; alarms are regional,
+    so the alarm widgets are this Region's). Default: none, this Region only.
+    """
 
     def __init__(
         self,
-        dashboard: cw.Dashboard,
+        scope: Construct,
+        construct_id: str,
         *,
-        namespace: str,
-        regions: Sequence[RegionSeries],
-        alarms: Mapping[str, PathAlarms],
-        function_alarms: Sequence[cw.IAlarm],
-        function: lambda_.IFunction,
-        period: cdk.Duration,
-        thresholds: Thresholds,
+        alarms: CanaryAlarms,
+        dashboard_name: str,
+        other_regions: Sequence[RegionSeries] = (),
     ) -> None:
-        self.dashboard = dashboard
-        self.namespace = namespace
-        self.regions = tuple(regions)
-        self.alarms = alarms
-        self.function_alarms = list(function_alarms)
-        self.function = function
-        self.period = period
-        self.thresholds = thresholds
+        super().__init__(scope, construct_id)
+        self.dashboard = cw.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=dashboard_name,
+            default_interval=cdk.Duration.hours(3),
+            period_override=cw.PeriodOverride.INHERIT,
+        )
+        self._alarms = alarms
+        home = RegionSeries(region=cdk.Stack.of(self).region, paths=alarms.paths)
+        self._regions = (home, *other_regions)
         # Every path of every Region, in the order the Regions list them (home first).
-        self.paths: list[str] = list(dict.fromkeys(p.name for r in self.regions for p in r.paths))
+        self._paths = list(dict.fromkeys(p.name for r in self._regions for p in r.paths))
+        for row in (*self._header_rows(), self._comparison_row(), *map(self._path_row, self._paths)):
+            if row:
+                self.dashboard.add_widgets(*row)
 
-    def add_all(self) -> None:
-        self.dashboard.add_widgets(*self.header())
-        self.dashboard.add_widgets(*self.comparison())
-        for path in self.paths:
-            self.dashboard.add_widgets(*self.path_row(path))
+    @property
+    def _several(self) -> bool:
+        return len(self._regions) > 1
 
     # --- rows ----------------------------------------------------------------------------------------
 
-    def header(self) -> list[cw.IWidget]:
-        home = self.regions[0].region
-        intro = MULTI_REGION_INTRO.format(
-            count=len(self.regions),
-            minutes=f"{self.period.to_minutes():g}",
-            regions=", ".join(r.region for r in self.regions),
-            namespace=self.namespace,
-            home=home,
+    def _header_rows(self) -> list[list[cw.IWidget]]:
+        """The intro, the function's health and the alarms' status at a glance; with one Region also the
+        summary of every path's buffering delay and a row of each path's Degraded status."""
+        alarms = self._alarms
+        status = [*alarms.function_alarms, alarms.composite]
+        if self._several:
+            home = self._regions[0].region
+            return [
+                [
+                    cw.TextWidget(markdown=self._intro(), width=8, height=GRAPH_HEIGHT),
+                    *self._function_graphs(),
+                    cw.AlarmStatusWidget(
+                        title=f"Canary alarms in {home}", alarms=status, width=6, height=GRAPH_HEIGHT
+                    ),
+                ]
+            ]
+        degraded = [alarms.by_path[p.name].degraded for p in alarms.paths]
+        return [
+            [
+                cw.TextWidget(markdown=self._intro(), width=7, height=7),
+                self._summary(),
+                *self._function_graphs(),
+            ],
+            [cw.AlarmStatusWidget(title=DEGRADED_TITLE, alarms=[*degraded, *status], width=24, height=3)],
+        ]
+
+    def _comparison_row(self) -> list[cw.IWidget]:
+        """Per path probed from two Regions or more: buffering delay and time to first event, one line per
+        Region, over the path's browser protocol (none with one Region)."""
+        widgets: list[cw.IWidget] = []
+        for path in self._paths:
+            probing = [(i, r) for i, r in enumerate(self._regions) if r.protocols_of(path)]
+            if len(probing) < 2:
+                continue
+            for title, metric_name in (
+                ("buffering delay", BUFFERING_DELAY),
+                ("time to first event", TIME_TO_FIRST_EVENT),
+            ):
+                lines = []
+                for index, series in probing:
+                    protocol = browser_protocol(series.protocols_of(path))
+                    lines.append(
+                        self._metric(metric_name, path, protocol, "Maximum").with_(
+                            region=series.region,
+                            label=f"{series.region} {protocol}",
+                            color=region_color(index, "h1"),
+                        )
+                    )
+                widgets.append(self._graph(f"{path}: {title} by Region (max)", metric_name, path, lines))
+        return widgets
+
+    def _path_row(self, path: str) -> list[cw.IWidget]:
+        """TTFB | first event | buffering delay | (one Region: inter-event gaps) | success | alarms | note."""
+        protocols = [p for r in self._regions for p in r.protocols_of(path)]
+        note = path_text_h3(protocols)
+        path_alarms = self._alarms.by_path.get(path)
+        # With one Region, a path with a note of its own (h3) makes room for it.
+        narrow = 3 if note and not self._several else GRAPH_WIDTH
+
+        def graph(title: str, metric_name: str, statistic: str, width: int = narrow) -> cw.GraphWidget:
+            lines = [
+                self._line(metric_name, path, protocol, statistic, index)
+                for index, series in enumerate(self._regions)
+                for protocol in series.protocols_of(path)
+            ]
+            return self._graph(f"{path}: {title}", metric_name, path, lines, width=width)
+
+        widgets: list[cw.IWidget] = [
+            graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, "Average"),
+            graph("time to first event (max)", TIME_TO_FIRST_EVENT, "Maximum"),
+            graph("buffering delay (max)", BUFFERING_DELAY, "Maximum", width=GRAPH_WIDTH),
+        ]
+        if not self._several:
+            widgets.append(self._gaps(path))
+        widgets.append(graph("success (min)", SUCCESS, "Minimum"))
+        if path_alarms is not None:
+            widgets.append(self._path_alarm_status(path, path_alarms, narrow))
+        if self._several:
+            widgets.append(self._path_text(path, note, wide=path_alarms is None))
+        elif note:
+            widgets.append(
+                cw.TextWidget(markdown=f"### {path}\n" + note, width=GRAPH_WIDTH, height=GRAPH_HEIGHT)
+            )
+        return widgets
+
+    # --- widgets -------------------------------------------------------------------------------------
+
+    def _intro(self) -> str:
+        alarms, t = self._alarms, self._alarms.thresholds
+        minutes = f"{alarms.period.to_minutes():g}"
+        h3 = any("h3" in p.protocols for r in self._regions for p in r.paths)
+        if self._several:
+            return MULTI_REGION_INTRO.format(
+                count=len(self._regions),
+                minutes=minutes,
+                regions=", ".join(r.region for r in self._regions),
+                namespace=alarms.namespace,
+                home=self._regions[0].region,
+            ) + (MULTI_REGION_INTRO_H3 if h3 else "")
+        return INTRO.format(
+            minutes=minutes,
+            namespace=alarms.namespace,
+            protocols=INTRO_PROTOCOLS_H3 if h3 else INTRO_PROTOCOLS,
+            buffering=t.buffering_delay_ms,
+            first_event=t.time_to_first_event_ms,
+            m=t.datapoints_to_alarm,
+            n=t.evaluation_periods,
         )
-        if any("h3" in p.protocols for r in self.regions for p in r.paths):
-            intro += MULTI_REGION_INTRO_H3
+
+    def _summary(self) -> cw.GraphWidget:
+        """Every path's buffering delay on one axis, one statistic, one hue per path."""
+        return cw.GraphWidget(
+            title=SUMMARY_TITLE,
+            left=[
+                self._metric(
+                    BUFFERING_DELAY,
+                    path.name,
+                    protocol,
+                    "Maximum",
+                    label=f"{path.name} {PROTOCOL_LABELS[protocol]}",
+                ).with_(color=path_color(index, protocol))
+                for index, path in enumerate(self._alarms.paths)
+                for protocol in path.protocols
+            ],
+            left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
+            left_annotations=self._alarms.annotations(BUFFERING_DELAY),
+            legend_position=cw.LegendPosition.RIGHT,
+            width=12,
+            height=7,
+        )
+
+    def _function_graphs(self) -> list[cw.IWidget]:
+        """The canary function's errors, throttles and run duration (every Region's, side by side)."""
+        function, period = self._alarms.function, self._alarms.period
+        if not self._several:
+            return [
+                cw.GraphWidget(
+                    title="Canary function: errors, throttles, duration",
+                    left=[function.metric_errors(period=period), function.metric_throttles(period=period)],
+                    right=[function.metric_duration(period=period, statistic="Maximum")],
+                    width=5,
+                    height=7,
+                )
+            ]
         errors: list[cw.IMetric] = []
         durations: list[cw.IMetric] = []
-        for index, series in enumerate(self.regions):
+        for index, series in enumerate(self._regions):
             color = region_color(index, "h1")
             errors.append(self._function_metric(series, "Errors", "Sum").with_(color=color))
             throttles = self._function_metric(series, "Throttles", "Sum")
             errors.append(throttles.with_(color=region_color(index, "h2")))
             durations.append(self._function_metric(series, "Duration", "Maximum").with_(color=color))
         return [
-            cw.TextWidget(markdown=intro, width=8, height=GRAPH_HEIGHT),
             cw.GraphWidget(
                 title="Canary functions: errors (dark) and throttles (light) by Region",
                 left=errors,
@@ -455,117 +378,114 @@ class MultiRegionLayout:
                 width=5,
                 height=GRAPH_HEIGHT,
             ),
-            cw.AlarmStatusWidget(
-                title=f"Canary alarms in {home}", alarms=self.function_alarms, width=6, height=GRAPH_HEIGHT
-            ),
         ]
 
-    def comparison(self) -> list[cw.IWidget]:
-        """Per path probed from two Regions or more: buffering delay and time to first event, one line per
-        Region, over the path's browser protocol."""
-        widgets: list[cw.IWidget] = []
-        for path in self.paths:
-            probing = [(i, r) for i, r in enumerate(self.regions) if r.protocols_of(path)]
-            if len(probing) < 2:
-                continue
-            for title, metric_name, threshold in (
-                ("buffering delay", BUFFERING_DELAY, self.thresholds.buffering_delay_ms),
-                ("time to first event", TIME_TO_FIRST_EVENT, self.thresholds.time_to_first_event_ms),
-            ):
-                lines = []
-                for index, series in probing:
-                    protocol = browser_protocol(series.protocols_of(path))
-                    lines.append(
-                        self._canary_metric(metric_name, path, protocol, series.region, "Maximum").with_(
-                            label=f"{series.region} {protocol}", color=region_color(index, "h1")
-                        )
-                    )
-                widgets.append(self._graph(f"{path}: {title} by Region (max)", metric_name, lines, threshold))
-        return widgets
-
-    def path_row(self, path: str) -> list[cw.IWidget]:
-        def graph(title: str, metric_name: str, statistic: str, threshold: int | None) -> cw.GraphWidget:
-            lines = [
-                self._canary_metric(metric_name, path, protocol, series.region, statistic).with_(
-                    label=f"{series.region} {protocol}", color=region_color(index, protocol)
-                )
-                for index, series in enumerate(self.regions)
-                for protocol in series.protocols_of(path)
-            ]
-            return self._graph(f"{path}: {title}", metric_name, lines, threshold)
-
-        probed_from = [r.region for r in self.regions if r.protocols_of(path)]
-        t = self.thresholds
-        widgets: list[cw.IWidget] = [
-            graph("time to first byte (avg)", TIME_TO_FIRST_BYTE, "Average", None),
-            graph("time to first event (max)", TIME_TO_FIRST_EVENT, "Maximum", t.time_to_first_event_ms),
-            graph("buffering delay (max)", BUFFERING_DELAY, "Maximum", t.buffering_delay_ms),
-            graph("success (min)", SUCCESS, "Minimum", None),
+    def _gaps(self, path: str) -> cw.GraphWidget:
+        """Next to the buffering delay: the stream's shape, p99 (dark) and max (light) gap between events."""
+        (series,) = self._regions
+        lines = [
+            self._metric(
+                metric_name, path, protocol, "Maximum", label=f"{PROTOCOL_LABELS[protocol]} {what}"
+            ).with_(color=PROTOCOL_HUES[protocol][shade])
+            for protocol in series.protocols_of(path)
+            for metric_name, what, shade in ((INTER_EVENT_GAP_P99, "p99", 0), (MAX_INTER_EVENT_GAP, "max", 1))
         ]
-        path_alarms = self.alarms.get(path)
-        home = self.regions[0].region
-        if path_alarms is not None:
-            widgets.append(
-                cw.AlarmStatusWidget(
-                    title=f"{path}: alarms in {home}",
-                    alarms=[*([path_alarms.degraded] if path_alarms.degraded else []), *path_alarms.all()],
-                    width=GRAPH_WIDTH,
-                    height=GRAPH_HEIGHT,
-                )
-            )
-        widgets.append(
-            cw.TextWidget(
-                markdown=PATH_TEXT.format(
-                    name=path,
-                    buffering=t.buffering_delay_ms,
-                    first_event=t.time_to_first_event_ms,
-                    m=t.datapoints_to_alarm,
-                    n=t.evaluation_periods,
-                    regions=f"\nProbed from {', '.join(probed_from)}; each Region alarms on its own.",
-                )
-                + path_text_h3([p for r in self.regions for p in r.protocols_of(path)]),
-                width=GRAPH_WIDTH if path_alarms is not None else 2 * GRAPH_WIDTH,
-                height=GRAPH_HEIGHT,
-            )
+        return cw.GraphWidget(
+            title=f"{path}: inter-event gap (p99, max)",
+            left=lines,
+            left_y_axis=cw.YAxisProps(min=0, label="ms", show_units=False),
+            width=GRAPH_WIDTH,
+            height=GRAPH_HEIGHT,
         )
-        return widgets
+
+    def _path_alarm_status(self, path: str, path_alarms: PathAlarms, width: int) -> cw.AlarmStatusWidget:
+        where = f" in {self._regions[0].region}" if self._several else ""
+        return cw.AlarmStatusWidget(
+            title=f"{path}: alarms{where}",
+            alarms=[path_alarms.degraded, *path_alarms.all()],
+            width=width,
+            height=GRAPH_HEIGHT,
+        )
+
+    def _path_text(self, path: str, note: str, *, wide: bool) -> cw.TextWidget:
+        t = self._alarms.thresholds
+        probed_from = [r.region for r in self._regions if r.protocols_of(path)]
+        return cw.TextWidget(
+            markdown=PATH_TEXT.format(
+                name=path,
+                buffering=t.buffering_delay_ms,
+                first_event=t.time_to_first_event_ms,
+                m=t.datapoints_to_alarm,
+                n=t.evaluation_periods,
+                regions=f"\nProbed from {', '.join(probed_from)}; each Region alarms on its own.",
+            )
+            + note,
+            width=2 * GRAPH_WIDTH if wide else GRAPH_WIDTH,
+            height=GRAPH_HEIGHT,
+        )
 
     # --- pieces ----------------------------------------------------------------------------------------
 
-    def _canary_metric(
-        self, metric_name: str, path: str, protocol: str, region: str, statistic: str
+    def _metric(
+        self, metric_name: str, path: str, protocol: str, statistic: str, label: str | None = None
     ) -> cw.Metric:
+        alarms = self._alarms
         return canary_metric(
-            self.namespace, metric_name, path, protocol, statistic=statistic, period=self.period
-        ).with_(region=region)
+            alarms.namespace,
+            metric_name,
+            path,
+            protocol,
+            statistic=statistic,
+            period=alarms.period,
+            label=label,
+        )
 
-    def _function_metric(self, series: RegionSeries, metric_name: str, statistic: str) -> cw.Metric:
-        if series.function_name is None:
-            metric = self.function.metric(metric_name, period=self.period, statistic=statistic)
-        else:
-            metric = cw.Metric(
-                namespace="AWS/Lambda",
-                metric_name=metric_name,
-                dimensions_map={"FunctionName": series.function_name},
-                statistic=statistic,
-                period=self.period,
-            )
-        return metric.with_(region=series.region, label=f"{series.region} {metric_name}")
+    def _line(
+        self, metric_name: str, path: str, protocol: ProtocolName, statistic: str, index: int
+    ) -> cw.Metric:
+        """One line of a path's graph: with one Region labelled and coloured by protocol; with several,
+        by Region (its hue) and protocol (the shade), read in that Region."""
+        if not self._several:
+            return self._metric(
+                metric_name, path, protocol, statistic, label=PROTOCOL_LABELS[protocol]
+            ).with_(color=PROTOCOL_HUES[protocol][0])
+        region = self._regions[index].region
+        return self._metric(metric_name, path, protocol, statistic).with_(
+            region=region, label=f"{region} {protocol}", color=region_color(index, protocol)
+        )
 
     def _graph(
-        self, title: str, metric_name: str, lines: Sequence[cw.IMetric], threshold: int | None
+        self,
+        title: str,
+        metric_name: str,
+        path: str,
+        lines: Sequence[cw.IMetric],
+        *,
+        width: int = GRAPH_WIDTH,
     ) -> cw.GraphWidget:
+        """A graph of one metric, with the thresholds of the alarms on it (as the alarms draw them)."""
+        annotations = self._alarms.annotations(metric_name, [path])
         return cw.GraphWidget(
             title=title,
             left=list(lines),
             left_y_axis=cw.YAxisProps(
                 min=0, label="ms" if METRIC_UNITS[metric_name] == "Milliseconds" else "", show_units=False
             ),
-            left_annotations=(
-                [cw.HorizontalAnnotation(value=threshold, label="alarm threshold", color=cw.Color.RED)]
-                if threshold is not None
-                else None
-            ),
-            width=GRAPH_WIDTH,
+            left_annotations=annotations or None,
+            width=width,
             height=GRAPH_HEIGHT,
         )
+
+    def _function_metric(self, series: RegionSeries, metric_name: str, statistic: str) -> cw.Metric:
+        period = self._alarms.period
+        if series.function_name is None:
+            metric = self._alarms.function.metric(metric_name, period=period, statistic=statistic)
+        else:
+            metric = cw.Metric(
+                namespace="AWS/Lambda",
+                metric_name=metric_name,
+                dimensions_map={"FunctionName": series.function_name},
+                statistic=statistic,
+                period=period,
+            )
+        return metric.with_(region=series.region, label=f"{series.region} {metric_name}")

@@ -34,7 +34,15 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_scheduler_targets as targets
 from constructs import Construct
-from streampath_canary.contract import DEFAULT_NAMESPACE, CanarySpec, PathSpec, function_environment
+from streampath_canary import contract
+from streampath_canary.contract import (
+    DEFAULT_NAMESPACE,
+    CanarySpec,
+    PathSpec,
+    deadline_s,
+    function_environment,
+    overlap_problem,
+)
 
 from streampath_cdk import nag
 from streampath_cdk.local_bundling import LocalPythonBundler, python_asset_code, requirement_names
@@ -74,8 +82,37 @@ ASSET_EXCLUDE: Final = (
     # Markers for type checkers.
     "*/py.typed",
 )
-#: Seconds kept between the handler's own deadline and the Lambda timeout.
-DEADLINE_MARGIN_S: Final = 10
+#: The contract's log retention values (days, the YAML's ``log_retention_days``) -> the CDK enum, in order.
+RETENTION: Final = dict(
+    zip(
+        contract.LOG_RETENTION_DAYS,
+        (
+            logs.RetentionDays.ONE_DAY,
+            logs.RetentionDays.THREE_DAYS,
+            logs.RetentionDays.FIVE_DAYS,
+            logs.RetentionDays.ONE_WEEK,
+            logs.RetentionDays.TWO_WEEKS,
+            logs.RetentionDays.ONE_MONTH,
+            logs.RetentionDays.TWO_MONTHS,
+            logs.RetentionDays.THREE_MONTHS,
+            logs.RetentionDays.FOUR_MONTHS,
+            logs.RetentionDays.FIVE_MONTHS,
+            logs.RetentionDays.SIX_MONTHS,
+            logs.RetentionDays.ONE_YEAR,
+            logs.RetentionDays.THIRTEEN_MONTHS,
+            logs.RetentionDays.EIGHTEEN_MONTHS,
+            logs.RetentionDays.TWO_YEARS,
+            logs.RetentionDays.THREE_YEARS,
+            logs.RetentionDays.FIVE_YEARS,
+            logs.RetentionDays.SIX_YEARS,
+            logs.RetentionDays.SEVEN_YEARS,
+            logs.RetentionDays.EIGHT_YEARS,
+            logs.RetentionDays.NINE_YEARS,
+            logs.RetentionDays.TEN_YEARS,
+        ),
+        strict=True,
+    )
+)
 
 # The AWSLambdaVPCAccessExecutionRole actions, written out (no managed policies).
 VPC_ENI_ACTIONS: Final = (
@@ -135,6 +172,8 @@ class CanaryFunction(Construct):
 
     Props (keyword-only):
 
+    Every default is the canary contract's (``streampath_canary.contract``), which the YAML shares:
+
     - ``paths``: what to probe (required; names become the ``Path`` dimension).
     - ``namespace``: the CloudWatch namespace of the metrics. Default ``StreamPath``.
     - ``schedule_period``: how often the canary runs (a Scheduler rate: whole minutes). Default 1 minute.
@@ -151,6 +190,8 @@ class CanaryFunction(Construct):
     - ``wheel_cache``: the folder of the Lambda platform's wheels (filled from the package index on the
       first synth, offline afterwards). Default ``$STREAMPATH_WHEEL_CACHE``, else the user cache
       directory (``~/.cache/streampath/wheels`` on Linux).
+    - ``function_name``: a fixed name (another Region's dashboard finds the function by it). Default
+      none: CloudFormation names it.
     - ``bundler``: builds the code asset (``wheel_cache`` is then the bundler's). Default
       :func:`canary_bundler`.
     """
@@ -166,30 +207,29 @@ class CanaryFunction(Construct):
         timeout: cdk.Duration | None = None,
         probe_timeout: cdk.Duration | None = None,
         max_duration: cdk.Duration | None = None,
-        memory_size: int = 512,
-        log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
+        memory_size: int = contract.DEFAULT_MEMORY_MB,
+        log_retention: logs.RetentionDays = RETENTION[contract.DEFAULT_LOG_RETENTION_DAYS],
         vpc_placement: VpcPlacement | None = None,
         bundler: LocalPythonBundler | None = None,
         chain: Sequence[str] = (),
         wheel_cache: str | None = None,
+        function_name: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
-        period = schedule_period or cdk.Duration.minutes(1)
-        timeout = timeout or cdk.Duration.seconds(60)
-        probe_timeout = probe_timeout or cdk.Duration.seconds(10)
-        max_duration = max_duration or cdk.Duration.seconds(30)
-        timeout_s, period_s = timeout.to_seconds(), period.to_seconds()
-        if timeout_s > period_s:
-            raise ValueError(
-                f"timeout ({timeout_s:g} s) must not exceed the schedule period ({period_s:g} s): "
-                "runs would overlap"
-            )
+        period = schedule_period or cdk.Duration.minutes(contract.DEFAULT_SCHEDULE_MINUTES)
+        timeout = timeout or cdk.Duration.seconds(contract.DEFAULT_TIMEOUT_S)
+        probe_timeout = probe_timeout or cdk.Duration.seconds(contract.DEFAULT_PROBE_TIMEOUT_S)
+        max_duration = max_duration or cdk.Duration.seconds(contract.DEFAULT_MAX_DURATION_S)
+        self.schedule_period = period
+        problem = overlap_problem(timeout.to_seconds(), period.to_seconds())
+        if problem:
+            raise ValueError(f"timeout: {problem}")
         self.spec = CanarySpec(
             paths=paths,
             namespace=namespace,
             probe_timeout_s=probe_timeout.to_seconds(),
             max_duration_s=max_duration.to_seconds(),
-            deadline_s=max(timeout_s - DEADLINE_MARGIN_S, max_duration.to_seconds()),
+            deadline_s=deadline_s(timeout.to_seconds(), max_duration.to_seconds()),
             chain=tuple(chain),
         )
         self.log_group = logs.LogGroup(
@@ -198,13 +238,27 @@ class CanaryFunction(Construct):
             retention=log_retention,
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
-        self.role = iam.Role(
+        self.role = self._role(vpc_placement)
+        self.function = self._function(
+            code=python_asset_code(
+                bundler or canary_bundler(cache_dir=Path(wheel_cache) if wheel_cache else None)
+            ),
+            memory_size=memory_size,
+            timeout=timeout,
+            function_name=function_name,
+            vpc_placement=vpc_placement,
+        )
+        self.schedule_role, self.schedule = self._schedule(period)
+
+    def _role(self, vpc_placement: VpcPlacement | None) -> iam.Role:
+        """The function's role: its own log group, its named secrets, and (in a VPC) its ENIs."""
+        role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description="streampath canary: write its own logs, read its auth secrets",
         )
-        self.role.add_to_policy(
+        role.add_to_policy(
             iam.PolicyStatement(
                 sid="OwnLogGroupOnly",
                 actions=["logs:CreateLogStream", "logs:PutLogEvents"],
@@ -214,7 +268,7 @@ class CanaryFunction(Construct):
         )
         secret_arns = sorted({p.auth_secret.arn for p in self.spec.paths if p.auth_secret is not None})
         if secret_arns:
-            self.role.add_to_policy(
+            role.add_to_policy(
                 iam.PolicyStatement(
                     sid="ReadNamedAuthSecrets",
                     actions=["secretsmanager:GetSecretValue"],
@@ -222,28 +276,36 @@ class CanaryFunction(Construct):
                 )
             )
         if vpc_placement is not None:
-            self.role.add_to_policy(
+            role.add_to_policy(
                 iam.PolicyStatement(sid="VpcEniManagement", actions=list(VPC_ENI_ACTIONS), resources=["*"])
             )
             nag.acknowledge(
-                self.role,
+                role,
                 "AwsSolutions-IAM5[Resource::*]",
                 "Lambda VPC placement: the ec2 ENI actions of AWSLambdaVPCAccessExecutionRole, written out; "
                 "Describe* cannot be scoped and Lambda creates the ENIs before their ids exist.",
             )
+        return role
 
+    def _function(
+        self,
+        *,
+        code: lambda_.Code,
+        memory_size: int,
+        timeout: cdk.Duration,
+        function_name: str | None,
+        vpc_placement: VpcPlacement | None,
+    ) -> lambda_.Function:
         stack = cdk.Stack.of(self)
         over = "HTTP/1.1, HTTP/2 and HTTP/3" if "h3" in self.spec.protocols else "HTTP/1.1 and HTTP/2"
-        self.function = lambda_.Function(
+        function = lambda_.Function(
             self,
             "Function",
             description=f"streampath canary: probes each path over {over}, publishes EMF metrics",
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
-            code=python_asset_code(
-                bundler or canary_bundler(cache_dir=Path(wheel_cache) if wheel_cache else None)
-            ),
+            code=code,
             memory_size=memory_size,
             timeout=timeout,
             role=self.role,
@@ -254,19 +316,25 @@ class CanaryFunction(Construct):
             # Stack.to_json_string: front-door URLs may be tokens that resolve at deploy time.
             environment=function_environment(self.spec, encode=stack.to_json_string),
         )
-        cfn_function = self.function.node.default_child
-        assert isinstance(cfn_function, lambda_.CfnFunction)
         if vpc_placement is not None:
+            cfn_function = function.node.default_child
+            assert isinstance(cfn_function, lambda_.CfnFunction)
             # The L1 property, not the L2 `vpc` prop: that one needs an IVpc (a lookup or its AZs) and
             # would attach the managed AWSLambdaVPCAccessExecutionRole policy.
             cfn_function.vpc_config = lambda_.CfnFunction.VpcConfigProperty(
                 subnet_ids=[subnet.subnet_id for subnet in vpc_placement.subnets],
                 security_group_ids=[group.security_group_id for group in vpc_placement.security_groups],
             )
+        return function
 
+    def _schedule(self, period: cdk.Duration) -> tuple[iam.Role, scheduler.Schedule]:
+        """A run every ``period``, never retried (a late run would only overlap the next)."""
+        stack = cdk.Stack.of(self)
+        cfn_function = self.function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
         # The scheduler's own role (not the stack-level one LambdaInvoke would create), so that the
         # acknowledgement below sits on this construct only.
-        self.schedule_role = iam.Role(
+        role = iam.Role(
             self,
             "ScheduleRole",
             assumed_by=iam.ServicePrincipal(
@@ -277,12 +345,12 @@ class CanaryFunction(Construct):
         )
         function_logical_id = stack.resolve(stack.get_logical_id(cfn_function))
         nag.acknowledge(
-            self.schedule_role,
+            role,
             f"AwsSolutions-IAM5[Resource::<{function_logical_id}.Arn>:*]",
             "LambdaInvoke's grantInvoke adds '<function arn>:*' (this one function's versions and aliases) "
             "next to the function ARN; no other function is covered.",
         )
-        self.schedule = scheduler.Schedule(
+        schedule = scheduler.Schedule(
             self,
             "Schedule",
             description="streampath canary run",
@@ -292,9 +360,10 @@ class CanaryFunction(Construct):
                 self.function,
                 retry_attempts=0,
                 max_event_age=cdk.Duration.seconds(60),
-                role=self.schedule_role,
+                role=role,
             ),
         )
+        return role, schedule
 
 
 def prefetch_wheels() -> Path:

@@ -26,13 +26,10 @@ from constructs import Construct
 from orders_service import SERVICE_PORT, OrdersService
 
 from streampath_cdk import (
-    AlarmedPath,
-    CanaryAlarms,
-    CanaryDashboard,
-    CanaryFunction,
     IpTargets,
     LogBucket,
     PathSpec,
+    StreamingCanary,
     StreamingDistribution,
     StreamingNlb,
     TlsListener,
@@ -160,36 +157,18 @@ class OrdersCanaryStack(cdk.Stack):
         self, scope: Construct, construct_id: str, *, stream_urls: dict[str, str], **kwargs: Any
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
-        period = cdk.Duration.minutes(1)
-        paths = [
-            # The NLB offers HTTP/1.1 only (ALPN HTTP1Only); CloudFront offers both to viewers.
-            PathSpec(name="nlb", url=stream_urls["nlb"], protocols=("h1",)),
-            PathSpec(name="cloudfront", url=stream_urls["cloudfront"], protocols=("h1", "h2")),
-        ]
-        canary = CanaryFunction(
-            self, "Canary", paths=paths, namespace=METRIC_NAMESPACE, schedule_period=period
-        )
-        alarmed = [AlarmedPath.of(path) for path in paths]
-        alarms = CanaryAlarms(
+        self.canary = StreamingCanary(
             self,
-            "Alarms",
+            "StreamingCanary",
+            paths=[
+                # The NLB offers HTTP/1.1 only (ALPN HTTP1Only); CloudFront offers both to viewers.
+                PathSpec(name="nlb", url=stream_urls["nlb"], protocols=("h1",)),
+                PathSpec(name="cloudfront", url=stream_urls["cloudfront"], protocols=("h1", "h2")),
+            ],
             namespace=METRIC_NAMESPACE,
             alarm_name_prefix="orders-streaming",
-            paths=alarmed,
-            function=canary.function,
-            period=period,
-            notify_emails=["orders-oncall@example.com"],
-        )
-        CanaryDashboard(
-            self,
-            "Dashboard",
             dashboard_name="orders-streaming",
-            namespace=METRIC_NAMESPACE,
-            paths=alarmed,
-            alarms=alarms.by_path,
-            function_alarms=[*alarms.function_alarms, alarms.composite],
-            function=canary.function,
-            period=period,
+            notify_emails=["orders-oncall@example.com"],
         )
 
 

@@ -32,19 +32,15 @@ from streampath.config.loader import (
     load_config_by_name,
 )
 from streampath.config.model import (
-    CANARY_OTHER_ENV_BYTES,
     CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS,
-    LAMBDA_ENVIRONMENT_MAX_BYTES,
     UNRESOLVED_HOST_BYTES,
     AppConfig,
 )
 from streampath.config.nlb import NlbConfig
 
 __all__ = [
-    "CANARY_OTHER_ENV_BYTES",
     "CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS",
     "CONFIG_DIR",
-    "LAMBDA_ENVIRONMENT_MAX_BYTES",
     "REPO_ROOT",
     "UNRESOLVED_HOST_BYTES",
     "AppConfig",

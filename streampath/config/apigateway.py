@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import StrictInt, StrictStr, model_validator
+from streampath_canary.contract import LOG_RETENTION_DAYS
 
-from streampath.config.canary import LOG_RETENTION_DAYS
 from streampath.config.common import (
     AcmCertificateArn,
     Bool,

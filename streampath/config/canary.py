@@ -1,5 +1,10 @@
 """``canary:`` section — the scheduled streaming canary, in one or more AWS Regions.
 
+Every canary default, limit and rule is the canary contract's (``streampath_canary.contract``): this
+module only says which YAML key each applies to. What is the YAML's own is here: the front doors and
+Regions a path names, and how a path becomes the contract's :class:`PathSpec` (:meth:`CanaryPathConfig.spec`,
+the one conversion, used by the stacks and by the environment-size estimate alike).
+
 Cross-section rules that need the rest of the config (a ``front_door`` must name an enabled front door, the
 first of ``regions`` must be the environment's ``region``, a secret must live in the Region that reads it)
 are checked by ``streampath.config.AppConfig``; everything else about the canary is validated here.
@@ -16,15 +21,36 @@ from __future__ import annotations
 import difflib
 import ipaddress
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Annotated, Any, Final, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictInt, StrictStr, model_validator
-from streampath_canary.contract import request_problem
+from streampath_canary import contract
+from streampath_canary.contract import (
+    URL_CREDENTIALS_PROBLEM,
+    AlarmThresholds,
+    AuthSecretSpec,
+    Method,
+    PathSpec,
+    ProtocolName,
+    alarm_window_problem,
+    chain_problem,
+    datapoints_problem,
+    duplicate_names_problem,
+    durations_problem,
+    h2_scheme_problem,
+    h3_body_problem,
+    h3_scheme_problem,
+    name_problem,
+    namespace_problem,
+    overlap_problem,
+    plain_header_problem,
+    protocols_problem,
+    request_problem,
+    url_problem,
+)
 
 from streampath.config.common import (
     Bool,
@@ -34,42 +60,14 @@ from streampath.config.common import (
     SecurityGroupId,
     StrictModel,
     SubnetId,
-    int_range,
+    field_problem,
+    in_range,
     matching,
     one_of,
+    rule,
     unique,
 )
 from streampath.config.display import shown
-
-#: Retention values CloudWatch Logs accepts (days).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
-
-#: CloudWatch caps an alarm's period x evaluation periods: 1 day for periods under an hour, else 7 days.
-ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD = 86_400
-ALARM_WINDOW_MAX_SECONDS = 604_800
 
 #: The commercial AWS Regions (partition ``aws``) a canary may run in: the partition's Region list as the
 #: AWS SDKs ship it (botocore's endpoint data; tests/regions compares the two). GovCloud, China and the
@@ -112,24 +110,6 @@ COMMERCIAL_REGIONS: Final = (
     "us-west-2",
 )
 
-#: What the canary stack deploys in every Region it runs in, as CloudFormation resource types: a Region
-#: whose CloudFormation registry lacks one cannot hold the stack. The feature -> the type that carries it.
-CANARY_REGION_FEATURES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "EventBridge Scheduler (the canary's schedule)": "AWS::Scheduler::Schedule",
-        "AWS Lambda (the canary function)": "AWS::Lambda::Function",
-        "CloudWatch composite alarms (one page per Region)": "AWS::CloudWatch::CompositeAlarm",
-        "CloudWatch alarms": "AWS::CloudWatch::Alarm",
-        "Amazon SNS (the alarm topic)": "AWS::SNS::Topic",
-        "AWS KMS (the topic's key)": "AWS::KMS::Key",
-        "CloudWatch Logs (the function's log group)": "AWS::Logs::LogGroup",
-    }
-)
-#: Region -> the features of :data:`CANARY_REGION_FEATURES` its CloudFormation registry does not have, from
-#: the per-Region registry snapshot cfn-lint ships (tests/regions recomputes this table from it and fails
-#: when they differ). Today every commercial Region has every one of them; a Region listed here is refused.
-REGIONS_WITHOUT_FEATURES: Final[Mapping[str, frozenset[str]]] = MappingProxyType({})
-
 
 def _commercial_region(value: str) -> str:
     if value not in COMMERCIAL_REGIONS:
@@ -150,64 +130,27 @@ def secret_region(arn: str) -> str:
     return arn.split(":")[3]
 
 
-#: Header names that carry credentials: refused in ``headers`` (they would land in the template and the
-#: Lambda environment in clear text); put them in Secrets Manager and use ``auth_secret``.
-_SECRET_HEADER = re.compile(
-    r"(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-amz-security-token"
-    r"|.*token.*|.*secret.*|.*password.*|.*session.*|x-origin-verify)",
-    re.IGNORECASE,
-)
-
-
-def _http_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            f"must be an http(s) URL like 'https://api.example.com/api/streamcheck', got {shown(value)}"
-        )
-    if parts.username or parts.password:
-        raise ValueError("must not carry credentials (user:password@); use auth_secret")
+def _url(value: str) -> str:
+    problem = url_problem(value)
+    if problem:
+        # A URL with credentials is not repeated at all, not even masked: the refusal says why.
+        raise ValueError(problem if problem == URL_CREDENTIALS_PROBLEM else f"{problem}, got {shown(value)}")
     return value
 
 
-HttpUrl = Annotated[StrictStr, AfterValidator(_http_url)]
+HttpUrl = Annotated[StrictStr, AfterValidator(_url)]
 Email = Annotated[str, matching(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}", "an email address")]
-PathName = Annotated[
-    str, matching(r"[a-z0-9][a-z0-9-]{0,30}", "a lower-case name like 'nlb' (a-z, 0-9, '-', <= 31)")
-]
+PathName = Annotated[str, rule(name_problem)]
 UrlPathAndQuery = Annotated[
     str, matching(r"/[^\s#]*", "a path starting with '/' like '/api/streamcheck?events=20'")
 ]
+Namespace = Annotated[str, rule(namespace_problem)]
 
-
-#: Largest canary request body: it travels in the function's environment, whose 4 KB Lambda limit every
-#: path shares; a chat prompt for a canary is a sentence.
-CANARY_BODY_MAX_BYTES: Final = 2048
-
-#: Over plain http the probe can only try HTTP/2 by prior knowledge (h2c): browsers never do that and
-#: HTTP/1.1 servers (uvicorn, an NLB TCP listener in front of one) refuse it, so every h2 probe would fail
-#: and keep the Success alarm in ALARM.
-H2_NEEDS_TLS = (
-    "'h2' needs an https URL: over plain http HTTP/2 means prior knowledge (h2c), which browsers never "
-    "use and HTTP/1.1 servers refuse, so every h2 probe would fail; set protocols: [h1]"
-)
-#: HTTP/3 runs over QUIC, and QUIC always carries TLS 1.3: there is no plain-http HTTP/3 to probe.
-H3_NEEDS_TLS = (
-    "'h3' needs an https URL: HTTP/3 runs over QUIC, which always carries TLS, so every h3 probe would "
-    "fail; remove h3 from protocols"
-)
 #: The NLB front door listens on TCP (a TCP or TLS listener); QUIC needs UDP.
 H3_NOT_ON_NLB = (
     "'h3' cannot reach the nlb front door: its listener is TCP or TLS and HTTP/3 runs over QUIC on UDP, "
     "so every h3 probe would fail; remove h3 from protocols"
 )
-#: The probe's HTTP/3 requests carry no body yet.
-H3_NO_BODY = (
-    "'h3' probes send no request body, so this path's h3 probe could not run; probe a path with a body "
-    "over h1 and h2"
-)
-#: What a path probes when it names no ``protocols`` (the contract's default too).
-DEFAULT_PROTOCOLS: Final = ("h1", "h2")
 #: The ``cloudfront.http_version`` values with which CloudFront answers HTTP/3 (and advertises it in
 #: ``Alt-Svc``, so browsers switch to it on their next requests).
 CLOUDFRONT_HTTP3_VERSIONS: Final = frozenset({"HTTP2_AND_3", "HTTP3"})
@@ -238,21 +181,32 @@ class VpcPlacementConfig(StrictModel):
         return self
 
 
+ThresholdMs = Annotated[StrictInt, in_range(contract.ALARM_THRESHOLD_MS_RANGE)]
+Periods = Annotated[StrictInt, in_range(contract.EVALUATION_PERIODS_RANGE)]
+
+
 class AlarmsConfig(StrictModel):
-    buffering_delay_ms: Annotated[StrictInt, int_range(1, 600_000)] = 1000
-    time_to_first_event_ms: Annotated[StrictInt, int_range(1, 600_000)] = 5000
-    evaluation_periods: Annotated[StrictInt, int_range(1, 100)] = 5
-    datapoints_to_alarm: Annotated[StrictInt, int_range(1, 100)] = 3
+    buffering_delay_ms: ThresholdMs = contract.DEFAULT_BUFFERING_DELAY_MS
+    time_to_first_event_ms: ThresholdMs = contract.DEFAULT_TIME_TO_FIRST_EVENT_MS
+    evaluation_periods: Periods = contract.DEFAULT_EVALUATION_PERIODS
+    datapoints_to_alarm: Periods = contract.DEFAULT_DATAPOINTS_TO_ALARM
 
     @model_validator(mode="after")
     def _datapoints(self) -> AlarmsConfig:
-        if self.datapoints_to_alarm > self.evaluation_periods:
-            raise FieldProblem(
-                "datapoints_to_alarm",
-                f"must be at most evaluation_periods ({self.evaluation_periods}), "
-                f"got {self.datapoints_to_alarm}",
-            )
+        field_problem(
+            "datapoints_to_alarm", datapoints_problem(self.evaluation_periods, self.datapoints_to_alarm)
+        )
         return self
+
+    @property
+    def thresholds(self) -> AlarmThresholds:
+        """The alarms' thresholds as the constructs take them."""
+        return AlarmThresholds(
+            buffering_delay_ms=self.buffering_delay_ms,
+            time_to_first_event_ms=self.time_to_first_event_ms,
+            evaluation_periods=self.evaluation_periods,
+            datapoints_to_alarm=self.datapoints_to_alarm,
+        )
 
 
 class AuthSecretConfig(StrictModel):
@@ -264,7 +218,7 @@ class AuthSecretConfig(StrictModel):
 
     arn: SecretArn | None = None
     arns: Annotated[dict[CanaryRegion, SecretArn], Field(min_length=1)] | None = None
-    header: HttpHeaderName = "Authorization"
+    header: HttpHeaderName = contract.DEFAULT_SECRET_HEADER
     #: Key inside a JSON secret; null: the whole SecretString is the header value.
     json_key: StrictStr | None = None
 
@@ -300,8 +254,8 @@ class CanaryPathConfig(StrictModel):
     path: UrlPathAndQuery | None = None
     #: Default h1 and h2; a ``front_door: cloudfront`` path also probes h3 when the distribution serves
     #: HTTP/3 (``AppConfig`` applies :data:`CLOUDFRONT_HTTP3_PROTOCOLS`). h3 needs https.
-    protocols: Annotated[tuple[Literal["h1", "h2", "h3"], ...], Field(min_length=1, max_length=3)] = (
-        DEFAULT_PROTOCOLS
+    protocols: Annotated[tuple[ProtocolName, ...], Field(min_length=1, max_length=3)] = (
+        contract.DEFAULT_PROTOCOLS
     )
     #: Non-secret request headers (names that carry credentials are refused: use ``auth_secret``).
     headers: dict[HttpHeaderName, StrictStr] = Field(default_factory=dict)
@@ -309,7 +263,7 @@ class CanaryPathConfig(StrictModel):
     #: The Regions that probe this path (each in ``canary.regions``). Default: :func:`path_regions`.
     regions: Annotated[tuple[CanaryRegion, ...], Field(min_length=1)] | None = None
     #: ``POST`` sends ``body`` first, as a chat frontend sends the user's message.
-    method: Literal["GET", "POST"] = "GET"
+    method: Method = "GET"
     #: The request body: a string, or a mapping/list written as YAML and sent as compact JSON
     #: (``application/json`` unless ``headers`` name another Content-Type). Not secret: it lands in the
     #: template, so one that holds a credential is refused (use ``auth_secret``).
@@ -330,59 +284,71 @@ class CanaryPathConfig(StrictModel):
             raise FieldProblem("path", "required with front_door (for example '/api/streamcheck?events=20')")
         if self.url is not None and self.path is not None:
             raise FieldProblem("path", "only used with front_door; put the path into url")
-        try:
-            unique(list(self.protocols), "protocol")
-        except ValueError as exc:
-            raise FieldProblem("protocols", str(exc)) from None
+        field_problem("protocols", protocols_problem(self.protocols))
         if self.regions is not None:
             duplicate_region(self.regions, "regions")
-        if self.url is not None and "h2" in self.protocols and urlsplit(self.url).scheme == "http":
-            raise FieldProblem("protocols", H2_NEEDS_TLS)
-        if self.url is not None and "h3" in self.protocols and urlsplit(self.url).scheme == "http":
-            raise FieldProblem("protocols", H3_NEEDS_TLS)
-        if "h3" in self.protocols and self.body is not None:
-            raise FieldProblem("protocols", H3_NO_BODY)
+        if self.url is not None:
+            scheme = urlsplit(self.url).scheme
+            field_problem("protocols", h2_scheme_problem(self.protocols, scheme))
+            field_problem("protocols", h3_scheme_problem(self.protocols, scheme))
+        field_problem("protocols", h3_body_problem(self.protocols, self.body))
         for header in self.headers:
-            if _SECRET_HEADER.fullmatch(header):
-                raise FieldProblem(
-                    f"headers.{header}",
-                    "looks like a credential and would be stored in clear text; use auth_secret instead",
-                )
-        self._check_body()
+            field_problem(f"headers.{header}", plain_header_problem(header))
+        # Never the body itself in the message: it is the problem.
+        field_problem("body", request_problem(self.method, self.body_text, self.headers))
         return self
 
-    def _check_body(self) -> None:
-        text = self.body_text
-        if text is None:
-            return
-        if self.method != "POST":
-            raise FieldProblem(
-                "body", "a body needs method: POST (a chat endpoint reads its prompt from a POST)"
+    def target_url(self, front_door_base_urls: Mapping[str, str]) -> str:
+        """The URL probed: ``url``, or the front door's base URL (``https://<host>``) followed by ``path``."""
+        if self.front_door is None:
+            assert self.url is not None  # one of the two, by validation
+            return self.url
+        base = front_door_base_urls.get(self.front_door)
+        if base is None:
+            raise ValueError(
+                f"canary path {self.name!r} uses front_door {self.front_door!r}, which is not built"
             )
-        size = len(text.encode("utf-8"))
-        if size > CANARY_BODY_MAX_BYTES:
-            raise FieldProblem(
-                "body",
-                f"is {size} bytes, more than {CANARY_BODY_MAX_BYTES}: it travels in the canary's environment "
-                "(4 KB for everything); a small prompt is enough to probe a chat endpoint",
-            )
-        problem = request_problem(self.method, text, self.headers)
-        if problem:
-            # Never the body itself: it is the problem.
-            raise FieldProblem("body", problem)
+        return f"{base.rstrip('/')}{self.path}"
+
+    def spec(self, url: str, secret_arn: str | None) -> PathSpec:
+        """This path as the canary contract's :class:`PathSpec` (the only conversion from the YAML):
+        ``url`` is :meth:`target_url` (a CloudFormation token inside a stack), ``secret_arn`` the ARN of
+        ``auth_secret`` in the Region that probes it."""
+        secret = self.auth_secret
+        if secret is not None and secret_arn is None:
+            raise ValueError(f"canary path {self.name!r} has no auth_secret ARN in this Region")
+        return PathSpec(
+            name=self.name,
+            url=url,
+            protocols=tuple(self.protocols),
+            headers=dict(self.headers),
+            auth_secret=(
+                AuthSecretSpec(arn=secret_arn, header=secret.header, json_key=secret.json_key)
+                if secret is not None and secret_arn is not None
+                else None
+            ),
+            method=self.method,
+            body=self.body_text,
+        )
 
 
 class CanaryConfig(StrictModel):
     enabled: Bool = True
-    namespace: Annotated[
-        str, matching(r"[A-Za-z0-9._/#:-]{1,255}", "a CloudWatch namespace like 'StreamPath'")
-    ] = "StreamPath"
-    schedule_minutes: Annotated[StrictInt, int_range(1, 60)] = 1
-    memory_mb: Annotated[StrictInt, int_range(128, 10240)] = 512
-    timeout_seconds: Annotated[StrictInt, int_range(10, 900)] = 60
-    probe_timeout_seconds: Annotated[StrictInt, int_range(1, 60)] = 10
-    max_duration_seconds: Annotated[StrictInt, int_range(1, 600)] = 30
-    log_retention_days: Annotated[StrictInt, one_of(*LOG_RETENTION_DAYS)] = 30
+    namespace: Namespace = contract.DEFAULT_NAMESPACE
+    schedule_minutes: Annotated[StrictInt, in_range(contract.SCHEDULE_MINUTES_RANGE)] = (
+        contract.DEFAULT_SCHEDULE_MINUTES
+    )
+    memory_mb: Annotated[StrictInt, in_range(contract.MEMORY_MB_RANGE)] = contract.DEFAULT_MEMORY_MB
+    timeout_seconds: Annotated[StrictInt, in_range(contract.TIMEOUT_S_RANGE)] = contract.DEFAULT_TIMEOUT_S
+    probe_timeout_seconds: Annotated[StrictInt, in_range(contract.PROBE_TIMEOUT_S_RANGE)] = (
+        contract.DEFAULT_PROBE_TIMEOUT_S
+    )
+    max_duration_seconds: Annotated[StrictInt, in_range(contract.MAX_DURATION_S_RANGE)] = (
+        contract.DEFAULT_MAX_DURATION_S
+    )
+    log_retention_days: Annotated[StrictInt, one_of(*contract.LOG_RETENTION_DAYS)] = (
+        contract.DEFAULT_LOG_RETENTION_DAYS
+    )
     vpc_placement: VpcPlacementConfig | None = None
     alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
     notify_emails: tuple[Email, ...] = ()
@@ -395,48 +361,22 @@ class CanaryConfig(StrictModel):
 
     @model_validator(mode="after")
     def _rules(self) -> CanaryConfig:
-        if self.max_duration_seconds + self.probe_timeout_seconds >= self.timeout_seconds:
-            raise FieldProblem(
-                "timeout_seconds",
-                f"must be greater than max_duration_seconds + probe_timeout_seconds "
-                f"({self.max_duration_seconds} + {self.probe_timeout_seconds}), got {self.timeout_seconds}",
-            )
-        if self.timeout_seconds > self.schedule_minutes * 60:
-            raise FieldProblem(
-                "timeout_seconds",
-                f"must be at most the schedule period ({self.schedule_minutes * 60} s for schedule_minutes "
-                f"{self.schedule_minutes}) so runs cannot overlap, got {self.timeout_seconds}",
-            )
         period_s = self.schedule_minutes * 60
-        window_max = ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD if period_s < 3600 else ALARM_WINDOW_MAX_SECONDS
-        if period_s * self.alarms.evaluation_periods > window_max:
-            raise FieldProblem(
-                "alarms.evaluation_periods",
-                f"must be at most {window_max // period_s} with schedule_minutes {self.schedule_minutes} "
-                f"(CloudWatch caps period x evaluation periods at {window_max // 3600} h for a "
-                f"{period_s} s period), got {self.alarms.evaluation_periods}",
-            )
-        seen: dict[str, int] = {}
-        for index, path in enumerate(self.paths):
-            if path.name in seen:
-                raise FieldProblem(
-                    f"paths[{index}].name", f"duplicate name {path.name!r} (also paths[{seen[path.name]}])"
-                )
-            seen[path.name] = index
+        timeout_s = self.timeout_seconds
+        field_problem(
+            "timeout_seconds",
+            durations_problem(timeout_s, self.probe_timeout_seconds, self.max_duration_seconds)
+            or overlap_problem(timeout_s, period_s),
+        )
+        field_problem(
+            "alarms.evaluation_periods", alarm_window_problem(period_s, self.alarms.evaluation_periods)
+        )
+        names = [path.name for path in self.paths]
+        field_problem("paths", duplicate_names_problem(names))
         unique(list(self.notify_emails), "email")
         if self.regions is not None:
             duplicate_region(self.regions, "regions")
-        in_chain: dict[str, int] = {}
-        for index, name in enumerate(self.chain):
-            if name not in seen:
-                raise FieldProblem(
-                    f"chain[{index}]", f"{name!r} is not a path name (paths: {', '.join(seen)})"
-                )
-            if name in in_chain:
-                raise FieldProblem(
-                    f"chain[{index}]", f"duplicate path {name!r} (also chain[{in_chain[name]}])"
-                )
-            in_chain[name] = index
+        field_problem("chain", chain_problem(self.chain, names))
         return self
 
     def chain_in(self, path_names: Sequence[str]) -> tuple[str, ...]:
@@ -525,3 +465,24 @@ class RegionalCanary:
     @property
     def path_names(self) -> tuple[str, ...]:
         return tuple(path.name for path in self.paths)
+
+    def path_specs(self, front_door_base_urls: Mapping[str, str]) -> tuple[PathSpec, ...]:
+        """What this Region's canary probes, as the contract's specs (``front_door_base_urls``: front
+        door -> ``https://<host>``, tokens allowed)."""
+        return tuple(
+            path.spec(path.target_url(front_door_base_urls), self.secret_arns.get(path.name))
+            for path in self.paths
+        )
+
+    @classmethod
+    def only(cls, canary: CanaryConfig, region: str) -> RegionalCanary:
+        """The canary of a section on its own (no ``AppConfig``): every path, in ``region``, as home."""
+        arns = {}
+        for path in canary.paths:
+            secret = path.auth_secret
+            if secret is not None:
+                arn = secret.arn if secret.arn is not None else (secret.arns or {}).get(region)
+                if arn is None:
+                    raise ValueError(f"canary path {path.name!r} has no auth_secret ARN for {region}")
+                arns[path.name] = arn
+        return cls(region=region, home=True, paths=canary.paths, secret_arns=arns)

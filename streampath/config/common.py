@@ -10,9 +10,11 @@ the message points at the key to change rather than at its section.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
+from streampath_canary.contract import header_name_problem
 
 from streampath.config.display import shown
 
@@ -61,6 +63,33 @@ def matching(pattern: str, what: str) -> AfterValidator:
         return value
 
     return AfterValidator(check)
+
+
+def in_range(bounds: tuple[int, int]) -> AfterValidator:
+    """:func:`int_range` of an owner's ``(low, high)`` bounds (the canary contract's limits)."""
+    return int_range(*bounds)
+
+
+T = TypeVar("T")
+
+
+def rule(problem: Callable[[T], str | None], *, show_value: bool = True) -> AfterValidator:
+    """A value checked by an owner's ``*_problem()`` rule (the canary contract's); pydantic names the key.
+    The refused value is repeated (``, got '<value>'``) unless ``show_value`` is false."""
+
+    def check(value: T) -> T:
+        found = problem(value)
+        if found:
+            raise ValueError(f"{found}, got {shown(value)}" if show_value else found)
+        return value
+
+    return AfterValidator(check)
+
+
+def field_problem(key: str, problem: str | None) -> None:
+    """Raise a model-level rule's problem as a :class:`FieldProblem` on ``key`` (nothing when None)."""
+    if problem:
+        raise FieldProblem(key, problem)
 
 
 def one_of(*allowed: int) -> AfterValidator:
@@ -125,7 +154,7 @@ SecretArn = Annotated[
         "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>)",
     ),
 ]
-HttpHeaderName = Annotated[str, matching(r"[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}", "an HTTP header name")]
+HttpHeaderName = Annotated[str, rule(header_name_problem)]
 UrlPath = Annotated[str, matching(r"/[A-Za-z0-9/_.~%-]*", "an absolute URL path like '/healthz'")]
 K8sName = Annotated[str, matching(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?", "a Kubernetes name like 'core-api'")]
 TagKey = Annotated[

@@ -12,14 +12,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import Field, model_validator
+from streampath_canary.contract import (
+    CanarySpec,
+    environment_bytes,
+    environment_problem,
+    function_environment,
+    h2_scheme_problem,
+)
 
 from streampath.config.apigateway import ApiGatewayConfig, check_apigateway
 from streampath.config.canary import (
     CLOUDFRONT_HTTP3_PROTOCOLS,
     CLOUDFRONT_HTTP3_VERSIONS,
-    H2_NEEDS_TLS,
     H3_NOT_ON_NLB,
-    REGIONS_WITHOUT_FEATURES,
     AuthSecretConfig,
     CanaryConfig,
     RegionalCanary,
@@ -38,14 +43,13 @@ from streampath.config.common import (
     TagKey,
     TagValue,
     VpcConfig,
+    field_problem,
     matching,
 )
 from streampath.config.nlb import NlbConfig
 
 __all__ = [
-    "CANARY_OTHER_ENV_BYTES",
     "CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS",
-    "LAMBDA_ENVIRONMENT_MAX_BYTES",
     "UNRESOLVED_HOST_BYTES",
     "AppConfig",
 ]
@@ -73,10 +77,6 @@ CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS = frozenset(
         "mx-central-1",
     }
 )
-#: Lambda caps the total size of a function's environment variables (keys and values) at 4 KB.
-LAMBDA_ENVIRONMENT_MAX_BYTES = 4096
-#: Room kept for the canary's other variables (POWERTOOLS_*), the key CANARY_CONFIG and the namespace.
-CANARY_OTHER_ENV_BYTES = 160
 #: A front door's host that is only known at deploy time (a CloudFormation token): the longest NLB name,
 #: ``<32-char name>-<16 hex>.elb.<region>.amazonaws.com``, rounded up.
 UNRESOLVED_HOST_BYTES = 100
@@ -142,13 +142,11 @@ class AppConfig(StrictModel):
                         f"canary.paths[{index}].front_door",
                         f"{path.front_door!r} is not an enabled front door (enabled: {enabled})",
                     )
-                if (
-                    path.front_door == "nlb"
-                    and nlb is not None
-                    and nlb.listener.url_scheme == "http"
-                    and "h2" in path.protocols
-                ):
-                    raise FieldProblem(f"canary.paths[{index}].protocols", H2_NEEDS_TLS)
+                if path.front_door == "nlb" and nlb is not None:
+                    field_problem(
+                        f"canary.paths[{index}].protocols",
+                        h2_scheme_problem(path.protocols, nlb.listener.url_scheme),
+                    )
                 if "h3" in path.protocols and path.front_door == "nlb":
                     raise FieldProblem(f"canary.paths[{index}].protocols", H3_NOT_ON_NLB)
                 if (
@@ -161,14 +159,7 @@ class AppConfig(StrictModel):
                         f"canary.paths[{index}].protocols", h3_not_served(cloudfront.http_version)
                     )
             self._check_canary_regions(canary)
-            size = self.canary_environment_bytes_estimate
-            if size > LAMBDA_ENVIRONMENT_MAX_BYTES:
-                raise FieldProblem(
-                    "canary.paths",
-                    f"the canary's configuration needs about {size} bytes of environment variables and "
-                    f"Lambda allows {LAMBDA_ENVIRONMENT_MAX_BYTES} in all: shorten URLs and headers or "
-                    "split the paths over two environments",
-                )
+            field_problem("canary.paths", environment_problem(self.canary_environment_bytes_estimate))
         return self
 
     def _probe_h3_where_cloudfront_serves_it(
@@ -207,15 +198,6 @@ class AppConfig(StrictModel):
         return max(self._canary_environment_bytes(deployment) for deployment in self.canary_deployments)
 
     def _canary_environment_bytes(self, deployment: RegionalCanary) -> int:
-        # The canary's own contract (standard library only) builds the document, as the stack does.
-        from streampath_canary.contract import (
-            AuthSecretSpec,
-            CanarySpec,
-            PathSpec,
-            environment_bytes,
-            function_environment,
-        )
-
         canary = self.enabled_canary
         assert canary is not None
         nlb, cloudfront = self.enabled_nlb, self.enabled_cloudfront
@@ -227,36 +209,18 @@ class AppConfig(StrictModel):
                 else None
             ),
         }
-        paths = []
-        for path in deployment.paths:
-            if path.front_door is not None:
-                host = hosts[path.front_door] or "h" * UNRESOLVED_HOST_BYTES
-                url = f"https://{host}:65535{path.path}"
-            else:
-                url = path.url or ""
-            secret, arn = path.auth_secret, deployment.secret_arns.get(path.name)
-            paths.append(
-                PathSpec(
-                    name=path.name,
-                    url=url,
-                    protocols=tuple(path.protocols),
-                    headers=dict(path.headers),
-                    auth_secret=(
-                        AuthSecretSpec(arn=arn, header=secret.header, json_key=secret.json_key)
-                        if secret is not None and arn is not None
-                        else None
-                    ),
-                    method=path.method,
-                    body=path.body_text,
-                )
-            )
+        # The longest base URL a front door can have: its host (or a deploy-time one), the longest port.
+        base_urls = {
+            door: f"https://{host or 'h' * UNRESOLVED_HOST_BYTES}:65535" for door, host in hosts.items()
+        }
+        paths = deployment.path_specs(base_urls)
         spec = CanarySpec(
             paths=paths,
             namespace=canary.namespace,
             probe_timeout_s=canary.probe_timeout_seconds,
             max_duration_s=canary.max_duration_seconds,
             deadline_s=canary.timeout_seconds,
-            chain=canary.chain_in([p.name for p in paths]),
+            chain=canary.chain_in(deployment.path_names),
         )
         return environment_bytes(function_environment(spec))
 
@@ -319,13 +283,6 @@ class AppConfig(StrictModel):
                 f"must be the environment's region {home!r} (the home Region: it holds the dashboard and "
                 f"the only canary placed in the VPC), got {regions[0]!r}",
             )
-        for index, region in enumerate(regions):
-            missing = REGIONS_WITHOUT_FEATURES.get(region)
-            if missing:
-                raise FieldProblem(
-                    f"canary.regions[{index}]",
-                    f"{region!r} lacks what the canary deploys there: {', '.join(sorted(missing))}",
-                )
         internal = self.internal_front_doors
         for index, path in enumerate(canary.paths):
             where = f"canary.paths[{index}]"

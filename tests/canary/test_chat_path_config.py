@@ -10,11 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
-from streampath_canary.contract import CanarySpec
+from streampath_canary.contract import MAX_BODY_BYTES, CanarySpec
 
-from stacks.canary_stack import resolve_paths
 from streampath.config import CONFIG_DIR, ConfigError, load_config, load_config_by_name
-from streampath.config.canary import CANARY_BODY_MAX_BYTES
 
 DEFAULT = yaml.safe_load((CONFIG_DIR / "default.yaml").read_text())
 PROMPT = {"messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 20}
@@ -43,9 +41,9 @@ def test_shipped_configs_post_to_the_chat_endpoint_with_an_auth_secret(name: str
     assert (chat.method, chat.front_door, chat.path) == ("POST", "cloudfront", "/api/chat/stream")
     assert chat.auth_secret is not None and chat.auth_secret.header == "Authorization"
     assert chat.body_text is not None and json.loads(chat.body_text) == PROMPT
-    specs = resolve_paths([chat], {"cloudfront": "https://d123.cloudfront.net"}, {"chat": "arn:secret"})
+    path_spec = chat.spec(chat.target_url({"cloudfront": "https://d123.cloudfront.net"}), "arn:secret")
     # What the handler will read: the same document, the body as compact JSON, the token not in it.
-    (spec,) = CanarySpec.from_json(CanarySpec(paths=specs).to_json()).paths
+    (spec,) = CanarySpec.from_json(CanarySpec(paths=[path_spec]).to_json()).paths
     assert (spec.method, spec.body, spec.url) == (
         "POST",
         chat.body_text,
@@ -85,8 +83,8 @@ def test_a_body_may_be_a_yaml_mapping_or_a_string(tmp_path: Path) -> None:
             "canary.paths[0].body: holds what looks like a credential (a Bearer token)",
         ),
         (
-            {"method": "POST", "body": {"prompt": "x" * CANARY_BODY_MAX_BYTES}},
-            f"canary.paths[0].body: is {CANARY_BODY_MAX_BYTES + 13} bytes, more than {CANARY_BODY_MAX_BYTES}",
+            {"method": "POST", "body": {"prompt": "x" * MAX_BODY_BYTES}},
+            f"canary.paths[0].body: is {MAX_BODY_BYTES + 13} bytes, more than {MAX_BODY_BYTES}",
         ),
     ],
 )

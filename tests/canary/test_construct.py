@@ -130,7 +130,7 @@ def test_cdk_typed_props(tmp_path: Path) -> None:
 
 def test_refusals() -> None:
     stack = cdk.Stack(cdk.App(), "Refused")
-    with pytest.raises(ValueError, match="must not exceed the schedule period"):
+    with pytest.raises(ValueError, match="timeout: must be at most the schedule period"):
         CanaryFunction(stack, "Overlap", paths=PATHS, timeout=cdk.Duration.seconds(90))
     with pytest.raises(ValueError, match="at least one subnet and one security group"):
         VpcPlacement(subnets=[], security_groups=[])

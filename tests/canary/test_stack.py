@@ -12,9 +12,9 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from stacks.canary_stack import CanaryStack
+from stacks.canary_stack import CanaryStack, CanaryStackProps
 from streampath import naming
-from streampath.config.canary import CanaryConfig
+from streampath.config.canary import CanaryConfig, RegionalCanary
 from streampath_cdk import nag
 from tests.canary.support import DESIGN_DIMENSIONS, DESIGN_METRICS
 from tests.support.cdk import cdk_context, synth_app
@@ -59,9 +59,13 @@ def synth(cfg: CanaryConfig, tmp: Path) -> tuple[Template, dict[str, Any]]:
     stack = CanaryStack(
         app,
         naming.stack_name("test", "Canary"),
-        env_name="test",
-        canary=cfg,
-        front_door_base_urls={"nlb": "https://nlb.example.com"},
+        props=CanaryStackProps(
+            env_name="test",
+            canary=cfg,
+            deployment=RegionalCanary.only(cfg, "eu-west-1"),
+            home_region="eu-west-1",
+            front_door_base_urls={"nlb": "https://nlb.example.com"},
+        ),
         env=cdk.Environment(account="123456789012", region="eu-west-1"),
     )
     nag.apply(app)  # any unacknowledged cdk-nag finding fails app.synth()

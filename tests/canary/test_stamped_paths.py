@@ -115,7 +115,7 @@ def test_method_and_body_round_trip_and_stay_out_of_a_get_path() -> None:
     ("path", "message"),
     [
         ({"method": "PUT"}, 'paths[0].method: must be "GET" or "POST"'),
-        ({"body": PROMPT}, 'a body needs method "POST"'),
+        ({"body": PROMPT}, "a body needs method: POST"),
         ({"method": "POST", "body": 42}, "paths[0].body: must be a string"),
         ({"method": "POST", "body": "{not json"}, "is not valid JSON at position 1"),
         (

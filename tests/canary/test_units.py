@@ -48,7 +48,7 @@ def test_h3_is_a_protocol_of_https_paths() -> None:
         (doc(paths=[{**GOOD_PATH, "protocols": ["h3", "h3"]}]), "paths[0].protocols"),
         (
             doc(paths=[{**GOOD_PATH, "url": "http://nlb.example.com/s", "protocols": ["h1", "h3"]}]),
-            'paths[0].protocols: "h3" needs an https URL',
+            "paths[0].protocols: 'h3' needs an https URL",
         ),
         (doc(paths=[{**GOOD_PATH, "protocols": ["h1", "h1"]}]), "paths[0].protocols"),
         (doc(paths=[{**GOOD_PATH, "url": "nlb.example.com"}]), "paths[0].url"),

@@ -263,7 +263,8 @@ def test_ftp_url_with_credentials_does_not_print_the_password(tmp_path: Path) ->
     text = default_text().replace("url: https://api.example.com", "url: ftp://user:pass@api.example.com", 1)
     message = refusal(write(tmp_path, text))
     assert message == (
-        f"{tmp_path / 'hostile.yaml'}: canary.paths[0].url: must be an http(s) URL like "
+        f"{tmp_path / 'hostile.yaml'}: canary.paths[0].url: must be an absolute http(s) URL with a host, "
+        "like "
         "'https://api.example.com/api/streamcheck', got "
         "'ftp://***@api.example.com/api/streamcheck?events=20&interval_ms=100'"
     )
@@ -274,7 +275,8 @@ def test_https_url_with_credentials_is_refused_without_echo(tmp_path: Path) -> N
     text = default_text().replace("url: https://api.example.com", "url: https://user:pass@api.example.com", 1)
     message = refusal(write(tmp_path, text))
     assert message.endswith(
-        "canary.paths[0].url: must not carry credentials (user:password@); use auth_secret"
+        "canary.paths[0].url: must not carry credentials (user:password@): "
+        "a secret header goes in auth_secret"
     )
     assert "pass@" not in message
 

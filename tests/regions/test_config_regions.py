@@ -10,14 +10,7 @@ from typing import Any
 import pytest
 
 from streampath.config import canary as canary_section
-from streampath.config import model
-from streampath.config.canary import (
-    CANARY_REGION_FEATURES,
-    COMMERCIAL_REGIONS,
-    REGIONS_WITHOUT_FEATURES,
-    CanaryPathConfig,
-    vpc_need,
-)
+from streampath.config.canary import COMMERCIAL_REGIONS, CanaryPathConfig, vpc_need
 from tests.regions.support import HOME, THREE_REGIONS, config_data, load, problems, secret_arn
 
 DIRECT = 3  # config/default.yaml's in-VPC path: http://core-api.internal.example.com:8080/...
@@ -224,15 +217,17 @@ def test_restricted_nlb_is_probed_from_home_only(tmp_path: Path) -> None:
     assert cfg.canary_path_regions()["cloudfront"] == tuple(THREE_REGIONS)
 
 
-def test_region_without_a_feature_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rule behind REGIONS_WITHOUT_FEATURES (empty today, see the next test), with one entry."""
-    feature = "EventBridge Scheduler (the canary's schedule)"
-    assert feature in CANARY_REGION_FEATURES
-    monkeypatch.setattr(model, "REGIONS_WITHOUT_FEATURES", {"ap-southeast-2": frozenset({feature})})
-    assert problems(tmp_path, config_data(THREE_REGIONS)) == [
-        "canary.regions[2]: 'ap-southeast-2' lacks what the canary deploys there: EventBridge Scheduler "
-        "(the canary's schedule)"
-    ]
+#: What the canary stack deploys in every Region it runs in (the feature -> its CloudFormation type): a
+#: Region whose registry lacked one could not hold the stack.
+CANARY_REGION_FEATURES = {
+    "EventBridge Scheduler (the canary's schedule)": "AWS::Scheduler::Schedule",
+    "AWS Lambda (the canary function)": "AWS::Lambda::Function",
+    "CloudWatch composite alarms (one page per Region)": "AWS::CloudWatch::CompositeAlarm",
+    "CloudWatch alarms": "AWS::CloudWatch::Alarm",
+    "Amazon SNS (the alarm topic)": "AWS::SNS::Topic",
+    "AWS KMS (the topic's key)": "AWS::KMS::Key",
+    "CloudWatch Logs (the function's log group)": "AWS::Logs::LogGroup",
+}
 
 
 def cfn_registries() -> dict[str, set[str]]:
@@ -247,7 +242,9 @@ def cfn_registries() -> dict[str, set[str]]:
 NO_SNAPSHOT = {"me-south-1"}
 
 
-def test_feature_table_matches_the_cloudformation_registry() -> None:
+def test_every_commercial_region_has_what_the_canary_deploys() -> None:
+    """Every Region :data:`COMMERCIAL_REGIONS` admits can hold the canary stack, by cfn-lint's per-Region
+    registry snapshot: a Region that lacks a feature fails here (and must then leave that list)."""
     registries = cfn_registries()
     assert {r for r in COMMERCIAL_REGIONS if r not in registries} == NO_SNAPSHOT
     computed = {}
@@ -256,7 +253,7 @@ def test_feature_table_matches_the_cloudformation_registry() -> None:
         missing = frozenset(f for f, kind in CANARY_REGION_FEATURES.items() if kind not in types)
         if missing:
             computed[region] = missing
-    assert computed == dict(REGIONS_WITHOUT_FEATURES)
+    assert computed == {}
 
 
 def test_commercial_regions_are_the_sdks_aws_partition() -> None:

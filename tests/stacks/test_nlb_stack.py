@@ -8,7 +8,7 @@ import aws_cdk as cdk
 import yaml
 from aws_cdk.assertions import Capture, Match, Template
 
-from stacks.nlb_stack import NlbStack
+from stacks.nlb_stack import NlbStack, NlbStackProps
 from streampath import naming
 from streampath.config import CONFIG_DIR, load_config
 from tests.support.cdk import Synthesised, cdk_context
@@ -240,7 +240,9 @@ def test_tls_passthrough_listener_health_checks_over_https(tmp_path: Path) -> No
     path.write_text(yaml.safe_dump(data))
     cfg = load_config(path)
     app = cdk.App(context=cdk_context())
-    stack = NlbStack(app, "Passthrough", app_config=cfg, env=cdk.Environment(region=cfg.region))
+    assert cfg.nlb is not None and cfg.vpc is not None
+    props = NlbStackProps(nlb=cfg.nlb, vpc=cfg.vpc, service=cfg.service)
+    stack = NlbStack(app, "Passthrough", props=props, env=cdk.Environment(region=cfg.region))
     template = Template.from_stack(stack)
     template.has_resource_properties(LISTENER, {"Protocol": "TCP", "Port": 443})
     template.has_resource_properties(

@@ -9,6 +9,10 @@ agree on (docs/contracts/metrics.md, docs/INTERFACES.md).
   serialises it (:meth:`CanarySpec.to_document`); the handler parses and validates the JSON
   (:meth:`CanarySpec.from_json`), and a bad document is a :class:`CanarySpecError` naming the key.
 - The function's environment: the variables the stack sets and their size as Lambda counts it.
+- Every default, limit and rule of a canary (docs/INTERFACES.md, "Who owns which value"): the YAML
+  models (``streampath.config.canary``) and the constructs (``streampath_cdk``) import them from here.
+  Each rule is one ``*_problem()`` function that returns why a value is refused (one line, never the
+  value itself) or None; callers only say where the value came from (a YAML key, a JSON key, a prop).
 
 Standard library only, and nothing else is imported: ``cdk synth``, ``streampath status`` and a Lambda
 cold start all read it, and none of them should pay for (or need) the probe's HTTP stack to do so.
@@ -104,23 +108,103 @@ CONFIG_ENV_VAR: Final = "CANARY_CONFIG"
 SERVICE_NAME: Final = "streampath-canary"
 LOG_LEVEL: Final = "INFO"
 
+# --- defaults -----------------------------------------------------------------------------------------
+# The one copy of each: the YAML's defaults, the constructs' prop defaults and the handler's.
+
+#: How often the canary runs (minutes): one datapoint a minute is what the alarms' M of N count.
+DEFAULT_SCHEDULE_MINUTES: Final = 1
+#: Lambda memory (MiB): CPU scales with it, and 512 keeps a TLS handshake and the JSON off the timings.
+DEFAULT_MEMORY_MB: Final = 512
+#: The Lambda timeout (s): the schedule period, so one run can never overlap the next.
+DEFAULT_TIMEOUT_S: Final = 60
+#: Bounds connect, TLS, the wait for headers and any silence inside a stream (s); the probe's own default.
+DEFAULT_PROBE_TIMEOUT_S: Final = 10
+#: Bounds one probe's whole stream (s): a streamcheck stream lasts 2 s, a chat answer some more.
+DEFAULT_MAX_DURATION_S: Final = 30
+#: Seconds kept between the handler's own deadline and the Lambda timeout (to publish what it measured).
+DEADLINE_MARGIN_S: Final = 10
+#: The handler's bound for a whole run (s), with the default timeout.
+DEFAULT_DEADLINE_S: Final = DEFAULT_TIMEOUT_S - DEADLINE_MARGIN_S
+#: The function's log group retention (days): a month of runs to compare with.
+DEFAULT_LOG_RETENTION_DAYS: Final = 30
+DEFAULT_SECRET_HEADER: Final = "Authorization"
+#: Alarm thresholds: a stream whose events bunch by more than a second is not streaming to a reader; a
+#: first event later than 5 s is a held start; 3 breaching runs of the last 5 page, one slow run does not.
+DEFAULT_BUFFERING_DELAY_MS: Final = 1000
+DEFAULT_TIME_TO_FIRST_EVENT_MS: Final = 5000
+DEFAULT_EVALUATION_PERIODS: Final = 5
+DEFAULT_DATAPOINTS_TO_ALARM: Final = 3
+
+# --- limits -------------------------------------------------------------------------------------------
+# Inclusive (low, high) bounds of the YAML's settings: Lambda's own limits, or what a canary can use.
+
+SCHEDULE_MINUTES_RANGE: Final = (1, 60)
+#: Retention values CloudWatch Logs accepts (days), for the function's log group.
+LOG_RETENTION_DAYS: Final = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+#: Lambda's memory range (MiB).
+MEMORY_MB_RANGE: Final = (128, 10240)
+#: Lambda's 15-minute cap; below 10 s a run could not even wait out one probe timeout.
+TIMEOUT_S_RANGE: Final = (10, 900)
+PROBE_TIMEOUT_S_RANGE: Final = (1, 60)
+MAX_DURATION_S_RANGE: Final = (1, 600)
+ALARM_THRESHOLD_MS_RANGE: Final = (1, 600_000)
+EVALUATION_PERIODS_RANGE: Final = (1, 100)
+#: CloudWatch caps an alarm's period x evaluation periods: 1 day for periods under an hour, else 7 days.
+ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD: Final = 86_400
+ALARM_WINDOW_MAX_SECONDS: Final = 604_800
+#: Largest request body of a canary path. It travels in the function's environment, whose 4 KB Lambda
+#: limit every path, URL and header shares, so a body past 2 KB could never be deployed; a chat prompt
+#: for a canary is a sentence. (The probe's command line allows far larger bodies read from a file.)
+MAX_BODY_BYTES: Final = 2048
+#: Lambda caps the total size of a function's environment variables (keys and values) at 4 KB.
+LAMBDA_ENVIRONMENT_MAX_BYTES: Final = 4096
+#: Longest path name: names become alarm names (``<prefix>-<name>-<protocol>-<metric>``), the ``Path``
+#: dimension and dashboard titles, which stay readable at this length.
+NAME_MAX_CHARS: Final = 31
+
 # --- CANARY_CONFIG -----------------------------------------------------------------------------------
 
-DEFAULT_PROBE_TIMEOUT_S: Final = 10.0
-DEFAULT_MAX_DURATION_S: Final = 30.0
-DEFAULT_DEADLINE_S: Final = 50.0
-DEFAULT_SECRET_HEADER: Final = "Authorization"
 #: The request methods a path may use: ``POST`` sends ``body`` first, as a chat frontend does.
 Method = Literal["GET", "POST"]
 METHODS: Final[tuple[Method, ...]] = ("GET", "POST")
-#: Largest request body (the probe's own limit); a config keeps far below it (the environment is 4 KB).
-MAX_BODY_BYTES: Final = 64 * 1024
 # Bounds of every duration in seconds: Lambda's own 15-minute cap.
 _SECONDS_MIN: Final = 0.1
 _SECONDS_MAX: Final = 900.0
-# CloudWatch dimension values are 1..255 characters; keep names readable on the dashboard too.
-_NAME_RE: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-_HEADER_NAME_RE: Final = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+_NAME_RE: Final = re.compile(rf"[a-z0-9][a-z0-9-]{{0,{NAME_MAX_CHARS - 1}}}")
+#: A CloudWatch namespace's characters (``AWS/`` is reserved for AWS's own).
+_NAMESPACE_RE: Final = re.compile(r"[A-Za-z0-9._/#:-]{1,255}")
+#: An RFC 9110 token, at most 128 characters.
+_HEADER_NAME_RE: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
+#: Header names that carry credentials: refused in a path's plain ``headers`` (they would land in the
+#: template and the Lambda environment in clear text); such a header is an ``auth_secret``.
+_SECRET_HEADER_RE: Final = re.compile(
+    r"(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-amz-security-token"
+    r"|.*token.*|.*secret.*|.*password.*|.*session.*|x-origin-verify)",
+    re.IGNORECASE,
+)
 _ROOT_KEYS: Final = frozenset(
     {"namespace", "probe_timeout_s", "max_duration_s", "deadline_s", "paths", "chain"}
 )
@@ -176,8 +260,14 @@ class PathSpec:
         # Frozen all the way down: a spec handed to a construct cannot change under it.
         object.__setattr__(self, "protocols", tuple(self.protocols))
         object.__setattr__(self, "headers", MappingProxyType(dict(self.headers)))
-        # A body that cannot be sent (or holds a credential) is refused before it reaches a template.
-        problem = request_problem(self.method, self.body, self.headers)
+        # A path the handler would refuse (a body that cannot be sent or holds a credential) is refused
+        # before it reaches a template. The URL may be a CloudFormation token here: the handler checks it.
+        problem = (
+            name_problem(self.name)
+            or protocols_problem(self.protocols)
+            or h3_body_problem(self.protocols, self.body)
+            or request_problem(self.method, self.body, self.headers)
+        )
         if problem:
             raise ValueError(f"path {self.name!r}: {problem}")
 
@@ -198,9 +288,14 @@ class CanarySpec:
     def __post_init__(self) -> None:
         object.__setattr__(self, "paths", tuple(self.paths))
         object.__setattr__(self, "chain", tuple(self.chain))
-        problem = chain_problem(self.chain, [p.name for p in self.paths])
-        if problem:
-            raise ValueError(f"chain: {problem}")
+        names = [p.name for p in self.paths]
+        for key, problem in (
+            ("namespace", namespace_problem(self.namespace)),
+            ("paths", duplicate_names_problem(names)),
+            ("chain", chain_problem(self.chain, names)),
+        ):
+            if problem:
+                raise ValueError(f"{key}: {problem}")
 
     @property
     def protocols(self) -> tuple[ProtocolName, ...]:
@@ -243,12 +338,8 @@ class CanarySpec:
         root = cast(dict[str, Any], doc)
         _known_keys(root, "(root)", _ROOT_KEYS)
         namespace = root.get("namespace", DEFAULT_NAMESPACE)
-        _expect(
-            isinstance(namespace, str) and 0 < len(namespace) <= 255 and not namespace.startswith("AWS/"),
-            "namespace",
-            "must be 1-255 characters and not start with AWS/",
-            namespace,
-        )
+        _expect(isinstance(namespace, str), "namespace", "must be a string", namespace)
+        _check("namespace", namespace_problem(namespace), namespace)
         probe_timeout = _seconds(root, "probe_timeout_s", DEFAULT_PROBE_TIMEOUT_S)
         max_duration = _seconds(root, "max_duration_s", DEFAULT_MAX_DURATION_S)
         deadline = _seconds(root, "deadline_s", DEFAULT_DEADLINE_S)
@@ -261,9 +352,7 @@ class CanarySpec:
         )
         paths = tuple(_parse_path(raw, i) for i, raw in enumerate(cast(list[Any], raw_paths)))
         names = [p.name for p in paths]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise CanarySpecError(f"{CONFIG_ENV_VAR}: paths: duplicate name(s) {_names(dupes)}")
+        _check("paths", duplicate_names_problem(names))
         chain = root.get("chain", [])
         _expect(
             isinstance(chain, list) and all(isinstance(n, str) for n in chain),
@@ -284,6 +373,100 @@ class CanarySpec:
         )
 
 
+# --- rules ------------------------------------------------------------------------------------------
+# Each returns why a value is refused, in one line that never repeats a secret, or None. The caller says
+# where the value came from (a YAML key, a CANARY_CONFIG key, a construct prop).
+
+
+def name_problem(name: str) -> str | None:
+    """A path name: it becomes the ``Path`` dimension, part of alarm names and dashboard titles."""
+    if _NAME_RE.fullmatch(name):
+        return None
+    return f"must be a lower-case name like 'nlb' (a-z, 0-9, '-', at most {NAME_MAX_CHARS} characters)"
+
+
+def namespace_problem(namespace: str) -> str | None:
+    """A CloudWatch namespace of the canary's metrics (``AWS/`` is AWS's own)."""
+    if _NAMESPACE_RE.fullmatch(namespace) and not namespace.startswith("AWS/"):
+        return None
+    return "must be a CloudWatch namespace like 'StreamPath' (1-255 of A-Z a-z 0-9 . _ / # : -, not AWS/...)"
+
+
+def header_name_problem(name: str) -> str | None:
+    """An HTTP header name (an RFC 9110 token of at most 128 characters)."""
+    return None if _HEADER_NAME_RE.fullmatch(name) else "must be an HTTP header name"
+
+
+def plain_header_problem(name: str) -> str | None:
+    """A header sent from a path's plain ``headers``: one that names a credential belongs in
+    ``auth_secret`` (plain header values are stored in the template and the environment)."""
+    if _SECRET_HEADER_RE.fullmatch(name):
+        return "looks like a credential and would be stored in clear text; use auth_secret instead"
+    return None
+
+
+#: Why a URL with ``user:password@`` is refused (a refusal that need not repeat the URL at all).
+URL_CREDENTIALS_PROBLEM: Final = (
+    "must not carry credentials (user:password@): a secret header goes in auth_secret"
+)
+
+
+def url_problem(url: str) -> str | None:
+    """A probed URL: absolute http(s) with a host and a valid port, and no ``user:password@``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(parts):
+        return "must be an absolute http(s) URL with a host, like 'https://api.example.com/api/streamcheck'"
+    if "@" in parts.netloc:
+        return URL_CREDENTIALS_PROBLEM
+    return None
+
+
+def protocols_problem(protocols: Sequence[str]) -> str | None:
+    """A path's protocols: a non-empty list of distinct values of :data:`PROTOCOLS`."""
+    if not protocols or not all(p in PROTOCOLS for p in protocols):
+        return 'must be a non-empty list of distinct "h1" / "h2" / "h3"'
+    twice = next((p for i, p in enumerate(protocols) if p in protocols[:i]), None)
+    return f"protocol {twice!r} is listed twice" if twice is not None else None
+
+
+def h2_scheme_problem(protocols: Sequence[str], scheme: str) -> str | None:
+    """h2 over plain http is HTTP/2 by prior knowledge (h2c): browsers never use it and HTTP/1.1 servers
+    (uvicorn, an NLB TCP listener in front of one) refuse it, so every h2 probe would fail and keep the
+    Success alarm in ALARM. The YAML refuses it; a construct user probing an h2c server may not."""
+    if scheme == "http" and "h2" in protocols:
+        return (
+            "'h2' needs an https URL: over plain http HTTP/2 means prior knowledge (h2c), which browsers "
+            "never use and HTTP/1.1 servers refuse, so every h2 probe would fail; set protocols: [h1]"
+        )
+    return None
+
+
+def h3_scheme_problem(protocols: Sequence[str], scheme: str) -> str | None:
+    """HTTP/3 runs over QUIC, and QUIC always carries TLS 1.3: there is no plain-http HTTP/3 to probe."""
+    if scheme != "https" and TLS_ONLY_PROTOCOLS.intersection(protocols):
+        return (
+            "'h3' needs an https URL: HTTP/3 runs over QUIC, which always carries TLS, so every h3 probe "
+            "would fail; remove h3 from protocols"
+        )
+    return None
+
+
+def h3_body_problem(protocols: Sequence[str], body: object) -> str | None:
+    """The probe's HTTP/3 requests carry no body yet."""
+    if body is not None and "h3" in protocols:
+        return (
+            "'h3' probes send no request body, so this path's h3 probe could not run; probe a path with a "
+            "body over h1 and h2"
+        )
+    return None
+
+
+def duplicate_names_problem(names: Sequence[str]) -> str | None:
+    """Path names are the ``Path`` dimension: each path has its own."""
+    twice = sorted({name for name in names if list(names).count(name) > 1})
+    return f"duplicate name(s) {_names(twice)}" if twice else None
+
+
 def chain_problem(chain: Sequence[str], path_names: Sequence[str]) -> str | None:
     """Why ``chain`` is not a chain of these paths (an unknown name, or one listed twice), or None."""
     unknown = [name for name in chain if name not in path_names]
@@ -293,6 +476,75 @@ def chain_problem(chain: Sequence[str], path_names: Sequence[str]) -> str | None
     if twice:
         return f"path name(s) listed twice: {_names(twice)}"
     return None
+
+
+def durations_problem(timeout_s: float, probe_timeout_s: float, max_duration_s: float) -> str | None:
+    """The Lambda timeout must leave room for a whole stream and one more silence bound after it."""
+    if timeout_s > max_duration_s + probe_timeout_s:
+        return None
+    return (
+        f"must be greater than max_duration_seconds + probe_timeout_seconds "
+        f"({max_duration_s:g} + {probe_timeout_s:g}), got {timeout_s:g}"
+    )
+
+
+def overlap_problem(timeout_s: float, period_s: float) -> str | None:
+    """A run may not outlast the schedule period: runs would overlap (and the second be throttled)."""
+    if timeout_s <= period_s:
+        return None
+    return f"must be at most the schedule period ({period_s:g} s) so runs cannot overlap, got {timeout_s:g} s"
+
+
+def alarm_window_problem(period_s: float, evaluation_periods: int) -> str | None:
+    """CloudWatch caps period x evaluation periods (1 day below an hour's period, else 7 days)."""
+    window_max = ALARM_WINDOW_MAX_SECONDS_SHORT_PERIOD if period_s < 3600 else ALARM_WINDOW_MAX_SECONDS
+    if period_s * evaluation_periods <= window_max:
+        return None
+    return (
+        f"must be at most {int(window_max // period_s)} with a {period_s:g} s period (CloudWatch caps "
+        f"period x evaluation periods at {window_max // 3600} h), got {evaluation_periods}"
+    )
+
+
+def datapoints_problem(evaluation_periods: int, datapoints_to_alarm: int) -> str | None:
+    """M of N: an alarm needs M breaching datapoints among the last N."""
+    if datapoints_to_alarm <= evaluation_periods:
+        return None
+    return f"must be at most evaluation_periods ({evaluation_periods}), got {datapoints_to_alarm}"
+
+
+def environment_problem(size: int) -> str | None:
+    """The function's environment (every key and value) must fit Lambda's 4 KB."""
+    if size <= LAMBDA_ENVIRONMENT_MAX_BYTES:
+        return None
+    return (
+        f"the canary's configuration needs about {size} bytes of environment variables and Lambda allows "
+        f"{LAMBDA_ENVIRONMENT_MAX_BYTES} in all: shorten URLs and headers or split the paths over two "
+        "environments"
+    )
+
+
+def deadline_s(timeout_s: float, max_duration_s: float) -> float:
+    """The handler's bound for a whole run: :data:`DEADLINE_MARGIN_S` before the Lambda timeout, and
+    never shorter than one stream."""
+    return max(timeout_s - DEADLINE_MARGIN_S, max_duration_s)
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmThresholds:
+    """What the canary's alarms fire on: per path and protocol, ``BufferingDelay`` above
+    ``buffering_delay_ms`` or ``TimeToFirstEvent`` above ``time_to_first_event_ms`` (or ``Success`` below
+    1) in ``datapoints_to_alarm`` of ``evaluation_periods`` runs."""
+
+    buffering_delay_ms: int = DEFAULT_BUFFERING_DELAY_MS
+    time_to_first_event_ms: int = DEFAULT_TIME_TO_FIRST_EVENT_MS
+    evaluation_periods: int = DEFAULT_EVALUATION_PERIODS
+    datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM
+
+    def __post_init__(self) -> None:
+        problem = datapoints_problem(self.evaluation_periods, self.datapoints_to_alarm)
+        if problem:
+            raise ValueError(f"datapoints_to_alarm: {problem}")
 
 
 def function_environment(
@@ -353,6 +605,16 @@ def _expect(cond: bool, key: str, what: str, got: Any) -> None:
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {key}: {what}, got {_shown(got)}")
 
 
+_UNSHOWN: Final = object()
+
+
+def _check(key: str, problem: str | None, got: Any = _UNSHOWN) -> None:
+    """A rule's problem as this document's error (with the refused value, unless it is not to be shown)."""
+    if problem:
+        shown = "" if got is _UNSHOWN else f", got {_shown(got)}"
+        raise CanarySpecError(f"{CONFIG_ENV_VAR}: {key}: {problem}{shown}")
+
+
 def mask_userinfo(text: str) -> str:
     """``ftp://user:pass@host/x`` -> ``ftp://***@host/x`` (also ``user:pass@host/x``, without a scheme)."""
     if "://" in text:
@@ -406,12 +668,8 @@ def _parse_secret(raw: Any, where: str) -> AuthSecretSpec | None:
     arn = raw.get("arn")
     _expect(isinstance(arn, str) and bool(arn), f"{where}.arn", "must be a non-empty string", arn)
     header = raw.get("header", DEFAULT_SECRET_HEADER)
-    _expect(
-        isinstance(header, str) and bool(_HEADER_NAME_RE.match(header)),
-        f"{where}.header",
-        "must be an HTTP header name",
-        header,
-    )
+    _expect(isinstance(header, str), f"{where}.header", "must be an HTTP header name", header)
+    _check(f"{where}.header", header_name_problem(header), header)
     json_key = raw.get("json_key")
     _expect(
         json_key is None or (isinstance(json_key, str) and bool(json_key)),
@@ -435,48 +693,21 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     _expect(isinstance(raw, dict), where, "must be an object", raw)
     _known_keys(raw, where, _PATH_KEYS)
     name = raw.get("name")
-    _expect(
-        isinstance(name, str) and bool(_NAME_RE.match(name)),
-        f"{where}.name",
-        "must be 1-64 characters [A-Za-z0-9_.-] starting with a letter or digit",
-        name,
-    )
+    _expect(isinstance(name, str), f"{where}.name", "must be a string", name)
+    _check(f"{where}.name", name_problem(name), name)
     url = raw.get("url")
     _expect(isinstance(url, str), f"{where}.url", "must be a string", url)
-    parts = urlsplit(url)
-    _expect(
-        parts.scheme in ("http", "https") and bool(parts.hostname) and _port_ok(parts),
-        f"{where}.url",
-        "must be an absolute http(s) URL with a host",
-        url,
-    )
-    _expect(
-        "@" not in parts.netloc,
-        f"{where}.url",
-        "must not carry credentials (user:password@): a secret header goes in auth_secret",
-        url,
-    )
+    _check(f"{where}.url", url_problem(url), url)
     protocols = raw.get("protocols", list(DEFAULT_PROTOCOLS))
-    _expect(
-        isinstance(protocols, list)
-        and bool(protocols)
-        and all(p in PROTOCOLS for p in protocols)
-        and len(set(protocols)) == len(protocols),
-        f"{where}.protocols",
-        'must be a non-empty list of distinct "h1" / "h2" / "h3"',
-        protocols,
-    )
-    _expect(
-        parts.scheme == "https" or not TLS_ONLY_PROTOCOLS.intersection(protocols),
-        f"{where}.protocols",
-        '"h3" needs an https URL (HTTP/3 runs over QUIC, which always carries TLS)',
-        protocols,
-    )
+    _expect(isinstance(protocols, list), f"{where}.protocols", "must be a list", protocols)
+    _check(f"{where}.protocols", protocols_problem(protocols), protocols)
+    _check(f"{where}.protocols", h3_scheme_problem(protocols, urlsplit(url).scheme), protocols)
     headers = raw.get("headers", {}) or {}
     _expect(isinstance(headers, dict), f"{where}.headers", "must be an object", "<not an object>")
     for key, value in headers.items():
         # Only the names are echoed: header values may be sensitive.
-        _expect(bool(_HEADER_NAME_RE.match(key)), f"{where}.headers", "keys must be HTTP header names", key)
+        _expect(isinstance(key, str), f"{where}.headers", "keys must be HTTP header names", key)
+        _check(f"{where}.headers", header_name_problem(key), key)
         if not isinstance(value, str):
             raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.headers[{_shown(key)}]: value must be a string")
     secret = _parse_secret(raw.get("auth_secret"), f"{where}.auth_secret")
@@ -493,12 +724,7 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     if problem:
         # The problem never quotes the body: it may hold what it should not.
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
-    _expect(
-        body is None or "h3" not in protocols,
-        f"{where}.protocols",
-        '"h3" probes send no request body: probe a path with a body over "h1" / "h2"',
-        protocols,
-    )
+    _check(f"{where}.protocols", h3_body_problem(protocols, body), protocols)
     return PathSpec(
         name=name,
         url=url,
@@ -599,7 +825,10 @@ def body_problem(body: str, content_type: str | None = None) -> str | None:
     like a credential, or not the JSON its Content-Type (default ``application/json``) says."""
     size = len(body.encode("utf-8"))
     if size > MAX_BODY_BYTES:
-        return f"is {size} bytes, more than the limit of {MAX_BODY_BYTES}"
+        return (
+            f"is {size} bytes, more than {MAX_BODY_BYTES}: it travels in the canary's environment (4 KB "
+            "for everything); a small prompt is enough to probe a chat endpoint"
+        )
     found = secret_in_body(body)
     if found:
         return f"holds what looks like a credential ({found}): {BODY_SECRET_HINT}"
@@ -620,6 +849,6 @@ def request_problem(method: str, body: str | None, headers: Mapping[str, str]) -
     if body is None:
         return None
     if method == "GET":
-        return 'a body needs method "POST"'
+        return "a body needs method: POST (a chat endpoint reads its prompt from a POST)"
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
     return body_problem(body, content_type)

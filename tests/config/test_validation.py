@@ -367,7 +367,8 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "not-http-url",
         setting("canary", "paths", 2, value={"name": "cloudfront", "url": "ftp://example.com/x"}),
-        "canary.paths[2].url: must be an http(s) URL like 'https://api.example.com/api/streamcheck', "
+        "canary.paths[2].url: must be an absolute http(s) URL with a host, like "
+        "'https://api.example.com/api/streamcheck', "
         "got 'ftp://example.com/x'",
     ),
     (
@@ -385,12 +386,13 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "duplicate-path-name",
         setting("canary", "paths", 3, "name", value="alb"),
-        "canary.paths[3].name: duplicate name 'alb' (also paths[0])",
+        "canary.paths: duplicate name(s) alb",
     ),
     (
         "bad-path-name",
         setting(*PATH0, "name", value="ALB path"),
-        "canary.paths[0].name: must be a lower-case name like 'nlb' (a-z, 0-9, '-', <= 31), got 'ALB path'",
+        "canary.paths[0].name: must be a lower-case name like 'nlb' (a-z, 0-9, '-', at most 31 characters), "
+        "got 'ALB path'",
     ),
     (
         "unknown-protocol",
@@ -458,8 +460,8 @@ CASES: list[tuple[str, Mutation, str]] = [
             setting("canary", "schedule_minutes", value=30),
             setting("canary", "alarms", "evaluation_periods", value=49),
         ),
-        "canary.alarms.evaluation_periods: must be at most 48 with schedule_minutes 30 (CloudWatch caps "
-        "period x evaluation periods at 24 h for a 1800 s period), got 49",
+        "canary.alarms.evaluation_periods: must be at most 48 with a 1800 s period (CloudWatch caps "
+        "period x evaluation periods at 24 h), got 49",
     ),
     (
         "h2-over-plain-http-url",
