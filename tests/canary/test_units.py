@@ -117,6 +117,7 @@ def test_emf_for_a_streamed_probe(monkeypatch: pytest.MonkeyPatch) -> None:
         "EventsReceived": 21.0,
         "Success": 1.0,
         "Buffered": 0.0,
+        "GoodStream": 1.0,  # first event 11 ms, buffering 3.5 ms: the default spec is met
     }
     assert emf["Path"] == "nlb" and emf["Protocol"] == "h2" and emf["Verdict"] == "streaming"
     assert "service" not in emf
@@ -143,6 +144,7 @@ def test_emf_for_a_failed_probe() -> None:
     emf = emf_document("Custom/NS", "cf", "h1", failed)
     values = assert_design_emf(emf, namespace="Custom/NS")
     assert values["Success"] == 0.0 and values["EventsReceived"] == 0.0
+    assert values["GoodStream"] == 0.0  # a failed probe is a bad stream
     assert "TimeToFirstByte" not in values and "Buffered" not in values and "BufferingDelay" not in values
     assert emf["ErrorKind"] == "tls"
 
@@ -152,3 +154,16 @@ def test_buffered_verdict_sets_buffered() -> None:
         metric_values({**OK_RESULT, "verdict": "buffered", "buffering_delay_ms": 1900.0})["Buffered"] == 1.0
     )
     assert metric_values({**OK_RESULT, "verdict": "partial"})["Buffered"] == 0.0
+
+
+def test_good_stream_is_judged_by_the_paths_spec() -> None:
+    slow_start = {**OK_RESULT, "timings_ms": {**OK_RESULT["timings_ms"], "first_event": 2500.0}}
+    # The default spec bounds the first event at 2000 ms; a path's own spec may allow more, or ask more.
+    assert metric_values(slow_start)["GoodStream"] == 0.0
+    assert metric_values(slow_start, good="first_event<=3000")["GoodStream"] == 1.0
+    assert metric_values(OK_RESULT, good="ttfb<=5")["GoodStream"] == 0.0
+    # A bound on a value the read did not measure is not met (no gaps_ms in this result).
+    assert metric_values(OK_RESULT, good="gap_p99<=100")["GoodStream"] == 0.0
+    # Good is about the stream, not only the error: a buffered stream fails the buffering bound.
+    buffered = {**OK_RESULT, "verdict": "buffered", "buffering_delay_ms": 1900.0}
+    assert metric_values(buffered) == {**metric_values(buffered), "Success": 1.0, "GoodStream": 0.0}
