@@ -25,8 +25,10 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 from streampath_canary.contract import AuthSecretSpec, PathSpec
 
+from stacks.canary_slo import add_slo
 from streampath import naming
 from streampath.config.canary import CanaryConfig, CanaryPathConfig, RegionalCanary
+from streampath.config.slo import SloConfig
 from streampath_cdk.canary_alarms import (
     AlarmedPath,
     CanaryAlarms,
@@ -81,9 +83,11 @@ def resolve_paths(
     paths: Sequence[CanaryPathConfig],
     front_door_base_urls: Mapping[str, str],
     secret_arns: Mapping[str, str],
+    slo: SloConfig | None = None,
 ) -> list[PathSpec]:
     """Config paths -> the canary's path specs; a ``front_door`` path needs that front door's base URL, a
-    path with an auth secret its ARN in this Region (``secret_arns``, by path name)."""
+    path with an auth secret its ARN in this Region (``secret_arns``, by path name); with ``slo``, each
+    path carries its good spec (``GoodStream``)."""
     specs: list[PathSpec] = []
     for path in paths:
         if path.front_door is not None:
@@ -110,6 +114,7 @@ def resolve_paths(
                 ),
                 method=path.method,
                 body=path.body_text,
+                good=slo.for_path(path.slo).good if slo is not None else None,
             )
         )
     return specs
@@ -170,7 +175,9 @@ class CanaryStack(cdk.Stack):
                 f"{region}, home Region {home}"
             )
         multi_region = len(dashboard_regions) > 1 or not deployment.home
-        paths = resolve_paths(deployment.paths, front_door_base_urls or {}, deployment.secret_arns)
+        paths = resolve_paths(
+            deployment.paths, front_door_base_urls or {}, deployment.secret_arns, canary.slo
+        )
         period = cdk.Duration.minutes(canary.schedule_minutes)
         prefix = naming.canary_alarm_prefix(env_name, region, home)
         dashboard_name = naming.canary_dashboard_name(env_name)
@@ -214,6 +221,16 @@ class CanaryStack(cdk.Stack):
             # for its own subscribers (a chat channel, a pager).
             notify_emails=list(canary.notify_emails) if deployment.home else [],
             region_label=region if multi_region else None,
+            page_on_thresholds=thresholds.mode != "slo",
+        )
+        self.slo = add_slo(
+            self,
+            canary=canary,
+            config_paths=deployment.paths,
+            specs=paths,
+            alarm_name_prefix=prefix,
+            threshold_alarms=self.alarms,
+            period=period,
         )
         if deployment.home:
             remote = [d for d in dashboard_regions if not d.home]
@@ -244,6 +261,7 @@ class CanaryStack(cdk.Stack):
                 ]
                 if remote
                 else [],
+                top_widgets=self.slo.widgets,
             )
             if remote:
                 self.paging = PageForRemoteAlarms(

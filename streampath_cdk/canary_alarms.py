@@ -112,7 +112,9 @@ class CanaryAlarms(Construct):
     ``period`` (one datapoint per run: the schedule period). Defaults: ``buffering_delay_ms`` 1000,
     ``time_to_first_event_ms`` 5000, ``evaluation_periods`` 5, ``datapoints_to_alarm`` 3 (M of N),
     ``notify_emails`` none (the topic is still there to subscribe to), ``region_label`` none (set it when
-    the canary runs in several Regions: the composites' descriptions name it).
+    the canary runs in several Regions: the composites' descriptions name it), ``page_on_thresholds`` True
+    (False: the per-path alarms stay, for the dashboard, but the top composite pages only for the
+    function's alarms; the SLO's burn-rate alarms page instead).
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class CanaryAlarms(Construct):
         datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
         notify_emails: Sequence[str] = (),
         region_label: str | None = None,
+        page_on_thresholds: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         where_run = f" (canary in {region_label})" if region_label else ""
@@ -256,7 +259,9 @@ class CanaryAlarms(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
         self.function_alarms = [self.errors, self.throttles]
-        every: list[cw.IAlarm] = [p.degraded for p in self.by_path.values() if p.degraded is not None]
+        every: list[cw.IAlarm] = [
+            p.degraded for p in self.by_path.values() if p.degraded is not None and page_on_thresholds
+        ]
         every += self.function_alarms
         self.composite = cw.CompositeAlarm(
             self,

@@ -181,6 +181,7 @@ class CanaryDashboard(Construct):
     alarms' own (same defaults as :class:`CanaryAlarms`: 1000 ms, 5000 ms, 3 of 5 periods).
     ``regions``: every Region's canary, the home Region (this stack's, whose ``paths`` and ``alarms``
     these are) first; two or more give the multi-Region layout. Default: this Region only.
+    ``top_widgets``: one row above everything else (the SLO's error budget and burn rates). Default none.
     """
 
     def __init__(
@@ -200,6 +201,7 @@ class CanaryDashboard(Construct):
         evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
         datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
         regions: Sequence[RegionSeries] = (),
+        top_widgets: Sequence[cw.IWidget] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.dashboard = cw.Dashboard(
@@ -209,6 +211,8 @@ class CanaryDashboard(Construct):
             default_interval=cdk.Duration.hours(3),
             period_override=cw.PeriodOverride.INHERIT,
         )
+        if top_widgets:
+            self.dashboard.add_widgets(*top_widgets)
         if len(regions) > 1:
             MultiRegionLayout(
                 self.dashboard,

@@ -40,6 +40,7 @@ from streampath.config.common import (
     unique,
 )
 from streampath.config.display import shown
+from streampath.config.slo import DEFAULT_ALARM_MODE, AlarmMode, PathSloConfig, SloConfig
 
 #: Retention values CloudWatch Logs accepts (days).
 LOG_RETENTION_DAYS = (
@@ -243,6 +244,8 @@ class AlarmsConfig(StrictModel):
     time_to_first_event_ms: Annotated[StrictInt, int_range(1, 600_000)] = 5000
     evaluation_periods: Annotated[StrictInt, int_range(1, 100)] = 5
     datapoints_to_alarm: Annotated[StrictInt, int_range(1, 100)] = 3
+    #: Which alarms page: the thresholds above, the SLO's burn rates (``canary.slo``) or both.
+    mode: AlarmMode = DEFAULT_ALARM_MODE
 
     @model_validator(mode="after")
     def _datapoints(self) -> AlarmsConfig:
@@ -314,6 +317,8 @@ class CanaryPathConfig(StrictModel):
     #: (``application/json`` unless ``headers`` name another Content-Type). Not secret: it lands in the
     #: template, so one that holds a credential is refused (use ``auth_secret``).
     body: StrictStr | dict[StrictStr, Any] | list[Any] | None = None
+    #: This path's own objective or good spec (default: ``canary.slo``'s).
+    slo: PathSloConfig | None = None
 
     @property
     def body_text(self) -> str | None:
@@ -392,9 +397,16 @@ class CanaryConfig(StrictModel):
     #: Path names ordered from the application outward (``[direct, nlb, cloudfront]``): each run names the
     #: first of them that buffers and the delay it adds. Default: none.
     chain: tuple[PathName, ...] = ()
+    #: The stream SLO (error budget, burn-rate alarms, the budget on the dashboard). Default: none.
+    slo: SloConfig | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> CanaryConfig:
+        if self.alarms.mode != "thresholds" and self.slo is None:
+            raise FieldProblem(
+                "alarms.mode",
+                f"{self.alarms.mode!r} needs a canary.slo section (objective, window_days, good)",
+            )
         if self.max_duration_seconds + self.probe_timeout_seconds >= self.timeout_seconds:
             raise FieldProblem(
                 "timeout_seconds",

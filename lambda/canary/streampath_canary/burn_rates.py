@@ -38,7 +38,7 @@ class BurnRateWindow:
 
     def threshold(self, objective: float) -> float:
         """The error rate (0..1) both windows must exceed: burn rate x error budget."""
-        return self.burn_rate * error_budget(objective)
+        return round(self.burn_rate * error_budget(objective), 10)
 
     def minutes_to_fire_on_outage(self, objective: float) -> float:
         """Time to fire when every stream fails: the long window's error rate reaches the threshold after
@@ -72,8 +72,9 @@ LONGEST_WINDOW_S: Final = max(w.long_s for w in BURN_RATE_WINDOWS)
 
 
 def error_budget(objective: float) -> float:
-    """The fraction of streams allowed to be bad: 1 - objective / 100 (99.5 -> 0.005)."""
-    return 1.0 - objective / 100.0
+    """The fraction of streams allowed to be bad: 1 - objective / 100 (99.5 -> 0.005, rounded so the
+    alarms' thresholds read as written, not 0.0050000000000000044)."""
+    return round(1.0 - objective / 100.0, 10)
 
 
 def objective_problem(objective: float) -> str | None:
