@@ -40,7 +40,7 @@ def _good(value: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-Objective = Annotated[StrictFloat | StrictInt, AfterValidator(_objective)]
+Objective = Annotated[StrictFloat, AfterValidator(_objective)]
 GoodSpec = Annotated[StrictStr, AfterValidator(_good)]
 SnsTopicArn = Annotated[
     str,
