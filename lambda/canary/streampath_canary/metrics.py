@@ -64,8 +64,8 @@ def metric_values(result: dict[str, Any], *, good: str | None = None) -> dict[st
     (1 when the stream met ``good``; a failed probe is a bad stream, 0), the SLO's one event per probe.
     A timing the probe did not reach (a failed connect has no TTFB) is left out rather than published
     as 0, so averages stay honest; the alarms treat the missing datapoint as breaching. ``Buffered`` is
-    published only for a judged stream (1 for the verdict ``buffered``), ``BufferingDelay`` only when the probe computed it,
-    ``InterEventGapP99`` and ``MaxInterEventGap`` only when two events or more arrived.
+    published only for a judged stream (1 for the verdict ``buffered``), ``BufferingDelay`` only when the
+    probe computed it, ``InterEventGapP99`` and ``MaxInterEventGap`` only when two events or more arrived.
     """
     values: dict[str, float] = {}
     ok = bool(result.get("ok")) and result.get("error") is None
