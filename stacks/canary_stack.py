@@ -28,7 +28,7 @@ from streampath_canary.contract import AuthSecretSpec, PathSpec
 from stacks.canary_slo import add_slo
 from streampath import naming
 from streampath.config.canary import CanaryConfig, CanaryPathConfig, RegionalCanary
-from streampath.config.slo import SloConfig
+from streampath.config.slo import SloConfig, good_spec
 from streampath_cdk.canary_alarms import (
     AlarmedPath,
     CanaryAlarms,
@@ -114,7 +114,7 @@ def resolve_paths(
                 ),
                 method=path.method,
                 body=path.body_text,
-                good=slo.for_path(path.slo).good if slo is not None else None,
+                good=good_spec(slo, path.slo),
             )
         )
     return specs

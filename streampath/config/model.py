@@ -40,6 +40,7 @@ from streampath.config.common import (
     matching,
 )
 from streampath.config.nlb import NlbConfig
+from streampath.config.slo import good_spec
 
 __all__ = [
     "CANARY_OTHER_ENV_BYTES",
@@ -245,6 +246,7 @@ class AppConfig(StrictModel):
                     ),
                     method=path.method,
                     body=path.body_text,
+                    good=good_spec(canary.slo, path.slo),
                 )
             )
         spec = CanarySpec(

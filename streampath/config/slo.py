@@ -85,3 +85,9 @@ class PathSlo(StrictModel):
 
     objective: float
     good: str
+
+
+def good_spec(slo: SloConfig | None, override: PathSloConfig | None) -> str | None:
+    """The ``good`` a path's canary spec carries: its SLO's spec, or None without ``canary.slo`` (the
+    canary then judges ``GoodStream`` by the default spec, and its environment stays as it was)."""
+    return slo.for_path(override).good if slo is not None else None
