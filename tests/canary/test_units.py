@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from streampath_canary.contract import METRICS, CanarySpec, CanarySpecError
@@ -157,7 +157,8 @@ def test_buffered_verdict_sets_buffered() -> None:
 
 
 def test_good_stream_is_judged_by_the_paths_spec() -> None:
-    slow_start = {**OK_RESULT, "timings_ms": {**OK_RESULT["timings_ms"], "first_event": 2500.0}}
+    timings = cast(dict[str, float], OK_RESULT["timings_ms"])
+    slow_start = {**OK_RESULT, "timings_ms": {**timings, "first_event": 2500.0}}
     # The default spec bounds the first event at 2000 ms; a path's own spec may allow more, or ask more.
     assert metric_values(slow_start)["GoodStream"] == 0.0
     assert metric_values(slow_start, good="first_event<=3000")["GoodStream"] == 1.0

@@ -22,7 +22,8 @@ PATHS = {"alb": (99.5, ["h1", "h2"]), "chat": (99.9, ["h1", "h2"]), "cloudfront"
 
 
 def canary(app: Synthesised) -> Template:
-    return app.template("Canary")
+    template: Template = app.template("Canary")
+    return template
 
 
 def resources(app: Synthesised, kind: str) -> dict[str, dict[str, Any]]:
@@ -98,8 +99,12 @@ def _rule(*parts: Any) -> dict[str, Any]:
 def test_composites_need_both_windows_and_faster_ones_suppress_slower(
     slo_app: Synthesised, path: str
 ) -> None:
-    alarm = lambda name: logical_id(slo_app, "AWS::CloudWatch::Alarm", name)  # noqa: E731
-    composite = lambda name: logical_id(slo_app, "AWS::CloudWatch::CompositeAlarm", name)  # noqa: E731
+    def alarm(name: str) -> str:
+        return logical_id(slo_app, "AWS::CloudWatch::Alarm", name)
+
+    def composite(name: str) -> str:
+        return logical_id(slo_app, "AWS::CloudWatch::CompositeAlarm", name)
+
     composites = resources(slo_app, "AWS::CloudWatch::CompositeAlarm")
     topics = resources(slo_app, "AWS::SNS::Topic")
     page_topic = next(
