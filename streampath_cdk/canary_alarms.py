@@ -162,15 +162,7 @@ class CanaryAlarms(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        self.topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[self.topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-            )
-        )
+        allow_alarms_to_publish(self.topic)
         for email in notify_emails:
             self.topic.add_subscription(subs.EmailSubscription(email))
 
@@ -274,6 +266,19 @@ class CanaryAlarms(Construct):
         action = cw_actions.SnsAction(self.topic)
         self.composite.add_alarm_action(action)
         self.composite.add_ok_action(action)
+
+
+def allow_alarms_to_publish(topic: sns.Topic) -> None:
+    """Let CloudWatch alarms of this account (only) publish to ``topic``."""
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(topic).account}},
+        )
+    )
 
 
 #: EventBridge's event for any alarm's state change (composite alarms included).

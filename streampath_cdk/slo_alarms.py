@@ -29,14 +29,13 @@ from dataclasses import dataclass, field
 import aws_cdk as cdk
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from streampath_canary.burn_rates import BURN_RATE_WINDOWS, BurnRateWindow, window_label
 from streampath_canary.contract import SUCCESS
 
-from streampath_cdk.canary_alarms import canary_metric
+from streampath_cdk.canary_alarms import allow_alarms_to_publish, canary_metric
 from streampath_cdk.slo_metrics import SloPath, error_rate
 
 
@@ -259,13 +258,5 @@ class SloAlarms(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(self).account}},
-            )
-        )
+        allow_alarms_to_publish(topic)
         return topic

@@ -44,34 +44,35 @@ def _good_ratio(namespace: str, path: SloPath, period: cdk.Duration) -> tuple[st
     return f"SUM([{good}]) / SUM([{count}])", using
 
 
-def error_rate(namespace: str, path: SloPath, period: cdk.Duration) -> cw.MathExpression:
-    """The fraction of bad streams (0..1) over one ``period`` (the window)."""
+def _math(
+    namespace: str, path: SloPath, period: cdk.Duration, template: str, label: str
+) -> cw.MathExpression:
+    """``template`` with ``{bad}`` standing for the error rate over one ``period``."""
     ratio, using = _good_ratio(namespace, path, period)
     return cw.MathExpression(
-        expression=f"1 - {ratio}",
+        expression=template.format(bad=f"1 - {ratio}", budget=f"{error_budget(path.objective):g}"),
         using_metrics=using,
         period=period,
-        label=f"{path.name} error rate ({window_label(int(period.to_seconds()))})",
+        label=label,
     )
+
+
+def error_rate(namespace: str, path: SloPath, period: cdk.Duration) -> cw.MathExpression:
+    """The fraction of bad streams (0..1) over one ``period`` (the window)."""
+    return _math(namespace, path, period, "{bad}", f"{path.name} error rate ({_window(period)})")
 
 
 def burn_rate(namespace: str, path: SloPath, period: cdk.Duration) -> cw.MathExpression:
     """How many times faster than sustainable the budget burns over ``period``: error rate / budget."""
-    ratio, using = _good_ratio(namespace, path, period)
-    return cw.MathExpression(
-        expression=f"(1 - {ratio}) / {error_budget(path.objective):g}",
-        using_metrics=using,
-        period=period,
-        label=f"{path.name} {window_label(int(period.to_seconds()))}",
-    )
+    return _math(namespace, path, period, "({bad}) / {budget}", f"{path.name} {_window(period)}")
 
 
 def budget_left(namespace: str, path: SloPath, period: cdk.Duration) -> cw.MathExpression:
     """The fraction of the error budget left over ``period`` (the SLO window): 1 - burn rate, in %."""
-    ratio, using = _good_ratio(namespace, path, period)
-    return cw.MathExpression(
-        expression=f"100 * (1 - (1 - {ratio}) / {error_budget(path.objective):g})",
-        using_metrics=using,
-        period=period,
-        label=f"{path.name} ({path.objective:g} %)",
+    return _math(
+        namespace, path, period, "100 * (1 - ({bad}) / {budget})", f"{path.name} ({path.objective:g} %)"
     )
+
+
+def _window(period: cdk.Duration) -> str:
+    return window_label(int(period.to_seconds()))

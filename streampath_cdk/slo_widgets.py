@@ -9,7 +9,7 @@ limits on datapoints: one period of 28 days is one datapoint).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import aws_cdk as cdk
@@ -41,26 +41,11 @@ def slo_widgets(
     ``annotations``: the burn-rate alarms whose burn rates the graph draws (one per window is enough)."""
     window_s = window_days * 86_400
     widgets: list[cw.IWidget] = [
-        cw.SingleValueWidget(
-            title=f"Error budget left, last {window_days} d (%)",
-            metrics=[budget_left(namespace, p, cdk.Duration.seconds(window_s)) for p in paths],
-            start=_iso_duration(window_s),
-            set_period_to_time_range=True,
-            width=8,
-            height=4,
-        )
+        _number(f"Error budget left, last {window_days} d (%)", budget_left, namespace, paths, window_s, 8)
     ]
     for seconds in SHOWN_BURN_WINDOWS_S:
-        widgets.append(
-            cw.SingleValueWidget(
-                title=f"Burn rate, last {window_label(seconds)} (1 = on budget)",
-                metrics=[burn_rate(namespace, p, cdk.Duration.seconds(seconds)) for p in paths],
-                start=_iso_duration(seconds),
-                set_period_to_time_range=True,
-                width=5,
-                height=4,
-            )
-        )
+        title = f"Burn rate, last {window_label(seconds)} (1 = on budget)"
+        widgets.append(_number(title, burn_rate, namespace, paths, seconds, 5))
     seen: set[str] = set()
     lines = []
     for alarm in annotations:
@@ -79,3 +64,22 @@ def slo_widgets(
         )
     )
     return widgets
+
+
+def _number(
+    title: str,
+    expression: Callable[[str, SloPath, cdk.Duration], cw.MathExpression],
+    namespace: str,
+    paths: Sequence[SloPath],
+    seconds: int,
+    width: int,
+) -> cw.SingleValueWidget:
+    """One value per path over the last ``seconds`` (the widget's own range and period)."""
+    return cw.SingleValueWidget(
+        title=title,
+        metrics=[expression(namespace, p, cdk.Duration.seconds(seconds)) for p in paths],
+        start=_iso_duration(seconds),
+        set_period_to_time_range=True,
+        width=width,
+        height=4,
+    )

@@ -1,18 +1,13 @@
-"""The SLO example config, synthesised once per session (cdk-nag on)."""
+"""The SLO example config, synthesised once per session (cdk-nag on), where tests/stacks writes its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests.support.cdk import Synthesised, set_output_root, synth_config
+from tests.stacks.conftest import _cdk_output_root
+from tests.support.cdk import Synthesised, synth_config
 
-
-@pytest.fixture(scope="session", autouse=True)
-def _cdk_output_root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    set_output_root(tmp_path_factory.mktemp("cdk-out"))
-    yield
+__all__ = ["_cdk_output_root", "slo_app"]
 
 
 @pytest.fixture(scope="session")
