@@ -16,6 +16,7 @@ from streampath_canary.burn_rates import SHOWN_BURN_WINDOWS_S, budget_left, burn
 from streampath_canary.contract import DIMENSION_PATH, DIMENSION_PROTOCOL, GOOD_STREAM
 
 from streampath.aws import Aws, aws_errors
+from streampath.render import table
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.type_defs import MetricDataQueryTypeDef
@@ -136,8 +137,6 @@ def problems(readings: Sequence[SloReading]) -> list[str]:
 
 def render(readings: Sequence[SloReading]) -> list[str]:
     """The text section: one row per path and Region."""
-    from streampath.render import table
-
     if not readings:
         return []
     labels = [window_label(s) for s in SHOWN_BURN_WINDOWS_S]
