@@ -23,10 +23,11 @@ import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
+from stacks.canary_slo import CanarySlo, add_slo
 from streampath import naming
 from streampath.config.canary import CanaryConfig, RegionalCanary
 from streampath_cdk.canary_alarms import ForwardAlarmState, PageForRemoteAlarms, alarm_arn
-from streampath_cdk.canary_dashboard import RegionSeries
+from streampath_cdk.canary_dashboard import CanaryDashboard, RegionSeries
 from streampath_cdk.canary_function import RETENTION, VpcPlacement
 from streampath_cdk.streaming_canary import CanaryParts, compose_canary
 
@@ -78,31 +79,27 @@ class CanaryStack(cdk.Stack):
         self._outputs()
 
     def _compose(self) -> CanaryParts:
+        """The function and its threshold alarms, then the SLO's alarms (they page through the threshold
+        alarms' topic), then (home Region) the dashboard, whose top row is the SLO's budget."""
         props, canary = self.props, self.props.canary
         deployment, home = props.deployment, props.deployment.home
         several = bool(props.other_regions) or not home
-        return compose_canary(
+        prefix = naming.canary_alarm_prefix(props.env_name, self.region, props.home_region)
+        period = cdk.Duration.minutes(canary.schedule_minutes)
+        parts = compose_canary(
             self,
             paths=deployment.path_specs(props.front_door_base_urls),
-            alarm_name_prefix=naming.canary_alarm_prefix(props.env_name, self.region, props.home_region),
-            # One dashboard for every Region, in the home Region.
-            dashboard_name=naming.canary_dashboard_name(props.env_name) if home else None,
+            alarm_name_prefix=prefix,
+            dashboard_name=None,
             thresholds=canary.alarms.thresholds,
+            page_on_thresholds=canary.alarms.mode != "slo",
             # One page across Regions: the e-mails go to the home Region's topic, which also pages for the
             # other Regions' composites (forwarded through EventBridge); another Region's topic is there
             # for its own subscribers (a chat channel, a pager).
             notify_emails=list(canary.notify_emails) if home else [],
             region_label=self.region if several else None,
-            other_regions=[
-                RegionSeries(
-                    region=other.region,
-                    paths=other.path_specs(props.front_door_base_urls),
-                    function_name=naming.canary_function_name(props.env_name, other.region),
-                )
-                for other in props.other_regions
-            ],
             namespace=canary.namespace,
-            schedule_period=cdk.Duration.minutes(canary.schedule_minutes),
+            schedule_period=period,
             timeout=cdk.Duration.seconds(canary.timeout_seconds),
             probe_timeout=cdk.Duration.seconds(canary.probe_timeout_seconds),
             max_duration=cdk.Duration.seconds(canary.max_duration_seconds),
@@ -114,6 +111,36 @@ class CanaryStack(cdk.Stack):
             # A known name: the home Region's dashboard shows this function's errors by name and Region.
             function_name=None if home else naming.canary_function_name(props.env_name, self.region),
         )
+        self.slo: CanarySlo = add_slo(
+            self,
+            canary=canary,
+            config_paths=deployment.paths,
+            specs=parts.canary.spec.paths,
+            alarm_name_prefix=prefix,
+            threshold_alarms=parts.alarms,
+            period=period,
+        )
+        # One dashboard for every Region, in the home Region.
+        dashboard = (
+            CanaryDashboard(
+                self,
+                "Dashboard",
+                alarms=parts.alarms,
+                dashboard_name=naming.canary_dashboard_name(props.env_name),
+                other_regions=[
+                    RegionSeries(
+                        region=other.region,
+                        paths=other.path_specs(props.front_door_base_urls),
+                        function_name=naming.canary_function_name(props.env_name, other.region),
+                    )
+                    for other in props.other_regions
+                ],
+                top_widgets=self.slo.widgets,
+            )
+            if home
+            else None
+        )
+        return CanaryParts(parts.canary, parts.alarms, dashboard)
 
     def _page_for_other_regions(self) -> None:
         props = self.props

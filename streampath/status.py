@@ -25,7 +25,7 @@ from streampath_canary.contract import (
     TIME_TO_FIRST_EVENT,
 )
 
-from streampath import naming
+from streampath import naming, slo_status
 from streampath.aws import Aws, aws_errors
 from streampath.envconfig import AppConfig
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
@@ -108,6 +108,8 @@ class Status:
     regions: list[str] = field(default_factory=list)
     #: ``canary.chain`` judged on the newest metrics: per Region and protocol, where buffering starts.
     chain: list[dict[str, Any]] = field(default_factory=list)
+    #: With ``canary.slo``: per path and Region, the error budget left and the current burn rates.
+    slo: list[slo_status.SloReading] = field(default_factory=list)
 
     def exit_code(self) -> int:
         return EXIT_PROBLEM if self.problems else EXIT_OK
@@ -161,6 +163,15 @@ def collect(
         report.problems += _metric_problems(results, pairs, namespace, region, minutes)
         chained = canary.chain_in([p.name for p in canary.paths if region in probed[p.name]])
         report.chain += [{"region": region, **a.to_dict()} for a in chain_answers(chained, results)]
+        if canary.slo is not None:
+            targets = [
+                slo_status.SloTarget(p.name, tuple(p.protocols), canary.slo.for_path(p.slo).objective)
+                for p in canary.paths
+                if region in probed[p.name]
+            ]
+            readings = slo_status.read_slo(regional, namespace, targets, canary.slo.window_days, end)
+            report.slo += readings
+            report.problems += slo_status.problems(readings)
         alarms = read_alarms(regional, alarm_prefix(cfg.name))
         report.alarms += alarms
         report.problems += [
@@ -419,6 +430,7 @@ def render_text(status: Status, now: datetime | None = None) -> str:
         several = len(status.regions) > 1
         out += ["", "Chain (canary.chain, from the app outward; the newest minute of each path)"]
         out += [f"  {c['region'] + ': ' if several else ''}{c['summary']}" for c in status.chain]
+    out += slo_status.render(status.slo)
     out += ["", f"Alarms ({len(status.alarms)}, prefix {alarm_prefix(status.env)})"]
     if status.alarms:
         out.append(

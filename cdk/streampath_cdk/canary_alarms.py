@@ -155,7 +155,9 @@ class CanaryAlarms(Construct):
     ``period`` (one datapoint per run: the schedule period). Defaults: ``thresholds`` the contract's
     (buffering delay 1000 ms, first event 5000 ms, 3 of 5 periods), ``notify_emails`` none (the topic is
     still there to subscribe to), ``region_label`` none (set it when the canary runs in several Regions:
-    the composites' descriptions name it).
+    the composites' descriptions name it), ``page_on_thresholds`` True (False: the per-path alarms stay,
+    for the dashboard, but the top composite pages only for the function's alarms; the SLO's burn-rate
+    alarms page instead).
     """
 
     def __init__(
@@ -171,6 +173,7 @@ class CanaryAlarms(Construct):
         thresholds: AlarmThresholds | None = None,
         notify_emails: Sequence[str] = (),
         region_label: str | None = None,
+        page_on_thresholds: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.namespace, self.period, self.function = namespace, period, function
@@ -190,7 +193,7 @@ class CanaryAlarms(Construct):
             "slowly or fails, or the canary itself is failing. See the canary dashboard for which path and "
             "protocol.",
             alarm_rule=cw.AlarmRule.any_of(
-                *[p.degraded for p in self.by_path.values()], *self.function_alarms
+                *[p.degraded for p in self.by_path.values() if page_on_thresholds], *self.function_alarms
             ),
         )
         action = cw_actions.SnsAction(self.topic)
@@ -219,7 +222,6 @@ class CanaryAlarms(Construct):
     # --- parts -----------------------------------------------------------------------------------------
 
     def _encrypted_topic(self, notify_emails: Sequence[str]) -> tuple[kms.Key, sns.Topic]:
-        account = cdk.Stack.of(self).account
         key = kms.Key(
             self,
             "TopicKey",
@@ -236,15 +238,7 @@ class CanaryAlarms(Construct):
             master_key=key,
             enforce_ssl=True,
         )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToPublish",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": account}},
-            )
-        )
+        allow_alarms_to_publish(topic)
         for email in notify_emails:
             topic.add_subscription(subs.EmailSubscription(email))
         return key, topic
@@ -335,6 +329,19 @@ class CanaryAlarms(Construct):
             treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
         )
         return errors, throttles
+
+
+def allow_alarms_to_publish(topic: sns.Topic) -> None:
+    """Let CloudWatch alarms of this account (only) publish to ``topic``."""
+    topic.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["sns:Publish"],
+            resources=[topic.topic_arn],
+            conditions={"StringEquals": {"aws:SourceAccount": cdk.Stack.of(topic).account}},
+        )
+    )
 
 
 def allow_service_to_use_key(key: kms.IKey, sid: str, service: str) -> None:

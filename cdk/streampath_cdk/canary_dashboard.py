@@ -176,7 +176,8 @@ class CanaryDashboard(Construct):
     Props (keyword-only): ``alarms`` (the canary's :class:`CanaryAlarms`: its paths, namespace, period,
     function, thresholds and alarms are what the dashboard draws), ``dashboard_name``. ``other_regions``:
     the same canary in other Regions (their metrics are drawn next to this Region's; alarms are regional,
-    so the alarm widgets are this Region's). Default: none, this Region only.
+    so the alarm widgets are this Region's). Default: none, this Region only. ``top_widgets``: one row
+    above everything else (the SLO's error budget and burn rates). Default none.
     """
 
     def __init__(
@@ -187,6 +188,7 @@ class CanaryDashboard(Construct):
         alarms: CanaryAlarms,
         dashboard_name: str,
         other_regions: Sequence[RegionSeries] = (),
+        top_widgets: Sequence[cw.IWidget] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         self.dashboard = cw.Dashboard(
@@ -196,6 +198,8 @@ class CanaryDashboard(Construct):
             default_interval=cdk.Duration.hours(3),
             period_override=cw.PeriodOverride.INHERIT,
         )
+        if top_widgets:
+            self.dashboard.add_widgets(*top_widgets)
         self._alarms = alarms
         home = RegionSeries(region=cdk.Stack.of(self).region, paths=alarms.paths)
         self._regions = (home, *other_regions)

@@ -63,6 +63,7 @@ def compose_canary(
     notify_emails: Sequence[str] = (),
     region_label: str | None = None,
     other_regions: Sequence[RegionSeries] = (),
+    page_on_thresholds: bool = True,
     **function_props: Unpack[CanaryFunctionProps],
 ) -> CanaryParts:
     """``Canary`` (the function), ``Alarms`` and ``Dashboard`` in ``scope`` (see :class:`StreamingCanary`)."""
@@ -78,6 +79,7 @@ def compose_canary(
         thresholds=thresholds,
         notify_emails=notify_emails,
         region_label=region_label,
+        page_on_thresholds=page_on_thresholds,
     )
     dashboard = (
         CanaryDashboard(
@@ -99,6 +101,7 @@ class StreamingCanaryProps(CanaryFunctionProps, total=False):
     notify_emails: Sequence[str]
     region_label: str | None
     other_regions: Sequence[RegionSeries]
+    page_on_thresholds: bool
 
 
 class StreamingCanary(Construct):

@@ -68,6 +68,7 @@ from streampath.config.common import (
     unique,
 )
 from streampath.config.display import shown
+from streampath.config.slo import DEFAULT_ALARM_MODE, AlarmMode, PathSloConfig, SloConfig, good_spec
 
 #: The commercial AWS Regions (partition ``aws``) a canary may run in: the partition's Region list as the
 #: AWS SDKs ship it (botocore's endpoint data; tests/regions compares the two). GovCloud, China and the
@@ -190,6 +191,8 @@ class AlarmsConfig(StrictModel):
     time_to_first_event_ms: ThresholdMs = contract.DEFAULT_TIME_TO_FIRST_EVENT_MS
     evaluation_periods: Periods = contract.DEFAULT_EVALUATION_PERIODS
     datapoints_to_alarm: Periods = contract.DEFAULT_DATAPOINTS_TO_ALARM
+    #: Which alarms page: the thresholds above, the SLO's burn rates (``canary.slo``) or both.
+    mode: AlarmMode = DEFAULT_ALARM_MODE
 
     @model_validator(mode="after")
     def _datapoints(self) -> AlarmsConfig:
@@ -268,6 +271,8 @@ class CanaryPathConfig(StrictModel):
     #: (``application/json`` unless ``headers`` name another Content-Type). Not secret: it lands in the
     #: template, so one that holds a credential is refused (use ``auth_secret``).
     body: StrictStr | dict[StrictStr, Any] | list[Any] | None = None
+    #: This path's own objective or good spec (default: ``canary.slo``'s).
+    slo: PathSloConfig | None = None
 
     @property
     def body_text(self) -> str | None:
@@ -310,10 +315,11 @@ class CanaryPathConfig(StrictModel):
             )
         return f"{base.rstrip('/')}{self.path}"
 
-    def spec(self, url: str, secret_arn: str | None) -> PathSpec:
+    def spec(self, url: str, secret_arn: str | None, slo: SloConfig | None = None) -> PathSpec:
         """This path as the canary contract's :class:`PathSpec` (the only conversion from the YAML):
         ``url`` is :meth:`target_url` (a CloudFormation token inside a stack), ``secret_arn`` the ARN of
-        ``auth_secret`` in the Region that probes it."""
+        ``auth_secret`` in the Region that probes it; with ``slo`` (``canary.slo``) the path carries its good
+        spec (its own ``slo.good`` or the section's) for ``GoodStream``."""
         secret = self.auth_secret
         if secret is not None and secret_arn is None:
             raise ValueError(f"canary path {self.name!r} has no auth_secret ARN in this Region")
@@ -329,6 +335,7 @@ class CanaryPathConfig(StrictModel):
             ),
             method=self.method,
             body=self.body_text,
+            good=good_spec(slo, self.slo),
         )
 
 
@@ -358,9 +365,16 @@ class CanaryConfig(StrictModel):
     #: Path names ordered from the application outward (``[direct, nlb, cloudfront]``): each run names the
     #: first of them that buffers and the delay it adds. Default: none.
     chain: tuple[PathName, ...] = ()
+    #: The stream SLO (error budget, burn-rate alarms, the budget on the dashboard). Default: none.
+    slo: SloConfig | None = None
 
     @model_validator(mode="after")
     def _rules(self) -> CanaryConfig:
+        if self.alarms.mode != "thresholds" and self.slo is None:
+            raise FieldProblem(
+                "alarms.mode",
+                f"{self.alarms.mode!r} needs a canary.slo section (objective, window_days, good)",
+            )
         period_s = self.schedule_minutes * 60
         timeout_s = self.timeout_seconds
         field_problem(
@@ -461,6 +475,8 @@ class RegionalCanary:
     home: bool
     paths: tuple[CanaryPathConfig, ...]
     secret_arns: Mapping[str, str]
+    #: ``canary.slo``: the good spec each path carries (None: no SLO, GoodStream judged by the default).
+    slo: SloConfig | None = None
 
     @property
     def path_names(self) -> tuple[str, ...]:
@@ -470,7 +486,7 @@ class RegionalCanary:
         """What this Region's canary probes, as the contract's specs (``front_door_base_urls``: front
         door -> ``https://<host>``, tokens allowed)."""
         return tuple(
-            path.spec(path.target_url(front_door_base_urls), self.secret_arns.get(path.name))
+            path.spec(path.target_url(front_door_base_urls), self.secret_arns.get(path.name), self.slo)
             for path in self.paths
         )
 
@@ -485,4 +501,4 @@ class RegionalCanary:
                 if arn is None:
                     raise ValueError(f"canary path {path.name!r} has no auth_secret ARN for {region}")
                 arns[path.name] = arn
-        return cls(region=region, home=True, paths=canary.paths, secret_arns=arns)
+        return cls(region=region, home=True, paths=canary.paths, secret_arns=arns, slo=canary.slo)

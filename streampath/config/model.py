@@ -271,7 +271,9 @@ class AppConfig(StrictModel):
                 if path.auth_secret is not None and (arn := path.auth_secret.arn_in(region)) is not None
             }
             deployments.append(
-                RegionalCanary(region=region, home=region == self.region, paths=paths, secret_arns=arns)
+                RegionalCanary(
+                    region=region, home=region == self.region, paths=paths, secret_arns=arns, slo=canary.slo
+                )
             )
         return tuple(deployments)
 

@@ -34,6 +34,7 @@ DESIGN_METRICS = {
     "Success": "Count",
     "Buffered": "Count",
     "Partial": "Count",
+    "GoodStream": "Count",
 }
 DESIGN_DIMENSIONS = ["Path", "Protocol"]
 

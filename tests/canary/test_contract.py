@@ -176,3 +176,33 @@ def test_error_is_one_class_named_for_the_spec() -> None:
     with pytest.raises(CanarySpecError, match="CANARY_CONFIG: paths: must be a non-empty list"):
         CanarySpec.from_json('{"paths": []}')
     assert issubclass(CanarySpecError, ValueError)
+
+
+def test_a_paths_slo_spec_round_trips_and_is_left_out_when_absent() -> None:
+    with_spec = CanarySpec(
+        paths=[PathSpec(name="a", url="https://a.example.com/", good="first_event<=1500,gap_p99<=250")]
+    )
+    document = json.loads(with_spec.to_json())
+    assert document["paths"][0]["good"] == "first_event<=1500,gap_p99<=250"
+    assert CanarySpec.from_json(with_spec.to_json()) == with_spec
+    # Absent: the SLO module's default spec judges the probes, and the document stays as it was.
+    assert "good" not in json.loads(spec().to_json())["paths"][0]
+    assert spec().paths[0].good is None
+
+
+@pytest.mark.parametrize(
+    ("good", "message"),
+    [
+        ("first_event<2000", r"paths\[0\]\.good: SLO token 'first_event<2000': expected METRIC<=MS"),
+        ("latency<=5", r"paths\[0\]\.good: SLO token 'latency<=5': unknown metric 'latency'"),
+        ("", r"paths\[0\]\.good: empty SLO spec"),
+        (5, r"paths\[0\]\.good: must be an SLO spec string, got 5"),
+    ],
+)
+def test_a_bad_slo_spec_is_refused_naming_the_key(good: object, message: str) -> None:
+    document = {"paths": [{"name": "a", "url": "https://a.example.com/", "good": good}]}
+    with pytest.raises(CanarySpecError, match="^CANARY_CONFIG: " + message):
+        CanarySpec.from_document(document)
+    if isinstance(good, str):  # the dataclass refuses it too, before it reaches a template
+        with pytest.raises(ValueError, match="SLO"):
+            PathSpec(name="a", url="https://a.example.com/", good=good)

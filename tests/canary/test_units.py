@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from streampath_canary.contract import METRICS, CanarySpec, CanarySpecError
@@ -118,6 +118,7 @@ def test_emf_for_a_streamed_probe(monkeypatch: pytest.MonkeyPatch) -> None:
         "Success": 1.0,
         "Buffered": 0.0,
         "Partial": 0.0,
+        "GoodStream": 1.0,  # first event 11 ms, buffering 3.5 ms: the default spec is met
     }
     assert emf["Path"] == "nlb" and emf["Protocol"] == "h2" and emf["Verdict"] == "streaming"
     assert "service" not in emf
@@ -144,6 +145,7 @@ def test_emf_for_a_failed_probe() -> None:
     emf = emf_document("Custom/NS", "cf", "h1", failed)
     values = assert_design_emf(emf, namespace="Custom/NS")
     assert values["Success"] == 0.0 and values["EventsReceived"] == 0.0
+    assert values["GoodStream"] == 0.0  # a failed probe is a bad stream
     assert "TimeToFirstByte" not in values and "Buffered" not in values and "BufferingDelay" not in values
     assert "Partial" not in values
     assert emf["ErrorKind"] == "tls"
@@ -162,3 +164,17 @@ def test_partial_verdict_sets_partial_only() -> None:
     buffered = metric_values({**OK_RESULT, "verdict": "buffered", "buffering_delay_ms": 1900.0})
     assert (buffered["Partial"], buffered["Buffered"]) == (0.0, 1.0)
     assert metric_values(OK_RESULT)["Partial"] == 0.0
+
+
+def test_good_stream_is_judged_by_the_paths_spec() -> None:
+    timings = cast(dict[str, float], OK_RESULT["timings_ms"])
+    slow_start = {**OK_RESULT, "timings_ms": {**timings, "first_event": 2500.0}}
+    # The default spec bounds the first event at 2000 ms; a path's own spec may allow more, or ask more.
+    assert metric_values(slow_start)["GoodStream"] == 0.0
+    assert metric_values(slow_start, good="first_event<=3000")["GoodStream"] == 1.0
+    assert metric_values(OK_RESULT, good="ttfb<=5")["GoodStream"] == 0.0
+    # A bound on a value the read did not measure is not met (no gaps_ms in this result).
+    assert metric_values(OK_RESULT, good="gap_p99<=100")["GoodStream"] == 0.0
+    # Good is about the stream, not only the error: a buffered stream fails the buffering bound.
+    buffered = {**OK_RESULT, "verdict": "buffered", "buffering_delay_ms": 1900.0}
+    assert metric_values(buffered) == {**metric_values(buffered), "Success": 1.0, "GoodStream": 0.0}

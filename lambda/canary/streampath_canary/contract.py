@@ -33,6 +33,11 @@ checks (an in-VPC path addressed by IP), a string is a CA bundle file inside the
 defaults: a chat endpoint is probed as its frontend calls it, with the user's message POSTed. A body is
 not secret (it is in the template): :func:`body_problem` refuses one that carries a credential.
 
+``good`` is optional too (left out when absent): the path's SLO spec (``"first_event<=2000,buffering<=500"``,
+the syntax of ``streamprobe load --slo``), by which every probe publishes ``GoodStream`` 1 or 0; absent, the
+SLO module's default spec. The spec is parsed by ``streamprobe.slo``, imported only when a document names
+one or a probe is judged (:func:`slo_rule`), so this module stays standard-library only to import.
+
 ``chain`` is optional too (left out when empty): path names ordered from the application outward
 (``["direct", "nlb", "cloudfront"]``), each a path of the document, none twice. Each run then names the
 first of them that buffers and the delay it adds (``streampath_canary.chain``).
@@ -40,14 +45,18 @@ first of them that buffers and the delay it adds (``streampath_canary.chain``).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import SplitResult, urlsplit
+
+if TYPE_CHECKING:
+    from streamprobe.slo import Slo
 
 # --- metrics -----------------------------------------------------------------------------------------
 
@@ -68,6 +77,8 @@ BUFFERED: Final = "Buffered"
 PARTIAL: Final = "Partial"
 INTER_EVENT_GAP_P99: Final = "InterEventGapP99"
 MAX_INTER_EVENT_GAP: Final = "MaxInterEventGap"
+#: 1 when the probe's stream met the path's SLO spec (``good``), 0 otherwise (a failed probe included).
+GOOD_STREAM: Final = "GoodStream"
 
 #: (metric name, CloudWatch unit), in the order the dashboard and docs list them.
 METRICS: Final[tuple[tuple[str, str], ...]] = (
@@ -84,6 +95,7 @@ METRICS: Final[tuple[tuple[str, str], ...]] = (
     (SUCCESS, "Count"),
     (BUFFERED, "Count"),
     (PARTIAL, "Count"),
+    (GOOD_STREAM, "Count"),
 )
 METRIC_UNITS: Final[Mapping[str, str]] = MappingProxyType(dict(METRICS))
 
@@ -209,7 +221,7 @@ _ROOT_KEYS: Final = frozenset(
     {"namespace", "probe_timeout_s", "max_duration_s", "deadline_s", "paths", "chain"}
 )
 _PATH_KEYS: Final = frozenset(
-    {"name", "url", "protocols", "headers", "auth_secret", "verify", "method", "body"}
+    {"name", "url", "protocols", "headers", "auth_secret", "verify", "method", "body", "good"}
 )
 _SECRET_KEYS: Final = frozenset({"arn", "header", "json_key"})
 
@@ -255,6 +267,8 @@ class PathSpec:
     method: Method = "GET"
     #: The request body (``POST`` only). Not secret: it reaches the template (see :func:`body_problem`).
     body: str | None = None
+    #: The SLO spec that makes a stream good (``streamprobe.slo``); None: that module's default spec.
+    good: str | None = None
 
     def __post_init__(self) -> None:
         # Frozen all the way down: a spec handed to a construct cannot change under it.
@@ -270,6 +284,8 @@ class PathSpec:
         )
         if problem:
             raise ValueError(f"path {self.name!r}: {problem}")
+        if self.good is not None:
+            slo_rule(self.good)  # SloSpecError (a ValueError) naming the token
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -467,6 +483,15 @@ def duplicate_names_problem(names: Sequence[str]) -> str | None:
     return f"duplicate name(s) {_names(twice)}" if twice else None
 
 
+@functools.cache
+def slo_rule(spec: str | None) -> Slo:
+    """The parsed SLO spec (None: the default spec). Imports ``streamprobe.slo`` on first use: a cold
+    start whose paths name no spec loads nothing but this module."""
+    from streamprobe.slo import DEFAULT_SLO, parse_slo
+
+    return parse_slo(DEFAULT_SLO if spec is None else spec)
+
+
 def chain_problem(chain: Sequence[str], path_names: Sequence[str]) -> str | None:
     """Why ``chain`` is not a chain of these paths (an unknown name, or one listed twice), or None."""
     unknown = [name for name in chain if name not in path_names]
@@ -597,6 +622,8 @@ def _path_document(path: PathSpec) -> dict[str, Any]:
         document["method"] = path.method
     if path.body is not None:
         document["body"] = path.body
+    if path.good is not None:
+        document["good"] = path.good
     return document
 
 
@@ -725,6 +752,13 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
         # The problem never quotes the body: it may hold what it should not.
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
     _check(f"{where}.protocols", h3_body_problem(protocols, body), protocols)
+    good = raw.get("good")
+    _check(f"{where}.good", None if good is None or isinstance(good, str) else "must be an SLO spec string", good)
+    if good is not None:
+        try:
+            slo_rule(good)
+        except ValueError as exc:  # SloSpecError: its message names the token
+            raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.good: {exc}") from None
     return PathSpec(
         name=name,
         url=url,
@@ -734,6 +768,7 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
         verify=verify,
         method=method,
         body=body,
+        good=good,
     )
 
 

@@ -6,7 +6,8 @@
 - Every path x protocol is probed concurrently (``runner``); the run is bounded by
   ``min(deadline_s, remaining Lambda time - margin)``. The probe's HTTP stack is imported by the first
   run, not here: importing this module costs only the spec and Powertools.
-- One EMF document per path x protocol (``metrics``, aws-lambda-powertools) and one structured log line
+- One EMF document per path x protocol (``metrics``, aws-lambda-powertools), ``GoodStream`` judged by the
+  path's SLO spec and one structured log line
   per probe with the result JSON (header names only; secret values are never logged).
 - With a ``chain`` (path names from the app outward), one log line per protocol naming the first path
   that buffers and the delay it adds (``chain``); the summary carries the same answers.
@@ -66,7 +67,7 @@ def run(spec: CanarySpec, *, budget_s: float) -> dict[str, Any]:
     summary: list[dict[str, Any]] = []
     for outcome in outcomes:
         result = outcome.result
-        publish(spec.namespace, outcome.path.name, outcome.protocol, result)
+        publish(spec.namespace, outcome.path.name, outcome.protocol, result, good=outcome.path.good)
         error = result.get("error") or {}
         timings = result.get("timings_ms") or {}
         logger.info(

@@ -20,6 +20,7 @@ from streampath_canary.contract import (
     DIMENSION_PROTOCOL,
     DNS_TIME,
     EVENTS_RECEIVED,
+    GOOD_STREAM,
     INTER_EVENT_GAP_P99,
     MAX_INTER_EVENT_GAP,
     METRIC_UNITS,
@@ -29,6 +30,7 @@ from streampath_canary.contract import (
     TIME_TO_FIRST_BYTE,
     TIME_TO_FIRST_EVENT,
     TLS_TIME,
+    slo_rule,
 )
 
 __all__ = ["emf_document", "metric_values", "publish"]
@@ -55,16 +57,18 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def metric_values(result: dict[str, Any]) -> dict[str, float]:
-    """The datapoints for one probe result (docs/contracts/result.md).
+def metric_values(result: dict[str, Any], *, good: str | None = None) -> dict[str, float]:
+    """The datapoints for one probe result (docs/contracts/result.md); ``good``: the path's SLO spec
+    (None: the default spec).
 
-    ``Success`` is always there (1 when the probe got a judged stream, else 0). A timing the probe did
-    not reach (a failed connect has no TTFB) is left out rather than published as 0, so averages stay
-    honest; the alarms treat the missing datapoint as breaching. ``Buffered`` and ``Partial`` are published
-    only for a judged stream (1 for the verdict ``buffered``, resp. ``partial``: the probe's own verdict,
-    so a hop that holds part of the stream is not read as streaming), ``BufferingDelay`` only when the
-    probe computed it,
-    ``InterEventGapP99`` and ``MaxInterEventGap`` only when two events or more arrived.
+    ``Success`` is always there (1 when the probe got a judged stream, else 0), and so is ``GoodStream``
+    (1 when the stream met ``good``; a failed probe is a bad stream, 0), the SLO's one event per probe.
+    A timing the probe did not reach (a failed connect has no TTFB) is left out rather than published
+    as 0, so averages stay honest; the alarms treat the missing datapoint as breaching. ``Buffered`` and
+    ``Partial`` are published only for a judged stream (1 for the verdict ``buffered``, resp. ``partial``:
+    the probe's own verdict, so a hop that holds part of the stream is not read as streaming),
+    ``BufferingDelay`` only when the probe computed it, ``InterEventGapP99`` and ``MaxInterEventGap`` only
+    when two events or more arrived.
     """
     values: dict[str, float] = {}
     ok = bool(result.get("ok")) and result.get("error") is None
@@ -88,14 +92,17 @@ def metric_values(result: dict[str, Any]) -> dict[str, float]:
     if verdict not in (None, "error"):
         values[BUFFERED] = 1.0 if verdict == "buffered" else 0.0
         values[PARTIAL] = 1.0 if verdict == "partial" else 0.0
+    values[GOOD_STREAM] = 1.0 if slo_rule(good).is_good_result(result) else 0.0
     return values
 
 
-def _build(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> EphemeralMetrics:
+def _build(
+    namespace: str, path: str, protocol: str, result: dict[str, Any], good: str | None
+) -> EphemeralMetrics:
     metrics = EphemeralMetrics(namespace=namespace, service="")
     metrics.add_dimension(name=DIMENSION_PATH, value=path)
     metrics.add_dimension(name=DIMENSION_PROTOCOL, value=protocol)
-    for name, value in metric_values(result).items():
+    for name, value in metric_values(result, good=good).items():
         metrics.add_metric(name=name, unit=MetricUnit(METRIC_UNITS[name]), value=value)
     error = result.get("error")
     if isinstance(error, dict) and error.get("kind"):
@@ -106,11 +113,16 @@ def _build(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> 
     return metrics
 
 
-def emf_document(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> dict[str, Any]:
+def emf_document(
+    namespace: str, path: str, protocol: str, result: dict[str, Any], *, good: str | None = None
+) -> dict[str, Any]:
     """The EMF document for one probe (not printed); ``ErrorKind`` and ``Verdict`` ride as metadata."""
-    return dict(_build(namespace, path, protocol, result).serialize_metric_set())
+    return dict(_build(namespace, path, protocol, result, good).serialize_metric_set())
 
 
-def publish(namespace: str, path: str, protocol: str, result: dict[str, Any]) -> None:
-    """Print the probe's EMF document to stdout (one line), which Lambda ships to CloudWatch Logs."""
-    _build(namespace, path, protocol, result).flush_metrics(raise_on_empty_metrics=True)
+def publish(
+    namespace: str, path: str, protocol: str, result: dict[str, Any], *, good: str | None = None
+) -> None:
+    """Print the probe's EMF document to stdout (one line), which Lambda ships to CloudWatch Logs;
+    ``good``: the path's SLO spec (None: the default spec)."""
+    _build(namespace, path, protocol, result, good).flush_metrics(raise_on_empty_metrics=True)
