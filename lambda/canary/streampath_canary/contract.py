@@ -753,7 +753,9 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
     _check(f"{where}.protocols", h3_body_problem(protocols, body), protocols)
     good = raw.get("good")
-    _check(f"{where}.good", None if good is None or isinstance(good, str) else "must be an SLO spec string", good)
+    _check(
+        f"{where}.good", None if good is None or isinstance(good, str) else "must be an SLO spec string", good
+    )
     if good is not None:
         try:
             slo_rule(good)
