@@ -111,8 +111,9 @@ class ProbeStream(httpcore.NetworkStream):
                 self._dial.first_byte_at = t
         if not self._counting:
             self._counting = True
-            # httpcore traces http2.* before an HTTP/2 connection's first read (TLS or prior knowledge)
-            if self._dial.clock.http2:
+            # httpcore traces http2.* before an HTTP/2 connection's first read (TLS or prior knowledge);
+            # a backend that streams share learns it from ALPN (its own clock sees no request's trace)
+            if self._dial.clock.http2 or self._dial.alpn == "h2":
                 self._frames = FrameCounter()
         if self._frames is not None and data:
             try:
@@ -206,6 +207,7 @@ class DialBackend(httpcore.NetworkBackend):
         self.last_read_at: float | None = None  # the latest read that returned bytes
         self.alpn: str | None = None
         self.peer: tuple[Any, ...] | None = None
+        self.opened = 0  # TCP connections made
 
     def connect_tcp(
         self,
@@ -233,6 +235,7 @@ class DialBackend(httpcore.NetworkBackend):
                 continue
             self.watchdog.add_socket(sock)
             self.peer = sockaddr
+            self.opened += 1
             return ProbeStream(sock, self)
         assert last is not None
         raise last

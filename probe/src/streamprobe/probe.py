@@ -13,6 +13,7 @@ import gc
 import json
 import re
 import ssl
+from typing import TYPE_CHECKING
 
 import httpcore
 import httpx
@@ -45,7 +46,18 @@ from .result import EventArrival, ProbeError, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
 from .timing import PhaseClock, Watchdog, now
 
-__all__ = ["MAX_EVENTS", "ProbeOptions", "probe", "ssl_context_for", "user_agent"]
+if TYPE_CHECKING:
+    from .shared import SharedConnections
+
+__all__ = [
+    "MAX_EVENTS",
+    "DialTransport",
+    "ProbeOptions",
+    "check_request",
+    "probe",
+    "ssl_context_for",
+    "user_agent",
+]
 
 #: Events kept per probe: an endless fast stream must not grow memory without bound (each arrival is
 #: recorded); 100k is far above any SSE answer a canary should probe (streamcheck sends at most 501).
@@ -86,15 +98,24 @@ def _unused_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-class _DialTransport(httpx.HTTPTransport):
-    """httpx's transport with httpcore's pool built on our DialBackend (one connection, no retries)."""
+class DialTransport(httpx.HTTPTransport):
+    """httpx's transport with httpcore's pool built on our DialBackend (no retries). A probe's own has
+    one connection; a pool that streams share (``streamprobe.shared``) may allow more."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, http1: bool, http2: bool, backend: DialBackend) -> None:
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        http1: bool,
+        http2: bool,
+        backend: DialBackend,
+        max_connections: int = 1,
+        max_keepalive: int = 0,
+    ) -> None:
         super().__init__(verify=ssl_context, http1=http1, http2=http2, retries=0, trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=1,
-            max_keepalive_connections=0,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive,
             http1=http1,
             http2=http2,
             retries=0,
@@ -102,10 +123,24 @@ class _DialTransport(httpx.HTTPTransport):
         )
 
 
-def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
+def probe(
+    url: str, options: ProbeOptions | None = None, *, connections: SharedConnections | None = None
+) -> ProbeResult:
     """Probe one SSE URL. Never raises for network or server trouble (see ``result.error``);
-    raises ValueError for an unusable URL or option."""
+    raises ValueError for an unusable URL or option.
+
+    ``connections``: read the stream over connections other reads share (HTTP/2 multiplexing,
+    ``streamprobe.shared``) instead of a connection of its own; measured and judged the same way."""
     options = options or ProbeOptions()
+    target = check_request(url, options)
+    if connections is not None:
+        connections.check(target, options)
+    return _Probe(target, options, connections).run()
+
+
+def check_request(url: str, options: ProbeOptions) -> httpx.URL:
+    """The URL a read of ``url`` with ``options`` asks for; ValueError if no read could be made
+    (a bad option or URL, or HTTP/3 where it cannot be had)."""
     options.validate()
     target = prepare_url(url, options)
     if options.http == "h3":
@@ -117,13 +152,16 @@ def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
                 f"got {mask_url_text(url)!r}"
             )
         check_available()
-    return _Probe(target, options).run()
+    return target
 
 
 class _Probe:
-    def __init__(self, url: httpx.URL, options: ProbeOptions) -> None:
+    def __init__(
+        self, url: httpx.URL, options: ProbeOptions, shared: SharedConnections | None = None
+    ) -> None:
         self.url = url
         self.o = options
+        self.shared = shared
         host = url.host
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.where = peer_name(host, self.port)
@@ -189,14 +227,20 @@ class _Probe:
             deadlines["phase"] = armed + o.timeout
         watchdog = Watchdog(deadlines)
         clock = PhaseClock(watchdog, o.timeout)
-        backend = DialBackend([], watchdog=watchdog, clock=clock, require_h2=o.http == "h2", where=self.where)
+        backend: DialBackend
         transport: httpx.BaseTransport
-        if o.http == "h3":  # the same request and reading, over QUIC (aioquic is imported only here)
+        if self.shared is not None:
+            # The connection's sockets belong to the shared pool: this read's deadlines end this read
+            # (between pieces, or when the connection falls silent), never the other streams on it.
+            transport, backend = self.shared.take()
+        elif o.http == "h3":  # the same request and reading, over QUIC (aioquic is imported only here)
             from .http3.transport import H3Transport
 
+            backend = self._own_backend(watchdog, clock)
             transport = H3Transport(backend, verify=o.verify, timeout=o.timeout)
         else:
-            transport = _DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
+            backend = self._own_backend(watchdog, clock)
+            transport = DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
         client = httpx.Client(transport=transport, timeout=httpx.Timeout(o.timeout), follow_redirects=False)
         self.clock, self.backend, self.watchdog = clock, backend, watchdog
         # Merging headers and cookies into a request is the client's work, not the network's.
@@ -210,9 +254,15 @@ class _Probe:
         finally:
             self.end = now()
             watchdog.stop()
-            with contextlib.suppress(Exception):
-                client.close()
+            if self.shared is None:  # a shared pool is closed by its owner
+                with contextlib.suppress(Exception):
+                    client.close()
         return self._finish()
+
+    def _own_backend(self, watchdog: Watchdog, clock: PhaseClock) -> DialBackend:
+        return DialBackend(
+            [], watchdog=watchdog, clock=clock, require_h2=self.o.http == "h2", where=self.where
+        )
 
     def _run(self, client: httpx.Client, request: httpx.Request) -> None:
         r, o = self.result, self.o
