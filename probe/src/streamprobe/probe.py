@@ -13,6 +13,7 @@ import gc
 import json
 import re
 import ssl
+from collections import deque
 from typing import TYPE_CHECKING
 
 import httpcore
@@ -22,7 +23,7 @@ from ._version import package_version
 from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
 from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
-from .dial import DialBackend, is_ip_literal, resolve
+from .dial import DialBackend, ProbeStream, is_ip_literal, resolve
 from .errors import ProbeFailure, classify
 from .messages import (
     HEADER_CHARS,
@@ -184,6 +185,9 @@ class _Probe:
         self.cut = False  # the read stopped itself at max_duration (between two decoded pieces)
         self.content_encoding: str | None = None  # as the server sent it (the result shows it redacted)
         self.parser = SSEParser(options.max_event_bytes)
+        # On a shared connection: when each of this stream's DATA frames was read (by any thread)
+        self.frame_arrivals: deque[tuple[float, int]] | None = None
+        self.shared_first_byte: float | None = None
 
     def _request_headers(self) -> dict[str, str]:
         accept_encoding = self.o.accept_encoding
@@ -289,6 +293,9 @@ class _Probe:
                 self._read_stream(resp)
             finally:
                 resp.close()
+                network = resp.extensions.get("network_stream")
+                if self.frame_arrivals is not None and isinstance(network, ProbeStream):
+                    network.forget(resp.extensions["stream_id"])
         except Exception as exc:
             if r.error is None:
                 r.error = self._classify(exc)
@@ -320,6 +327,10 @@ class _Probe:
     def _on_response(self, resp: httpx.Response) -> None:
         r = self.result
         r.status = resp.status_code
+        network, stream_id = resp.extensions.get("network_stream"), resp.extensions.get("stream_id")
+        if isinstance(network, ProbeStream) and isinstance(stream_id, int):
+            self.frame_arrivals = network.data_arrivals(stream_id)
+            self.shared_first_byte = network.first_byte_of(stream_id)
         r.protocol = "HTTP/2" if resp.http_version == "HTTP/2" else "HTTP/1.1"
         if resp.http_version == "HTTP/3":
             r.protocol = "HTTP/3"
@@ -392,11 +403,9 @@ class _Probe:
         try:
             self._await_data()
             for raw in resp.iter_raw():
-                # When the socket read returned these bytes, not when parsing reached them: the events
-                # of one read (a proxy's block) arrived together. Over QUIC: now.
-                t = self.backend.last_read_at or now()
                 if not raw:
                     continue
+                t = self._arrival(len(raw))
                 self._await_data()  # not silent while these bytes are parsed
                 # One chunk of a few KB may inflate to a GiB: the deadline is checked between pieces.
                 for piece in decoder.iter_decode(raw):
@@ -436,6 +445,19 @@ class _Probe:
             raise ProbeFailure.of(err) from None
         self.ended = self.watchdog.fired != "max_duration"
 
+    def _arrival(self, size: int) -> float:
+        """When the socket read returned these bytes, not when parsing reached them: the events of one
+        read (a proxy's block) arrived together. On a shared HTTP/2 connection, the read that completed
+        this DATA frame, whichever thread made it. Over QUIC: now."""
+        frames = self.frame_arrivals
+        if frames:
+            at, length = frames.popleft()
+            if length == size:
+                return at
+            frames.clear()  # out of step (never seen): the connection's latest read from now on
+            self.frame_arrivals = None
+        return self.backend.last_read_at or now()
+
     def _record(self, events: list[SSEEvent], t: float) -> None:
         if len(self.events) + len(events) > MAX_EVENTS:
             raise _TooManyEvents
@@ -471,7 +493,9 @@ class _Probe:
         connect, tls = ("quic.connect", "quic.handshake") if self.o.http == "h3" else CONNECTION_MARKS
         r.timings_ms["connect"] = span(f"{connect}.started", f"{connect}.complete")
         r.timings_ms["tls"] = span(f"{tls}.started", f"{tls}.complete")
-        if r.protocol == "HTTP/2" or self.backend.first_byte_at is None:
+        if self.shared_first_byte is not None:  # read by whichever thread held the connection then
+            first: float | None = self.shared_first_byte
+        elif r.protocol == "HTTP/2" or self.backend.first_byte_at is None:
             first = clock.first(
                 "http11.receive_response_headers.complete",
                 "http2.receive_response_headers.complete",

@@ -68,6 +68,7 @@ class SharedConnections:
                 require_h2=http2_only,
                 where=peer_name(target.host, port),
             )
+            backend.shared = True
             limit = 1 if http2_only else max(1, per_connection_streams)
             transport = DialTransport(context, not http2_only, True, backend, limit, limit)
             self._slots.append((transport, backend))
