@@ -73,10 +73,13 @@ def run_load(
     progress: Progress | None = None,
     stop: threading.Event | None = None,
     on_tick: Callable[[LoadSummary], None] | None = None,
+    on_result: Callable[[ProbeResult], None] | None = None,
 ) -> LoadSummary:
-    """Run the plan against ``url``. ValueError for an unusable URL, option or plan (before anything
-    is sent). Ctrl-C (KeyboardInterrupt in the calling thread) or ``stop`` ends the run: the summary
-    holds the streams that had finished, with ``interrupted`` set."""
+    """Run the plan against ``url``. ValueError for an unusable URL, option or plan (before anything is
+    sent). Ctrl-C (KeyboardInterrupt in the calling thread) or ``stop`` ends the run: the summary holds
+    the streams that had finished, with ``interrupted`` set. ``on_result`` gets each stream's result
+    (arrivals included) as it finishes, on the stream's thread; ``on_tick`` the summary twice a
+    second, on the calling thread."""
     plan.validate()
     target = check_request(url, options)
     stop = stop or threading.Event()
@@ -93,7 +96,7 @@ def run_load(
         connection_reuse="shared" if shared is not None else "per-stream",
         slo=plan.slo,
     )
-    return _run(url, options, plan, shared, summary, records, progress, stop, on_tick)
+    return _run(url, options, plan, shared, summary, records, progress, stop, on_tick, on_result)
 
 
 def _run(
@@ -106,6 +109,7 @@ def _run(
     progress: Progress,
     stop: threading.Event,
     on_tick: Callable[[LoadSummary], None] | None,
+    on_result: Callable[[ProbeResult], None] | None,
 ) -> LoadSummary:
     started_at = now()
     dispatch = _Dispatch(plan, started_at, stop)
@@ -128,6 +132,8 @@ def _run(
                 own_connections[0] += 1
         if records is not None:
             records.write(number, (begun - started_at) * 1000, good, result_json)
+        if on_result is not None:
+            on_result(result)
 
     def worker(index: int) -> None:
         if plan.ramp and stop.wait(index * plan.ramp / plan.concurrency):
