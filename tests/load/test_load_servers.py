@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from streamprobe.load import LoadPlan, LoadSummary, Records, run_load
+from streamprobe.load import LoadPlan, LoadSummary, Records, merge_parts, run_load
 from streamprobe.options import ProbeOptions
+from streamprobe.result import ProbeResult
 from streamprobe.slo import parse_slo
 
 from lab.curl_reference import parallel_ttfb_ms
@@ -122,3 +123,23 @@ def test_a_stopped_run_reports_what_finished(app_port: int) -> None:
     assert summary.interrupted and summary.to_dict()["interrupted"] is True
     assert 1 <= summary.finished < 10 and summary.duration_ms < 5000
     assert summary.exit_code(0) == 1
+
+
+def test_merged_parts_equal_one_run_over_the_union(app_port: int) -> None:
+    results: list[ProbeResult] = []
+    plan = LoadPlan(concurrency=6, streams=12)
+    run_load(stream_url(app_port, 4, 50), ProbeOptions(), plan, on_result=results.append)
+    assert len(results) == 12
+
+    def summary_of(streams: list[ProbeResult]) -> LoadSummary:
+        slo = parse_slo("ttfb<=20,buffering<=30")
+        summary = LoadSummary("u", "HTTP/1.1", len(streams), "per-stream", slo)
+        for r in streams:
+            summary.stream_started()
+            summary.add(r, r.to_dict())
+        summary.duration_ms = 1000.0
+        summary.diagnose()
+        return summary
+
+    parts = [json.loads(json.dumps(summary_of(results[a:b]).to_part())) for a, b in ((0, 2), (2, 7), (7, 12))]
+    assert merge_parts(parts).to_dict() == summary_of(results).to_dict()

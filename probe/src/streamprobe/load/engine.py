@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from ..conclude import conclude
-from ..fixes import concurrency_cap_fixes
 from ..options import HttpChoice, ProbeOptions
 from ..probe import check_request, probe
 from ..progress import Progress
@@ -25,7 +24,6 @@ from ..shared import SharedConnections, can_share
 from ..timing import now
 from .plan import LoadPlan
 from .records import Records
-from .steps import estimate_cap
 from .summary import LoadSummary
 
 #: The protocol a run reports before any stream says which one it used.
@@ -177,11 +175,7 @@ def _run(
             summary.connections = shared.opened
         else:
             summary.connections = own_connections[0]
-    cap = estimate_cap(
-        summary.values.ttfb.values, summary.values.after_first_byte.quantile(0.5), plan.concurrency
-    )
-    if cap is not None:
-        summary.cap, summary.fixes = cap, concurrency_cap_fixes()
+    summary.diagnose()
     started, finished, good, _ = summary.snapshot()
     progress.done("done", f"{finished} of {started} streams finished, {good} good")
     return summary

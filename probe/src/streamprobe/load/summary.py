@@ -8,17 +8,19 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from ..fixes import HopFix
+from ..fixes import HopFix, concurrency_cap_fixes
 from ..result import ERROR_KINDS, VERDICTS, ErrorKind, ProbeResult, Verdict
 from ..slo import Slo, result_values
 from .stats import Samples
-from .steps import CapEstimate
+from .steps import CapEstimate, estimate_cap
 
 #: ``shared``: HTTP/2 streams multiplexed on ``connections`` connections; ``per-stream``: each stream
 #: on a connection of its own (HTTP/1.1, HTTP/3).
 ConnectionReuse = Literal["shared", "per-stream"]
 #: The metrics of ``percentiles_ms``, in order.
 PERCENTILE_METRICS: Final = ("ttfb", "first_event", "buffering_delay", "gap_p99")
+#: Every per-stream value a summary keeps (the percentiles' metrics and how long streams held a slot).
+VALUE_NAMES: Final = (*PERCENTILE_METRICS, "after_first_byte")
 
 
 @dataclass
@@ -33,7 +35,7 @@ class StreamValues:
     after_first_byte: Samples = field(default_factory=Samples)
 
     def merge(self, other: StreamValues) -> None:
-        for name in (*PERCENTILE_METRICS, "after_first_byte"):
+        for name in VALUE_NAMES:
             getattr(self, name).merge(getattr(other, name))
 
 
@@ -106,6 +108,22 @@ class LoadSummary:
         if self.interrupted or self.ratio is None:
             return 1
         return 0 if self.ratio * 100 >= min_goodput - 1e-9 else 1
+
+    def diagnose(self) -> None:
+        """Name a concurrency cap when the first bytes came in steps of one stream (``steps``)."""
+        after = self.values.after_first_byte.quantile(0.5)
+        self.cap = estimate_cap(self.values.ttfb.values, after, self.concurrency)
+        self.fixes = concurrency_cap_fixes() if self.cap is not None else []
+
+    def to_part(self) -> dict[str, Any]:
+        """``to_dict()`` plus what an exact merge needs (``streamprobe.load.merge``): the counts and every
+        stream's values."""
+        return {
+            **self.to_dict(),
+            "events": self.events,
+            "protocols": dict(self.protocols),
+            "values": {name: list(getattr(self.values, name).values) for name in VALUE_NAMES},
+        }
 
     def used_protocol(self) -> str:
         return self.protocols.most_common(1)[0][0] if self.protocols else self.protocol
