@@ -17,6 +17,7 @@ the first load event arrives, never by ``import handler``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,9 +100,9 @@ def _text(raw: Mapping[str, Any], key: str) -> str | None:
 def run_load_event(spec: CanarySpec, raw: object, *, budget_s: float, secrets: SecretCache) -> dict[str, Any]:
     """Run the event's load against its configured path within ``budget_s``; ``{"load": part}``.
     :class:`LoadEventError` (or the probe's ValueError) for an event that cannot run."""
-    from streamprobe.load import LoadPlan, run_load
+    from streamprobe.load import run_load
+    from streamprobe.load.plan import plan_from
     from streamprobe.options import ProbeOptions
-    from streamprobe.slo import DEFAULT_SLO, parse_slo
 
     request = LoadRequest.from_event(raw)
     path = next((p for p in spec.paths if p.name == request.path), None)
@@ -113,14 +114,7 @@ def run_load_event(spec: CanarySpec, raw: object, *, budget_s: float, secrets: S
     headers, _, secret_problem = request_headers(path, secrets)
     if secret_problem is not None:
         raise LoadEventError(f"path {path.name!r}: {secret_problem}")
-    plan = LoadPlan(
-        concurrency=request.concurrency,
-        streams=request.streams,
-        duration=request.duration,
-        ramp=request.ramp,
-        connections=request.connections,
-        slo=parse_slo(request.slo or DEFAULT_SLO),
-    )
+    plan = plan_from(dataclasses.asdict(request))
     options = ProbeOptions(
         name=path.name,
         http=request.protocol or path.protocols[0],

@@ -6,14 +6,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Final
+from collections.abc import Callable
+from typing import Any, Final
 
 from ..probe import check_request
 from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
-from ..slo import DEFAULT_SLO, parse_slo
+from ..slo import DEFAULT_SLO
 from .engine import run_load
-from .plan import DEFAULT_MIN_GOODPUT, MAX_SECONDS, MAX_STREAMS, LoadPlan
+from .plan import DEFAULT_MIN_GOODPUT, MAX_SECONDS, MAX_STREAMS, plan_from
 from .records import Records
 from .render import render_load
 
@@ -32,34 +33,25 @@ EPILOG: Final = (
 )
 
 
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if not 1 <= value <= MAX_STREAMS:
-        raise argparse.ArgumentTypeError(f"must be 1..{MAX_STREAMS}, got {text}")
-    return value
+def _within(convert: Callable[[str], float], low: float, high: float, unit: str = "") -> Callable[[str], Any]:
+    """An argparse type: ``convert`` (int or float), then ``low`` <= value <= ``high`` (finite)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = convert(text)
+        except ValueError:
+            what = "an integer" if convert is int else "a number"
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not (math.isfinite(value) and low <= value <= high):
+            raise argparse.ArgumentTypeError(f"must be {low:g}..{high:g}{unit}, got {text}")
+        return value
+
+    return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and 0 <= value <= MAX_SECONDS):
-        raise argparse.ArgumentTypeError(f"must be 0..{MAX_SECONDS:.0f} seconds, got {text}")
-    return value
-
-
-def _percent(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be a percentage 0..100, got {text}")
-    return value
+_count = _within(int, 1, MAX_STREAMS)
+_seconds = _within(float, 0, MAX_SECONDS, " seconds")
+_percent = _within(float, 0, 100, " (a percentage)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,16 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = probe_options_from(args)
-    plan = LoadPlan(
-        concurrency=args.concurrency,
-        streams=args.streams,
-        duration=args.duration,
-        ramp=args.ramp,
-        connections=args.connections,
-        slo=parse_slo(args.slo),
-        min_goodput=args.min_goodput,
-    )
-    plan.validate()
+    plan = plan_from(vars(args))
     check_request(args.url, options)  # a bad URL is told before the records file is made
     records = Records(args.records) if args.records else None
     try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from ..slo import DEFAULT_SLO, Slo, parse_slo
 
@@ -54,3 +55,25 @@ def _seconds(name: str, value: float, *, positive: bool) -> None:
     if not (math.isfinite(value) and low_ok and value <= MAX_SECONDS):
         bound = "> 0" if positive else ">= 0"
         raise ValueError(f"{name} must be {bound} and at most {MAX_SECONDS:.0f} s, got {value:g}")
+
+
+def plan_from(values: Mapping[str, Any]) -> LoadPlan:
+    """A checked plan from named values (a command line's, an event's): ``concurrency`` and ``streams`` or
+    ``duration``; ``ramp``, ``connections``, ``slo`` (a spec) and ``min_goodput`` where given (None or
+    absent: the default). Other names are ignored. ValueError naming what cannot run."""
+
+    def given(name: str, default: Any) -> Any:
+        value = values.get(name)
+        return default if value is None else value
+
+    plan = LoadPlan(
+        concurrency=values["concurrency"],
+        streams=values.get("streams"),
+        duration=values.get("duration"),
+        ramp=given("ramp", 0.0),
+        connections=given("connections", 1),
+        slo=parse_slo(given("slo", DEFAULT_SLO)),
+        min_goodput=given("min_goodput", DEFAULT_MIN_GOODPUT),
+    )
+    plan.validate()
+    return plan
