@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamprobe import ProbeResult
 
-from lab.run import ChatRow, LabReport
+from lab.run import COLUMNS, ChatRow, LabReport
 
 CELL_WIDTH = 44
 
@@ -206,8 +206,20 @@ VERDICT_COLOURS = {
 }
 
 
+#: How each column's bar is told apart beside the verdict colour (a column without one is drawn plain).
+COLUMN_HATCHES = {"h1": "", "h2": "//", "h3": "..", "ws": "xx"}
+COLUMN_LEGEND = {
+    "h1": "HTTP/1.1",
+    "h2": "h2 offered (ALPN)",
+    "h3": "HTTP/3 required",
+    "ws": "WebSocket",
+}
+
+
 def render_chart(report: LabReport, out: Path) -> None:
-    """Grouped bars: buffering delay per path, HTTP/1.1 and h2-offered side by side, coloured by verdict."""
+    """Grouped bars: buffering delay per path, one bar per column the lab measures (COLUMNS, in order),
+    coloured by verdict and hatched by column; "n/a" where a path has no such front (no TLS for h2, no
+    QUIC front for h3). Each value is written upright above its own bar, so neighbours never overlap."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -215,24 +227,30 @@ def render_chart(report: LabReport, out: Path) -> None:
     from matplotlib.patches import Patch
 
     names = [p.path.name for p in report.paths]
-    fig, ax = plt.subplots(figsize=(11, 5.8), dpi=110)
-    width = 0.38
-    top = max(report.stream_ms * 1.15, 1.0)
-    for offset, column, hatch in ((-width / 2, "h1", ""), (width / 2, "h2", "//")):
+    fig, ax = plt.subplots(figsize=(12, 6.2), dpi=110)
+    width = 0.84 / len(COLUMNS)
+    top = max(report.stream_ms * 1.3, 1.0)
+    for c, column in enumerate(COLUMNS):
+        offset = (c - (len(COLUMNS) - 1) / 2) * width
+        hatch = COLUMN_HATCHES.get(column, "")
         for i, p in enumerate(report.paths):
             result = p.cells.get(column)
             x = i + offset
             if result is None:
-                ax.text(x, top * 0.01, "n/a", ha="center", va="bottom", fontsize=8, color="#9e9e9e")
+                ax.text(
+                    x, top * 0.01, "n/a", ha="center", va="bottom", fontsize=7, color="#9e9e9e", rotation=90
+                )
                 continue
             delay = result.buffering_delay_ms or 0.0
             colour = VERDICT_COLOURS.get(result.verdict, "#424242")
             shown = max(delay, top * 0.015)  # a streamed path's few ms would not show at all
             ax.bar(x, shown, width, color=colour, hatch=hatch, edgecolor="white")
-            label = f"{delay:.0f} ms"
-            if column == "h2" and result.protocol != "HTTP/2":
-                label += "\n(got h1)"
-            ax.text(x, shown + top * 0.01, label, ha="center", va="bottom", fontsize=8, color=colour)
+            label = "error" if result.error is not None else f"{delay:.0f} ms"
+            if column == "h2" and result.error is None and result.protocol != "HTTP/2":
+                label += " (got h1)"
+            ax.text(
+                x, shown + top * 0.01, label, ha="center", va="bottom", fontsize=7, color=colour, rotation=90
+            )
     ax.axhline(report.stream_ms, color="#c62828", linestyle=":", linewidth=1)
     ax.text(
         -0.45,
@@ -253,8 +271,13 @@ def render_chart(report: LabReport, out: Path) -> None:
     )
     legend = [Patch(color=c, label=v) for v, c in VERDICT_COLOURS.items() if v != "inconclusive"]
     legend += [
-        Patch(facecolor="white", edgecolor="black", label="left bar: HTTP/1.1"),
-        Patch(facecolor="white", edgecolor="black", hatch="//", label="right bar: h2 offered"),
+        Patch(
+            facecolor="white",
+            edgecolor="black",
+            hatch=COLUMN_HATCHES.get(column, ""),
+            label=f"{n}. bar: {COLUMN_LEGEND.get(column, column)}",
+        )
+        for n, column in enumerate(COLUMNS, start=1)
     ]
     ax.legend(handles=legend, loc="upper center", fontsize=8, ncols=4, bbox_to_anchor=(0.5, -0.16))
     ax.spines[["top", "right"]].set_visible(False)

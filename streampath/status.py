@@ -18,6 +18,7 @@ from streampath_canary.contract import (
     DEFAULT_NAMESPACE,
     DIMENSION_PATH,
     DIMENSION_PROTOCOL,
+    PARTIAL,
     PROTOCOLS,
     SUCCESS,
     TIME_TO_FIRST_BYTE,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
 METRICS: dict[str, str] = {
     SUCCESS: "Minimum",
     BUFFERED: "Maximum",
+    PARTIAL: "Maximum",
     TIME_TO_FIRST_BYTE: "Average",
     TIME_TO_FIRST_EVENT: "Average",
     BUFFERING_DELAY: "Average",
@@ -229,35 +231,51 @@ def _metric_problems(
     for r in results:
         if not r.metrics:
             continue
-        success, buffered = r.metrics.get(SUCCESS), r.metrics.get(BUFFERED)
-        if success is not None and success.value < 1:
+        verdict = minute_verdict(r.metrics)
+        if verdict == "error":
             problems.append(f"path {r.path} {r.protocol} in {region}: the last probe failed (Success=0)")
-        elif buffered is not None and buffered.value > 0:
+        elif verdict == "buffered":
             problems.append(
                 f"path {r.path} {r.protocol} in {region}: the last probe saw a buffered stream (Buffered=1)"
+            )
+        elif verdict == "partial":
+            problems.append(
+                f"path {r.path} {r.protocol} in {region}: the last probe saw a partly buffered stream "
+                "(Partial=1)"
             )
     return problems
 
 
+def minute_verdict(metrics: dict[str, Datapoint]) -> str | None:
+    """The probe's verdict as one minute's metrics carry it: ``error`` (a probe failed: ``Success`` 0),
+    ``buffered`` or ``partial`` (a probe of the minute was judged so: the Maximum of ``Buffered`` resp.
+    ``Partial``; buffered wins), else ``streaming``; None with no data. The same verdict the run summary
+    prints, so a hop that holds part of the stream is ``partial`` here too."""
+    if not metrics:
+        return None
+    success, buffered, partial = (metrics.get(m) for m in (SUCCESS, BUFFERED, PARTIAL))
+    if success is not None and success.value < 1:
+        return "error"
+    if buffered is not None and buffered.value >= 0.5:
+        return "buffered"
+    if partial is not None and partial.value >= 0.5:
+        return "partial"
+    return "streaming"
+
+
 def chain_answers(order: tuple[str, ...], results: list[PathResult]) -> list[chain.ChainAnswer]:
-    """The chain judged on the newest minute of each path: failed (Success 0), buffered (Buffered 1) or
-    streamed, with its BufferingDelay; a path with no data yet stops the judgement."""
+    """The chain judged on the newest minute of each path by :func:`minute_verdict` (failed, buffered,
+    partial or streamed), with its BufferingDelay; a path with no data yet stops the judgement."""
     by_pair = {(r.path, r.protocol): r for r in results}
 
     def reading(name: str, protocol: str) -> chain.HopReading | None:
         r = by_pair.get((name, protocol))
         if r is None:
             return None  # not probed over this protocol
-        success, buffered, delay = (r.metrics.get(m) for m in (SUCCESS, BUFFERED, BUFFERING_DELAY))
-        if not r.metrics:
+        verdict = minute_verdict(r.metrics)
+        if verdict is None:
             return chain.HopReading(name, chain.NO_DATA)
-        verdict = (
-            "error"
-            if success is not None and success.value < 1
-            else "buffered"
-            if buffered is not None and buffered.value >= 0.5
-            else "streaming"
-        )
+        delay = r.metrics.get(BUFFERING_DELAY)
         return chain.HopReading(name, verdict, None if delay is None else delay.value)
 
     return chain.answers(order, PROTOCOLS, reading) if order else []
@@ -293,7 +311,8 @@ def read_metrics(
     aws: Aws, namespace: str, pairs: list[tuple[str, str]], start: datetime, end: datetime
 ) -> list[PathResult]:
     """The newest datapoint of each metric per (path, protocol) in ``aws``'s Region: one GetMetricData call
-    per 500 queries (one call for up to 100 path x protocol pairs), newest first, following NextToken."""
+    per 500 queries (one call for up to 83 path x protocol pairs, 6 metrics each), newest first, following
+    NextToken."""
     results = [PathResult(path=p, protocol=proto, region=aws.region) for p, proto in pairs]
     queries = metric_queries(namespace, pairs)
     metric_names = list(METRICS)
@@ -379,7 +398,7 @@ def render_text(status: Status, now: datetime | None = None) -> str:
                 r.path,
                 r.protocol,
                 _flag(m.get(SUCCESS), "ok", "FAIL"),
-                _flag(m.get(BUFFERED), "BUFFERED", "no"),
+                _VERDICT_CELL.get(minute_verdict(m) or ""),
                 _value(m.get(TIME_TO_FIRST_BYTE)),
                 _value(m.get(TIME_TO_FIRST_EVENT)),
                 _value(m.get(BUFFERING_DELAY)),
@@ -387,7 +406,7 @@ def render_text(status: Status, now: datetime | None = None) -> str:
                 _age(r.last_seen, now) if r.metrics else "no data yet",
             ]
         )
-    headers = ["PATH", "PROTO", "SUCCESS", "BUFFERED", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS"]
+    headers = ["PATH", "PROTO", "SUCCESS", "VERDICT", "TTFB_MS", "FIRST_EVENT_MS", "BUFFERING_MS"]
     out.append(table([*headers, "REGION", "AT"], rows))
     if status.chain:
         several = len(status.regions) > 1
@@ -414,6 +433,15 @@ def render_json(status: Status) -> str:
             k: {"value": v["value"], "timestamp": iso(v["timestamp"])} for k, v in result["metrics"].items()
         }
     return to_json(document) + "\n"
+
+
+#: How the table shows a minute's verdict: a held stream stands out in capitals, as a failure does.
+_VERDICT_CELL: dict[str, str] = {
+    "streaming": "streaming",
+    "partial": "PARTIAL",
+    "buffered": "BUFFERED",
+    "error": "error",
+}
 
 
 def _flag(point: Datapoint | None, if_one: str, if_zero: str) -> str | None:

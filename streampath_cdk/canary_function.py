@@ -64,9 +64,11 @@ ASSET_EXCLUDE: Final = (
     "*.css",
     # The probe's headless-Chromium reader (it needs playwright, which the asset does not hold).
     "streamprobe/browser*",
-    # The probe's command line (argument parsing, doctor, trace, repeat, text output).
+    # The probe's command line (argument parsing, its commands, doctor, trace, repeat, text output).
     "streamprobe/__main__.py",
     "streamprobe/cli.py",
+    "streamprobe/commands*",
+    "streamprobe/request_args.py",
     "streamprobe/doctor.py",
     "streamprobe/output.py",
     "streamprobe/repeat.py",

@@ -8,13 +8,18 @@ specific to that construct, through :func:`acknowledge` so every acknowledgement
 from __future__ import annotations
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
+from cdk_nag import AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks
 from constructs import IConstruct
 
 
 def apply(app: cdk.App) -> None:
     """Run the AwsSolutions checks on every stack of ``app`` when it synthesises."""
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+
+
+def apply_audit_packs(app: cdk.App) -> None:
+    """Also run the Serverless and NIST 800-53 R5 packs: an auditor's view, not the synth gate."""
+    cdk.Validations.of(app).add_plugins(ServerlessChecks(app), NIST80053R5Checks(app))
 
 
 def acknowledge(construct: IConstruct, rule_id: str, reason: str) -> None:

@@ -33,6 +33,7 @@ DESIGN_METRICS = {
     "EventsReceived": "Count",
     "Success": "Count",
     "Buffered": "Count",
+    "Partial": "Count",
 }
 DESIGN_DIMENSIONS = ["Path", "Protocol"]
 

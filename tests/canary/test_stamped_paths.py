@@ -83,6 +83,7 @@ def test_posted_chat_paths_are_judged_stamped_and_publish_the_gaps(app_server: R
     assert blocked["BufferingDelay"] > 300  # the first block waited for ~80 tokens of 10 ms
     assert blocked[MAX_INTER_EVENT_GAP] > 300  # the silence between the blocks
     assert blocked["Buffered"] == 0.0  # partial, not buffered
+    assert blocked["Partial"] == 1.0  # and said so, for status and the chain answer
 
 
 def test_gap_metrics_are_milliseconds_and_left_out_without_two_events() -> None:

@@ -117,6 +117,7 @@ def test_emf_for_a_streamed_probe(monkeypatch: pytest.MonkeyPatch) -> None:
         "EventsReceived": 21.0,
         "Success": 1.0,
         "Buffered": 0.0,
+        "Partial": 0.0,
     }
     assert emf["Path"] == "nlb" and emf["Protocol"] == "h2" and emf["Verdict"] == "streaming"
     assert "service" not in emf
@@ -144,6 +145,7 @@ def test_emf_for_a_failed_probe() -> None:
     values = assert_design_emf(emf, namespace="Custom/NS")
     assert values["Success"] == 0.0 and values["EventsReceived"] == 0.0
     assert "TimeToFirstByte" not in values and "Buffered" not in values and "BufferingDelay" not in values
+    assert "Partial" not in values
     assert emf["ErrorKind"] == "tls"
 
 
@@ -152,3 +154,11 @@ def test_buffered_verdict_sets_buffered() -> None:
         metric_values({**OK_RESULT, "verdict": "buffered", "buffering_delay_ms": 1900.0})["Buffered"] == 1.0
     )
     assert metric_values({**OK_RESULT, "verdict": "partial"})["Buffered"] == 0.0
+
+
+def test_partial_verdict_sets_partial_only() -> None:
+    partial = metric_values({**OK_RESULT, "verdict": "partial", "buffering_delay_ms": 420.0})
+    assert (partial["Partial"], partial["Buffered"]) == (1.0, 0.0)
+    buffered = metric_values({**OK_RESULT, "verdict": "buffered", "buffering_delay_ms": 1900.0})
+    assert (buffered["Partial"], buffered["Buffered"]) == (0.0, 1.0)
+    assert metric_values(OK_RESULT)["Partial"] == 0.0

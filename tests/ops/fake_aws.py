@@ -284,6 +284,7 @@ class Probe:
     buffering_delay: float
     success: bool = True
     buffered: bool = False
+    partial: bool = False
 
 
 def put_probe(
@@ -296,6 +297,7 @@ def put_probe(
         ("BufferingDelay", probe.buffering_delay, "Milliseconds"),
         ("Success", 1.0 if probe.success else 0.0, "Count"),
         ("Buffered", 1.0 if probe.buffered else 0.0, "Count"),
+        ("Partial", 1.0 if probe.partial else 0.0, "Count"),
     ]
     moto.client("cloudwatch", region).put_metric_data(
         Namespace=namespace,

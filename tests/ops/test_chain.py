@@ -106,6 +106,38 @@ def test_status_prints_where_buffering_starts(cli: Cli, moto: Moto, config_dir: 
     assert {c["region"] for c in report["chain"]} == {"eu-west-1"}
 
 
+def test_status_shows_a_partly_buffering_hop_as_partial(cli: Cli, moto: Moto, config_dir: Path) -> None:
+    # the run summary says partial for a hop that holds part of the stream: status must not say streaming
+    deploy(moto, "partstat")
+    names = ["ps-direct", "ps-nginx"]
+    config = chained_config(config_dir, "partstat", names, names)
+    at = datetime.now(UTC) - timedelta(minutes=1)
+    for probe in (
+        Probe("ps-direct", "h1", 5.0, 5.5, 0.9),
+        Probe("ps-direct", "h2", 5.0, 5.5, 1.1),
+        Probe("ps-nginx", "h1", 20.0, 21.0, 2.1),
+        Probe("ps-nginx", "h2", 20.0, 412.0, 395.0, partial=True),
+    ):
+        put_probe(moto, probe, at)
+    result = cli("status", "--config", str(config))
+    assert result.code == 1, result.err
+    rows = {
+        tuple(line.split()[:2]): line.split() for line in result.out.splitlines() if line.startswith("  ps-")
+    }
+    assert rows[("ps-nginx", "h2")][2:4] == ["ok", "PARTIAL"]
+    assert rows[("ps-nginx", "h1")][2:4] == ["ok", "streaming"]
+    assert "  buffering starts at ps-nginx (h2, after ps-direct): +394 ms" in result.out.splitlines()
+    assert (
+        "path ps-nginx h2 in eu-west-1: the last probe saw a partly buffered stream (Partial=1)" in result.err
+    )
+    report = json.loads(cli("status", "--config", str(config), "--json").out)
+    by_pair = {(r["path"], r["protocol"]): r["metrics"] for r in report["results"]}
+    assert by_pair[("ps-nginx", "h2")]["Partial"]["value"] == 1.0
+    assert by_pair[("ps-nginx", "h1")]["Partial"]["value"] == 0.0
+    h2 = next(c for c in report["chain"] if c["protocol"] == "h2")
+    assert h2["first_buffering_hop"] == "ps-nginx"
+
+
 @pytest.mark.parametrize(
     ("chain", "message"),
     [

@@ -94,7 +94,7 @@ def test_table_report_via_console_script(moto: Moto, staging: dict[str, Any]) ->
     row = next(line.split() for line in lines if line.split()[:2] == ["alb", "h2"])
     assert row[2:7] == ["ok", "BUFFERED", "44.0", "1968.0", "1921.4"]
     row = next(line.split() for line in lines if line.split()[:2] == ["nlb", "h1"])
-    assert row[2:7] == ["ok", "no", "23.5", "24.1", "2.1"]
+    assert row[2:7] == ["ok", "streaming", "23.5", "24.1", "2.1"]
     assert any(
         line.split()[:2] == ["ALARM", alarm_name("staging", "alb-h2-BufferingDelay")] for line in lines
     )
@@ -102,7 +102,7 @@ def test_table_report_via_console_script(moto: Moto, staging: dict[str, Any]) ->
 
 
 def test_one_get_metric_data_call(aws_env: dict[str, str], staging: dict[str, Any]) -> None:
-    """All path x protocol pairs x 5 metrics in one call (35 queries for 7 pairs, 40 for 8); 101 pairs (505
+    """All path x protocol pairs x 6 metrics in one call (42 queries for 7 pairs, 48 for 8); 101 pairs (606
     queries) in two."""
     aws = Aws(region="eu-west-1")
     calls: list[int] = []
@@ -113,13 +113,13 @@ def test_one_get_metric_data_call(aws_env: dict[str, str], staging: dict[str, An
     end = datetime.now(UTC)
     pairs = canary_pairs(staging["config"])
     results = status.read_metrics(aws, "StreamPath", pairs, end.replace(hour=0, minute=0), end)
-    assert len(pairs) >= 7 and calls == [len(pairs) * len(status.METRICS)] == [len(pairs) * 5]
+    assert len(pairs) >= 7 and calls == [len(pairs) * len(status.METRICS)] == [len(pairs) * 6]
     assert all(r.metrics for r in results)
 
     calls.clear()
     many = [(f"p{i}", "h1") for i in range(101)]
     results = status.read_metrics(aws, "StreamPath", many, end.replace(hour=0, minute=0), end)
-    assert calls == [500, 5]
+    assert calls == [500, 106]
     assert not any(r.metrics for r in results)
 
 

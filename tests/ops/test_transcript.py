@@ -25,7 +25,7 @@ def test_transcript_runs() -> None:
     assert "wrote gitops/apps/core-api/targetgroupbinding.yaml (core/core-api-streampath-nlb" in text
     assert "kind: TargetGroupBinding" in text
     assert "1 file changed" in text  # the manifest was committed
-    assert "  alb         h2     ok       BUFFERED  44.0" in text
+    assert "  alb         h2     ok       BUFFERED   44.0" in text
     assert "ALARM  StreamPath-staging-canary-alb-h2-BufferingDelay" in text
     assert "  buffered   alb         h2        yes" in text
     assert "streampath status: no AWS credentials found" in text

@@ -240,3 +240,39 @@ def test_help_names_both_commands_and_the_exit_status() -> None:
     assert (
         "--http1" in trace.stdout and "--kind NAME=KIND" in trace.stdout and "--browser" not in trace.stdout
     )
+
+
+def test_probe_command_is_the_bare_url(h1_server: RunningServer) -> None:
+    bare = cli(h1_server.url(STREAM), "--json", "--http1", "--name", "direct")
+    named = cli("probe", h1_server.url(STREAM), "--json", "--http1", "--name", "direct")
+    assert (bare.returncode, named.returncode) == (0, 0), bare.stderr + named.stderr
+    as_bare, as_named = json.loads(bare.stdout), json.loads(named.stdout)
+    assert set(as_bare) == set(as_named)
+    assert [(d["verdict"], d["protocol"], d["path_name"]) for d in (as_bare, as_named)] == [
+        ("streaming", "HTTP/1.1", "direct")
+    ] * 2
+    options_first = cli("--json", "--http1", h1_server.url(STREAM))  # options before the URL, as before
+    assert options_first.returncode == 0 and json.loads(options_first.stdout)["verdict"] == "streaming"
+
+
+def test_every_command_of_the_table_is_listed_and_has_its_own_help() -> None:
+    from streamprobe.cli import COMMANDS
+
+    top = " ".join(cli("--help").stdout.split())  # the table wraps to the terminal's width
+    for command in COMMANDS:
+        assert command.HELP in top and "\n" not in command.HELP
+        own = cli(command.NAME, "--help")
+        assert own.returncode == 0 and own.stdout.startswith(f"usage: streamprobe {command.NAME} ")
+    probe_help = cli("probe", "--help").stdout
+    assert "--repeat N" in probe_help and "--http3" in probe_help and "--cacert FILE" in probe_help
+
+
+def test_a_usage_error_names_the_command_it_came_from() -> None:
+    bare = cli("http://127.0.0.1:1/", "--bogus")
+    named = cli("probe", "http://127.0.0.1:1/", "--bogus")
+    doctor = cli("doctor", "http://127.0.0.1:1/", "--http2")  # the doctor chooses protocols itself
+    assert [p.returncode for p in (bare, named, doctor)] == [2, 2, 2]
+    assert bare.stderr.startswith("streamprobe: error: unrecognized arguments: --bogus")
+    assert named.stderr.startswith("streamprobe probe: error: unrecognized arguments: --bogus")
+    assert doctor.stderr.startswith("streamprobe doctor: error: unrecognized arguments: --http2")
+    assert "Traceback" not in bare.stderr + named.stderr + doctor.stderr

@@ -61,6 +61,7 @@ TLS_TIME: Final = "TlsTime"
 EVENTS_RECEIVED: Final = "EventsReceived"
 SUCCESS: Final = "Success"
 BUFFERED: Final = "Buffered"
+PARTIAL: Final = "Partial"
 INTER_EVENT_GAP_P99: Final = "InterEventGapP99"
 MAX_INTER_EVENT_GAP: Final = "MaxInterEventGap"
 
@@ -78,6 +79,7 @@ METRICS: Final[tuple[tuple[str, str], ...]] = (
     (EVENTS_RECEIVED, "Count"),
     (SUCCESS, "Count"),
     (BUFFERED, "Count"),
+    (PARTIAL, "Count"),
 )
 METRIC_UNITS: Final[Mapping[str, str]] = MappingProxyType(dict(METRICS))
 

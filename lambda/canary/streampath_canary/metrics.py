@@ -23,6 +23,7 @@ from streampath_canary.contract import (
     INTER_EVENT_GAP_P99,
     MAX_INTER_EVENT_GAP,
     METRIC_UNITS,
+    PARTIAL,
     STREAM_DURATION,
     SUCCESS,
     TIME_TO_FIRST_BYTE,
@@ -59,8 +60,10 @@ def metric_values(result: dict[str, Any]) -> dict[str, float]:
 
     ``Success`` is always there (1 when the probe got a judged stream, else 0). A timing the probe did
     not reach (a failed connect has no TTFB) is left out rather than published as 0, so averages stay
-    honest; the alarms treat the missing datapoint as breaching. ``Buffered`` is published only for a
-    judged stream (1 for the verdict ``buffered``), ``BufferingDelay`` only when the probe computed it,
+    honest; the alarms treat the missing datapoint as breaching. ``Buffered`` and ``Partial`` are published
+    only for a judged stream (1 for the verdict ``buffered``, resp. ``partial``: the probe's own verdict,
+    so a hop that holds part of the stream is not read as streaming), ``BufferingDelay`` only when the
+    probe computed it,
     ``InterEventGapP99`` and ``MaxInterEventGap`` only when two events or more arrived.
     """
     values: dict[str, float] = {}
@@ -84,6 +87,7 @@ def metric_values(result: dict[str, Any]) -> dict[str, float]:
     verdict = result.get("verdict")
     if verdict not in (None, "error"):
         values[BUFFERED] = 1.0 if verdict == "buffered" else 0.0
+        values[PARTIAL] = 1.0 if verdict == "partial" else 0.0
     return values
 
 
