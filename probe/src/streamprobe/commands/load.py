@@ -9,14 +9,14 @@ import math
 from collections.abc import Callable
 from typing import Any, Final
 
+from ..load.engine import run_load
+from ..load.plan import DEFAULT_MIN_GOODPUT, MAX_SECONDS, MAX_STREAMS, plan_from
+from ..load.records import Records
+from ..load.render import render_load
 from ..probe import check_request
 from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
 from ..slo import DEFAULT_SLO
-from .engine import run_load
-from .plan import DEFAULT_MIN_GOODPUT, MAX_SECONDS, MAX_STREAMS, plan_from
-from .records import Records
-from .render import render_load
 
 NAME: Final = "load"
 HELP: Final = "open many streams at once: percentiles, goodput against an SLO, concurrency caps"
