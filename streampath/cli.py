@@ -5,7 +5,8 @@
   streampath status --config staging [--region REGION] [--minutes 15] [--json]
   streampath run-canary --config staging [--region REGION] [--json]
   streampath run-load --config staging --path NAME --concurrency N (--streams M | --duration S)
-      [--invocations K] [--region R ...] [--protocol h1|h2|h3] [--slo SPEC] [--min-goodput PCT] [--json]
+      [--invocations K | --local K] [--region R ...] [--protocol h1|h2|h3] [--slo SPEC]
+      [--min-goodput PCT] [--json]
 
 ``status`` and ``run-canary`` cover every Region of ``canary.regions`` (default: the config's region);
 ``--region`` picks one of them.
@@ -103,7 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     amount = p.add_mutually_exclusive_group(required=True)
     amount.add_argument("--streams", type=int, metavar="M", help="streams per invocation")
     amount.add_argument("--duration", type=float, metavar="S", help="seconds of streams per invocation")
-    p.add_argument("--invocations", type=int, default=1, metavar="K", help="invocations at once (1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--invocations", type=int, default=1, metavar="K", help="invocations at once (1)")
+    where.add_argument(
+        "--local",
+        type=int,
+        metavar="K",
+        help="run the handler's code in K local processes instead (with the deployed function's config)",
+    )
     p.add_argument(
         "--region",
         action="append",
@@ -239,7 +247,11 @@ def _run_load(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> int:
         **({"protocol": args.protocol} if args.protocol else {}),
         **({"slo": args.slo} if args.slo else {}),
     }
-    summary = run_load.run_fleet(aws, cfg.name, cfg.region, regions, event, args.invocations)
+    if args.local is not None:
+        config = run_load.function_config(aws, cfg.name, cfg.region)
+        summary = run_load.run_local(config, event, args.local)
+    else:
+        summary = run_load.run_fleet(aws, cfg.name, cfg.region, regions, event, args.invocations)
     sys.stdout.write((json.dumps(summary.to_dict(), indent=2) if args.json else render_load(summary)) + "\n")
     return summary.exit_code(args.min_goodput)
 

@@ -62,16 +62,21 @@ def invoke(aws: Aws, env_name: str, home_region: str | None = None) -> CanaryRun
     return CanaryRun(function=function, region=aws.region, payload=payload)
 
 
+def canary_function(aws: Aws, env_name: str, home_region: str | None) -> tuple[str, str]:
+    """The canary function of ``aws``'s Region (its stack's output) and where it is, for messages."""
+    region = aws.region
+    name = naming.canary_stack_name(env_name, region, home_region or region)
+    stack = describe_stack(aws.cloudformation(), region, env_name, "Canary", name=name)
+    function = stack.output(naming.OUTPUT_CANARY_FUNCTION_NAME)
+    return function, f"{function} in {region}"
+
+
 def invoke_function(
     aws: Aws, env_name: str, home_region: str | None, event: dict[str, Any]
 ) -> tuple[str, Any, str, str]:
     """Invoke the canary function of ``aws``'s Region with ``event``: (function name, the JSON it returned,
     where it ran, the raw text). A Refusal when it failed or returned no JSON."""
-    region = aws.region
-    name = naming.canary_stack_name(env_name, region, home_region or region)
-    stack = describe_stack(aws.cloudformation(), region, env_name, "Canary", name=name)
-    function = stack.output(naming.OUTPUT_CANARY_FUNCTION_NAME)
-    where = f"{function} in {region}"
+    function, where = canary_function(aws, env_name, home_region)
     with aws_errors(f"Lambda Invoke {where}"):
         response = aws.lambda_().invoke(
             FunctionName=function,

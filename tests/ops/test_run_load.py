@@ -19,15 +19,21 @@ from streampath_canary.contract import CanarySpec
 from streampath_canary.load_event import run_load_event
 from streamprobe.load import merge_parts
 
+from streampath import naming
 from tests.ops.conftest import Cli
 from tests.ops.fake_aws import Moto, deploy, handler_payload, write_config
 from tests.support.servers import uvicorn_server
 
 
 @pytest.fixture(scope="module")
-def staging(moto: Moto, config_dir: Path) -> Path:
-    deploy(moto, "loadenv", units=("Canary",))
-    return write_config(config_dir, "loadenv")
+def deployed(moto: Moto, config_dir: Path) -> tuple[Path, str]:
+    outputs = deploy(moto, "loadenv", units=("Canary",))
+    return write_config(config_dir, "loadenv"), outputs["Canary"][naming.OUTPUT_CANARY_FUNCTION_NAME]
+
+
+@pytest.fixture(scope="module")
+def staging(deployed: tuple[Path, str]) -> Path:
+    return deployed[0]
 
 
 @pytest.fixture(scope="module")
@@ -58,3 +64,22 @@ def test_a_function_without_the_load_event_is_refused(cli: Cli, moto: Moto, stag
     result = cli(*argv)
     assert result.code == 2
     assert "returned no load part" in result.err and "older than the load event" in result.err
+
+
+def test_local_processes_run_the_handlers_code_with_the_functions_config(
+    cli: Cli, moto: Moto, deployed: tuple[Path, str]
+) -> None:
+    config_path, function = deployed
+    with uvicorn_server(create_app()) as srv:
+        url = srv.url("/api/streamcheck?events=3&interval_ms=50")
+        spec = CanarySpec.from_document({"paths": [{"name": "nlb", "url": url, "protocols": ["h1"]}]})
+        lambda_ = moto.client("lambda")
+        lambda_.update_function_configuration(
+            FunctionName=function, Environment={"Variables": {"CANARY_CONFIG": spec.to_json()}}
+        )
+        argv = ["run-load", "--config", str(config_path), "--path", "nlb", "--concurrency", "3"]
+        result = cli(*argv, "--streams", "4", "--local", "2", "--json")
+    assert result.code == 0, result.err
+    merged = json.loads(result.out)
+    assert merged["concurrency"] == 6 and merged["streams"]["finished"] == 8
+    assert merged["verdicts"]["streaming"] == 8 and merged["goodput"]["good"] == 8
