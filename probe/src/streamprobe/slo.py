@@ -9,8 +9,8 @@ A stream is good when it was judged without an error and meets every bound. A bo
 read did not measure (``buffering`` of a stream judged by arrival pattern alone, ``gap_p99`` of a
 stream of one event) is not met: the SLO asks for something the stream cannot show.
 
-Standard library only: ``streamprobe load`` and the canary's contract both import it, so there is
-one parser and one rule.
+Standard library only, so that the canary's contract (its SLO and ``GoodStream`` metric) can import it
+too: one parser and one rule.
 """
 
 from __future__ import annotations
