@@ -25,6 +25,9 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from streampath_canary.contract import PROTOCOLS
+from streamprobe.load.plan import DEFAULT_MIN_GOODPUT
+
 from streampath import alb_fix, run_canary, run_load, status, tgb
 from streampath.aws import Aws
 from streampath.envconfig import AppConfig, load
@@ -118,9 +121,15 @@ def _parser() -> argparse.ArgumentParser:
         metavar="REGION",
         help="spread the invocations over these canary Regions (repeatable; default the config's region)",
     )
-    p.add_argument("--protocol", choices=("h1", "h2", "h3"), help="default: the path's first protocol")
+    p.add_argument("--protocol", choices=PROTOCOLS, help="default: the path's first protocol")
     p.add_argument("--slo", metavar="SPEC", help="the SLO a good stream meets (streamprobe load's default)")
-    p.add_argument("--min-goodput", type=float, default=100.0, metavar="PCT", help="exit 0 at or above (100)")
+    p.add_argument(
+        "--min-goodput",
+        type=float,
+        default=DEFAULT_MIN_GOODPUT,
+        metavar="PCT",
+        help=f"exit 0 at or above ({DEFAULT_MIN_GOODPUT:g})",
+    )
     p.add_argument("--json", action="store_true", help="print the merged JSON (docs/contracts/load.md)")
     return parser
 
