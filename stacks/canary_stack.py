@@ -20,6 +20,7 @@ from typing import Any, Final
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -195,6 +196,19 @@ class CanaryStack(cdk.Stack):
             cfn_function = self.canary.function.node.default_child
             assert isinstance(cfn_function, lambda_.CfnFunction)
             cfn_function.function_name = naming.canary_function_name(env_name, region)
+        # What an operator's role attaches to run `streampath run-canary` / `run-load`: this one function,
+        # invoked and its configuration read (run-load --local runs the handler's code with it), nothing else.
+        self.operator_policy = iam.ManagedPolicy(
+            self,
+            "OperatorInvokePolicy",
+            description="streampath run-canary and run-load: invoke this canary function, read its config",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+                    resources=[self.canary.function.function_arn],
+                )
+            ],
+        )
         alarmed = [AlarmedPath.of(path) for path in paths]
         thresholds = canary.alarms
         self.alarms = CanaryAlarms(
