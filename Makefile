@@ -13,7 +13,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= $(shell node -p 'process
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
-.PHONY: bootstrap bootstrap-all synth test lint lab bench lock clean audit
+.PHONY: bootstrap bootstrap-all synth test lint lab bench lock dist clean audit
 
 # .venv, the CDK CLI and the canary's wheels: all that synth needs.
 bootstrap:
@@ -40,13 +40,18 @@ lab: bootstrap-all
 bench: bootstrap-all
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-# Re-pin constraints.txt to what .venv holds after resolving pyproject.toml and probe/pyproject.toml.
+# Re-pin constraints.txt to what .venv holds after resolving the pyproject.toml files.
 lock:
 	@scripts/bootstrap.sh lock
 
-clean:
-	rm -rf cdk.out build/cdk.out.synth-* .pytest_cache .mypy_cache .ruff_cache
+# An sdist and a wheel of each distribution (probe/, service/, lambda/canary/, cdk/) into dist/, each
+# passing `twine check --strict` (scripts/dist.sh).
+dist: bootstrap
+	@scripts/dist.sh dist
 
 # The Serverless and NIST 800-53 R5 cdk-nag packs over one config; each finding fixed or reasoned in the README.
 audit: bootstrap
 	$(PY) -m stacks.audit $(CONFIG)
+
+clean:
+	rm -rf dist cdk.out build/cdk.out.synth-* .pytest_cache .mypy_cache .ruff_cache

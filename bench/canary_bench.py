@@ -51,10 +51,8 @@ from lab.procs import free_ports  # noqa: E402
 from lab.topology import find_binary  # noqa: E402
 from streampath_cdk.canary_function import (  # noqa: E402
     ASSET_EXCLUDE,
-    CANARY_SOURCE_DIR,
-    CONSTRAINTS_FILE,
-    PROBE_PROJECT_DIR,
-    REQUIREMENTS,
+    CANARY_PACKAGE,
+    COPIED_DISTRIBUTIONS,
     RUNTIME_PYTHON_VERSION,
     canary_bundler,
 )
@@ -240,10 +238,9 @@ def bundle_figures(bundler: LocalPythonBundler) -> tuple[int, int, int]:
 def pure_bundler() -> LocalPythonBundler:
     """The asset as it was before HTTP/3: the same recipe without the h3 extra, pure-Python wheels only."""
     return LocalPythonBundler(
-        source_dir=CANARY_SOURCE_DIR,
-        constraints=CONSTRAINTS_FILE,
-        requirements=REQUIREMENTS,
-        local_projects=(PROBE_PROJECT_DIR,),
+        handler=CANARY_PACKAGE,
+        requirements=("streamprobe", "aws-lambda-powertools"),
+        copied=COPIED_DISTRIBUTIONS,
         exclude=ASSET_EXCLUDE,
         python_version=RUNTIME_PYTHON_VERSION,
     )

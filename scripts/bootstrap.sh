@@ -12,8 +12,11 @@ cd "$(dirname "$0")/.."
 # jsii prints an end-of-life banner for old Node majors unless this lists the running one.
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)}
 stamp_dir=.venv/.stamps
-# What .venv holds; part of the stamp, so changing the extras re-installs.
-project_specs=(-e './probe[brotli,browser,h3]' -e '.[dev,browser,chart]')
+# What .venv holds; part of the stamp, so changing the extras re-installs. Each of the four
+# distributions editable from its folder (the project pins them to these), then the project.
+project_specs=(-e './probe[brotli,browser,h3,exporter]' -e './service[fastapi]' -e './lambda/canary' -e './cdk' -e '.[dev,browser,chart]')
+# Their pyproject.toml files: inputs of the install, as constraints.txt is.
+project_files=(pyproject.toml probe/pyproject.toml service/pyproject.toml lambda/canary/pyproject.toml cdk/pyproject.toml)
 
 say() { echo "bootstrap: $*"; }
 die() {
@@ -123,7 +126,7 @@ pip() { .venv/bin/python -m pip --disable-pip-version-check "$@"; }
 
 # Everything the venv is installed from: a change to any of it (even back to an older version) re-installs.
 venv_inputs_digest() {
-  { printf '%s\n' "${project_specs[*]}"; cat constraints.txt pyproject.toml probe/pyproject.toml; } | cksum
+  { printf '%s\n' "${project_specs[*]}"; cat constraints.txt "${project_files[@]}"; } | cksum
 }
 
 need_venv() {
@@ -131,13 +134,13 @@ need_venv() {
   local want
   want=$(venv_inputs_digest)
   [[ -f $stamp_dir/pip && $(cat "$stamp_dir/pip") == "$want" ]] && return 0
-  must_install ".venv does not match constraints.txt, pyproject.toml and probe/pyproject.toml"
+  must_install ".venv does not match constraints.txt and the pyproject.toml files"
   say "installing Python packages into .venv (versions from constraints.txt)"
   pip install -q -c constraints.txt --upgrade pip setuptools wheel
   # No build isolation: the project is built with the pinned setuptools in .venv, not whatever PyPI has today.
   if ! pip install -q -c constraints.txt --no-build-isolation "${project_specs[@]}"; then
     die "pip could not install the project within constraints.txt;" \
-      "  after changing a dependency in pyproject.toml or probe/pyproject.toml, run 'make lock' to re-pin"
+      "  after changing a dependency in a pyproject.toml, run 'make lock' to re-pin"
   fi
   mkdir -p "$stamp_dir"
   echo "$want" >"$stamp_dir/pip"
@@ -180,9 +183,10 @@ need_node() {
 
 need_wheels() {
   # The canary's wheels for Lambda (arm64, Python 3.14): pure-Python ones, and manylinux aarch64 ones for
-  # HTTP/3's compiled packages (aioquic, pylsqpack, cryptography, cffi), cached in .wheels/ so that
-  # `make synth` bundles the asset without touching the network, on any machine.
-  .venv/bin/python -m streampath_cdk.canary_function >/dev/null
+  # HTTP/3's compiled packages (aioquic, pylsqpack, cryptography, cffi), cached in the user cache
+  # directory (~/.cache/streampath/wheels; $STREAMPATH_WHEEL_CACHE) so that `make synth` bundles the
+  # asset without touching the network, on any machine.
+  .venv/bin/python -m streampath_cdk >/dev/null
 }
 
 case "${1:-all}" in

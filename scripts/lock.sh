@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates constraints.txt from the current .venv: every installed distribution pinned exactly,
 # pip/setuptools/wheel included (bootstrap upgrades them under the same constraints), the editable
-# project distributions (streampath, streamprobe) left out because they are installed from the checkout.
+# project distributions (streampath and its four) left out because they are installed from the checkout.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -x .venv/bin/python ]] || { echo "lock: no .venv yet; run 'make bootstrap' first" >&2; exit 1; }
@@ -9,10 +9,9 @@ tmp=$(mktemp constraints.txt.XXXXXX)
 trap 'rm -f "$tmp"' EXIT
 {
   echo "# Exact versions of every package in the dev venv; scripts/bootstrap.sh installs with -c constraints.txt."
-  echo "# Regenerate with 'make lock' after changing a dependency in pyproject.toml or probe/pyproject.toml."
-  echo "# The canary's Lambda asset reads its httpx and Powertools versions from here."
+  echo "# Regenerate with 'make lock' after changing a dependency in a pyproject.toml of the repository."
   .venv/bin/python -m pip freeze --all --exclude-editable --disable-pip-version-check \
-    | grep -viE '^(streampath|streamprobe)([=@ ]|$)' \
+    | grep -viE '^(streampath|streampath[-_]canary|streampath[-_]cdk|streamprobe|streamcheck)([=@ ]|$)' \
     | LC_ALL=C sort -f
 } >"$tmp"
 mv "$tmp" constraints.txt

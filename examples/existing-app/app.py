@@ -24,20 +24,21 @@ from aws_cdk import aws_s3 as s3
 from cdk_nag import AwsSolutionsChecks
 from constructs import Construct
 from orders_service import SERVICE_PORT, OrdersService
-from streampath_canary.contract import PathSpec
 
 from streampath_cdk import (
+    AlarmedPath,
+    CanaryAlarms,
+    CanaryDashboard,
+    CanaryFunction,
     IpTargets,
     LogBucket,
+    PathSpec,
     StreamingDistribution,
     StreamingNlb,
     TlsListener,
+    acknowledge,
     streaming_http_origin,
 )
-from streampath_cdk.canary_alarms import AlarmedPath, CanaryAlarms
-from streampath_cdk.canary_dashboard import CanaryDashboard
-from streampath_cdk.canary_function import CanaryFunction
-from streampath_cdk.nag import acknowledge
 
 ENV = cdk.Environment(account="111122223333", region="eu-west-1")
 ZONE_ID, ZONE_NAME = "Z0EXAMPLEORDERS000001", "example.com"

@@ -17,8 +17,9 @@ implements it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from streamcheck.params import Bound, ParamError, parse_int_params
-from streamcheck.router import router
 from streamcheck.stamp import STAMP_HEADER, STAMP_PREFIX, StampMiddleware
 from streamcheck.stream import (
     STREAM_HEADERS,
@@ -27,6 +28,9 @@ from streamcheck.stream import (
     format_event,
     stats,
 )
+
+if TYPE_CHECKING:
+    from streamcheck.router import router
 
 __all__ = [
     "STAMP_HEADER",
@@ -42,3 +46,18 @@ __all__ = [
     "router",
     "stats",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # The router is FastAPI's (the `fastapi` extra); StampMiddleware and the rest need Starlette only.
+    if name == "router":
+        try:
+            from streamcheck.router import router
+        except ModuleNotFoundError as exc:
+            if exc.name != "fastapi":
+                raise
+            raise ModuleNotFoundError(
+                "streamcheck's router needs FastAPI: pip install 'streamcheck[fastapi]'", name=exc.name
+            ) from exc
+        return router
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

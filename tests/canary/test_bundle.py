@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import re
 import shutil
 import tomllib
 from collections.abc import Iterator
@@ -14,24 +15,26 @@ from pathlib import Path
 import pytest
 from streamcheck.reference_app import app as reference_app
 
-from streampath_cdk.canary_function import (
-    CONSTRAINTS_FILE,
-    PROBE_PROJECT_DIR,
-    REQUIREMENTS,
-    canary_bundler,
-)
+from streampath_cdk.canary_function import canary_bundler, canary_requirements
 from streampath_cdk.local_bundling import (
+    WHEEL_CACHE_ENV_VAR,
     BundlingError,
     canonical_name,
     inputs_hash,
     installed_distributions,
+    installed_versions,
+    package_dir,
     pinned_requirements,
     read_constraints,
     wheel_dir,
 )
 from tests.canary.support import PROBE_STACK, assert_design_emf, run_handler
+from tests.support.cdk import REPO_ROOT
 from tests.support.servers import RunningServer, hypercorn_server, uvicorn_server
 from tests.support.tls import tls_files
+
+CONSTRAINTS_FILE = REPO_ROOT / "constraints.txt"
+PROBE_PROJECT_DIR = REPO_ROOT / "probe"
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +109,11 @@ def _imported_modules(path: Path, module: str) -> Iterator[str]:
 
 def test_nothing_left_in_the_asset_imports_what_was_dropped(asset: Path) -> None:
     """The exclusions are safe: no import statement of a kept module reaches a dropped probe module."""
+    installed = package_dir("streamprobe").parent
     dropped = {
-        p.relative_to(PROBE_PROJECT_DIR / "src").with_suffix("").as_posix().replace("/", ".")
-        for p in (PROBE_PROJECT_DIR / "src" / "streamprobe").rglob("*.py")
-        if not (asset / p.relative_to(PROBE_PROJECT_DIR / "src")).exists()
+        p.relative_to(installed).with_suffix("").as_posix().replace("/", ".")
+        for p in (installed / "streamprobe").rglob("*.py")
+        if not (asset / p.relative_to(installed)).exists()
     }
     assert "streamprobe.cli" in dropped
     offending = []
@@ -123,7 +127,8 @@ def test_nothing_left_in_the_asset_imports_what_was_dropped(asset: Path) -> None
 
 
 def test_asset_versions_are_the_dev_venvs(asset: Path) -> None:
-    """The Lambda runs exactly the versions the tests run: both come from constraints.txt."""
+    """The Lambda runs exactly the versions the tests run: both come from constraints.txt (the asset's
+    through the versions installed in the dev venv)."""
     pins = read_constraints(CONSTRAINTS_FILE)
     probe_version = tomllib.loads((PROBE_PROJECT_DIR / "pyproject.toml").read_text())["project"]["version"]
     installed = dict(d.split("==") for d in installed_distributions(asset))
@@ -136,65 +141,86 @@ def test_asset_versions_are_the_dev_venvs(asset: Path) -> None:
         assert importlib.metadata.version(name) == version, f"{name}: dev venv differs from the asset"
 
 
-def test_requirements_take_their_versions_from_the_constraints(tmp_path: Path) -> None:
-    pins = read_constraints(CONSTRAINTS_FILE)
-    assert pinned_requirements(("httpx[http2]", *REQUIREMENTS), pins, CONSTRAINTS_FILE) == (
+def test_requirements_come_from_the_canarys_metadata_and_versions_from_this_environment(
+    tmp_path: Path,
+) -> None:
+    canary = tomllib.loads((REPO_ROOT / "lambda" / "canary" / "pyproject.toml").read_text())
+    declared = [re.split(r"[=<>]", spec, maxsplit=1)[0] for spec in canary["project"]["dependencies"]]
+    assert canary_requirements() == tuple(declared) == ("streamprobe[h3]", "aws-lambda-powertools")
+    pins = installed_versions()
+    assert pinned_requirements(("httpx[http2]", "aws-lambda-powertools"), pins, "here") == (
         f"httpx[http2]=={pins['httpx']}",
         f"aws-lambda-powertools=={pins['aws-lambda-powertools']}",
     )
+    # The probe is copied as installed; what it and Powertools need is fetched, at the versions here.
+    assert canary_bundler().requirements == tuple(
+        sorted(
+            f"{name}=={pins[canonical_name(name.partition('[')[0])]}"
+            for name in (
+                "aioquic",
+                "aws-lambda-powertools",
+                "certifi",
+                "httpx[http2]",
+                "pyopenssl",
+                "service-identity",
+            )
+        )
+    )
     assert canonical_name("aws_lambda_powertools") == "aws-lambda-powertools"
     with pytest.raises(BundlingError, match="give a name"):
-        pinned_requirements(("httpx==0.1",), pins, CONSTRAINTS_FILE)
-    with pytest.raises(BundlingError, match="pins no version of not-pinned-anywhere"):
-        pinned_requirements(("not-pinned-anywhere",), pins, CONSTRAINTS_FILE)
+        pinned_requirements(("httpx==0.1",), pins, "here")
+    with pytest.raises(BundlingError, match="here has no version of not-pinned-anywhere"):
+        pinned_requirements(("not-pinned-anywhere",), pins, "here")
     with pytest.raises(BundlingError, match="is missing"):
         read_constraints(tmp_path / "constraints.txt")
 
 
-def test_inputs_hash_tracks_sources_and_versions_not_bytecode(tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    (src / "streampath_canary").mkdir(parents=True)
-    (src / "streampath_canary" / "handler.py").write_text("x = 1\n")
-    probe = tmp_path / "probe"
-    shutil.copytree(PROBE_PROJECT_DIR, probe, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+def test_inputs_hash_tracks_the_copied_files_and_versions_not_bytecode(tmp_path: Path) -> None:
+    handler = tmp_path / "streampath_canary" / "handler.py"
+    handler.parent.mkdir()
+    handler.write_text("x = 1\n")
+    probe = tmp_path / "streamprobe" / "probe.py"
+    probe.parent.mkdir()
+    probe.write_text("y = 1\n")
+    files = [("streampath_canary/handler.py", handler), ("streamprobe/probe.py", probe)]
 
     def digest(distributions: tuple[str, ...] = ("httpx==0.28.1",), platform: str = "p") -> str:
-        return inputs_hash(
-            source_dir=src,
-            local_projects=(probe,),
-            distributions=distributions,
-            items=("--platform", platform),
-        )
+        return inputs_hash(files=files, distributions=distributions, items=("--platform", platform))
 
     first = digest()
-    (src / "streampath_canary" / "__pycache__").mkdir()
-    (src / "streampath_canary" / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"junk")
-    assert digest() == first, "bytecode does not count"
+    assert (
+        inputs_hash(files=files[::-1], distributions=("httpx==0.28.1",), items=("--platform", "p")) == first
+    )
     assert digest(distributions=("httpx==0.28.2",)) != first
     assert digest(platform="q") != first
-    (probe / "src" / "streamprobe" / "__pycache__").mkdir(exist_ok=True)
-    (probe / "src" / "streamprobe" / "__pycache__" / "probe.cpython-311.pyc").write_bytes(b"junk")
-    assert digest() == first
-    with (probe / "src" / "streamprobe" / "probe.py").open("a") as source:
-        source.write("# a change to the probe\n")
+    probe.write_text("y = 2\n")
     second = digest()
-    assert second != first, "the probe's source is an input"
-    (src / "streampath_canary" / "handler.py").write_text("x = 2\n")
+    assert second != first, "the probe's files are an input"
+    handler.write_text("x = 2\n")
     assert digest() != second
+    # Where a file is in the asset counts, not where it was copied from.
+    moved = tmp_path / "elsewhere.py"
+    shutil.copy2(handler, moved)
+    assert (
+        inputs_hash(
+            files=[("streampath_canary/handler.py", moved), files[1]],
+            distributions=("httpx==0.28.1",),
+            items=("--platform", "p"),
+        )
+        == digest()
+    )
 
 
-def test_asset_hash_ignores_pins_outside_the_asset(tmp_path: Path) -> None:
-    """A constraints change that installs nothing different (a dev tool's pin) keeps the asset hash, so
-    the function is not redeployed; it does rebuild the cached tree (offline, from the wheel cache)."""
-    constraints = tmp_path / "constraints.txt"
-    text = CONSTRAINTS_FILE.read_text()
-    ruff = next(line for line in text.splitlines() if line.startswith("ruff=="))
-    constraints.write_text(text.replace(ruff, "ruff==0.0.1"))
+def test_asset_hash_ignores_distributions_outside_the_asset(tmp_path: Path) -> None:
+    """Another version of a dev tool installed next to the canary keeps the asset hash, so the function
+    is not redeployed; it does rebuild the cached tree (offline, from the wheel cache)."""
+    pins = installed_versions()
+    assert "ruff" in pins
     cache = tmp_path / "wheels"  # the same wheels, so that the shared cache gets no extra tree
     cache.mkdir()
     for wheel in wheel_dir().glob("*.whl"):
         shutil.copy2(wheel, cache / wheel.name)
-    edited = canary_bundler(constraints=constraints, cache_dir=cache)
+    edited = canary_bundler(pins={**pins, "ruff": "0.0.1"}, cache_dir=cache)
     ours = canary_bundler()
     assert ours.site_key() != edited.site_key()
     assert ours.asset_hash() == edited.asset_hash()
@@ -240,3 +266,15 @@ def test_clean_interpreter_runs_probes_over_h1_and_h2(
     # The probe's HTTP stack is imported by the first probe, not by `import handler`.
     assert run.modules_at_import == []
     assert set(run.modules_after) == set(PROBE_STACK)
+
+
+def test_the_wheel_cache_is_the_users_unless_overridden(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(WHEEL_CACHE_ENV_VAR, raising=False)
+    default = wheel_dir()
+    assert default.parts[-2:] == ("streampath", "wheels")
+    assert not default.is_relative_to(REPO_ROOT), "a user cache directory, not the checkout's"
+    monkeypatch.setenv(WHEEL_CACHE_ENV_VAR, str(tmp_path))
+    assert wheel_dir() == tmp_path == canary_bundler().cache_dir
+    assert canary_bundler(cache_dir=tmp_path / "prop").cache_dir == tmp_path / "prop"

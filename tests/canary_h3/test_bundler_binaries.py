@@ -1,5 +1,5 @@
 """The bundler's rules for compiled wheels: only the named distributions may install one, each of them
-must, every one is pinned by the constraints file, and the asset's versions are the dev venv's."""
+must, every one is pinned at the version installed here, and the asset's versions are the dev venv's."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ import pytest
 from streampath_cdk.canary_function import (
     ASSET_EXCLUDE,
     BINARY_PACKAGES,
-    CANARY_SOURCE_DIR,
-    CONSTRAINTS_FILE,
+    CANARY_PACKAGE,
+    COPIED_DISTRIBUTIONS,
     LAMBDA_PLATFORMS,
-    PROBE_EXTRAS,
-    PROBE_PROJECT_DIR,
-    REQUIREMENTS,
     RUNTIME_PYTHON_VERSION,
     canary_bundler,
 )
@@ -28,6 +25,7 @@ from streampath_cdk.local_bundling import (
     read_constraints,
     wheel_tags,
 )
+from tests.support.cdk import REPO_ROOT
 
 
 def fake_site(tmp_path: Path, wheels: dict[str, list[str]]) -> Path:
@@ -72,7 +70,7 @@ def test_compiled_wheels_only_for_the_named_packages(tmp_path: Path) -> None:
 
 
 def test_a_pure_only_bundler_refuses_any_compiled_wheel(tmp_path: Path) -> None:
-    pure = LocalPythonBundler(source_dir=CANARY_SOURCE_DIR, constraints=CONSTRAINTS_FILE)
+    pure = LocalPythonBundler(handler=CANARY_PACKAGE)
     assert (
         "--implementation" in pure.pip_args
         and pure.pip_args[pure.pip_args.index("--implementation") + 1] == "py"
@@ -91,43 +89,42 @@ def test_the_canarys_pip_arguments() -> None:
 
 
 def test_recipe_errors_name_what_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(BundlingError, match="pins no version of not-a-package"):
+    with pytest.raises(BundlingError, match="this environment has no version of not-a-package"):
+        LocalPythonBundler(handler=CANARY_PACKAGE, binary_packages=("not-a-package",))
+    with pytest.raises(BundlingError, match="copied names streamprobe, which no requirement brings"):
+        LocalPythonBundler(handler=CANARY_PACKAGE, requirements=("httpx",), copied=("streamprobe",))
+    with pytest.raises(BundlingError, match="not-installed-here is not installed"):
         LocalPythonBundler(
-            source_dir=CANARY_SOURCE_DIR, constraints=CONSTRAINTS_FILE, binary_packages=("not-a-package",)
+            handler=CANARY_PACKAGE, requirements=("not-installed-here",), copied=("not-installed-here",)
         )
-    with pytest.raises(BundlingError, match="extras given for httpx, which is not a local project"):
-        LocalPythonBundler(
-            source_dir=CANARY_SOURCE_DIR,
-            constraints=CONSTRAINTS_FILE,
-            local_projects=(PROBE_PROJECT_DIR,),
-            extras={"httpx": ("http2",)},
-        )
+    with pytest.raises(BundlingError, match="cannot find the package no_such_package"):
+        LocalPythonBundler(handler="no_such_package")
 
 
 def test_the_recipe_is_part_of_the_cache_key_and_the_asset_hash() -> None:
     ours = canary_bundler()
-    assert any(item.startswith("extras:streamprobe[h3]") for item in ours.recipe)
+    assert "aioquic==" + importlib.metadata.version("aioquic") in ours.requirements
 
-    def bundler(**extras: tuple[str, ...]) -> LocalPythonBundler:
+    def bundler(probe: str) -> LocalPythonBundler:
         return LocalPythonBundler(
-            source_dir=CANARY_SOURCE_DIR,
-            constraints=CONSTRAINTS_FILE,
-            requirements=REQUIREMENTS,
-            local_projects=(PROBE_PROJECT_DIR,),
-            extras=extras,
+            handler=CANARY_PACKAGE,
+            requirements=(probe, "aws-lambda-powertools"),
+            copied=COPIED_DISTRIBUTIONS,
             binary_packages=BINARY_PACKAGES,
             exclude=ASSET_EXCLUDE,
             python_version=RUNTIME_PYTHON_VERSION,
             platforms=LAMBDA_PLATFORMS,
         )
 
-    assert bundler(streamprobe=PROBE_EXTRAS).site_key() == ours.site_key(), "the same recipe"
-    assert bundler().site_key() != ours.site_key(), "the extras change what is installed"
+    assert bundler("streamprobe[h3]").site_key() == ours.site_key(), "the same recipe"
+    without_h3 = bundler("streamprobe")
+    assert not [r for r in without_h3.requirements if r.startswith("aioquic")]
+    assert without_h3.site_key() != ours.site_key(), "the extras change what is installed"
 
 
 def test_compiled_versions_are_the_dev_venvs(asset: Path) -> None:
     """The same pins for the compiled part: the Lambda's aioquic is the one the tests ran."""
-    pins = read_constraints(CONSTRAINTS_FILE)
+    pins = read_constraints(REPO_ROOT / "constraints.txt")
     installed = dict(d.split("==") for d in installed_distributions(asset))
     for name in (*BINARY_PACKAGES, "pyopenssl", "service-identity", "attrs", "certifi", "pycparser"):
         assert installed[name] == pins[name] == importlib.metadata.version(name), name

@@ -2,17 +2,21 @@
 
 It is synthesised the way its user would: the CDK CLI in its folder (its own cdk.json), no AWS credentials
 and no lookups, cdk-nag on (``app.py`` registers the AwsSolutions checks, so a finding fails the synth), then
-cfn-lint at error level, then the streaming-critical properties of its templates.
+cfn-lint at error level, then the streaming-critical properties of its templates. Twice: from this clone
+(the dev venv's editable installs), and as a user installs it: the example copied out of the clone into a
+fresh venv that has the streampath-cdk, streampath-canary and streamprobe wheels (built from this clone,
+not editable) and the rest of its requirements.txt. The canary's asset holds the same files both ways.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
-import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,12 +26,20 @@ import pytest
 from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
+from streampath_cdk.local_bundling import WHEEL_CACHE_ENV_VAR, wheel_dir
 from tests.support.cdk import CDK_CLI, REPO_ROOT
+from tests.support.installs import Venv, clean_env
 
 pytestmark = pytest.mark.slow
 
 EXAMPLE = REPO_ROOT / "examples" / "existing-app"
 CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+
+
+#: The example's own modules: everything else it imports must be a dependency of its requirements.txt.
+OWN_MODULES = {"orders_service"}
+#: Its imports besides streampath_cdk: the CDK itself, and cdk-nag's rule pack that its app registers.
+THIRD_PARTY = {"aws_cdk", "constructs", "cdk_nag"}
 
 
 @dataclass
@@ -39,9 +51,14 @@ class Synth:
         data: dict[str, Any] = json.loads((self.out / f"{stack}.template.json").read_text())
         return data
 
+    def canary_asset_files(self) -> set[str]:
+        """The files of the canary's code asset (the one asset directory that holds a handler)."""
+        (asset,) = [p for p in self.out.glob("asset.*") if (p / "streampath_canary" / "handler.py").is_file()]
+        return {p.relative_to(asset).as_posix() for p in asset.rglob("*") if p.is_file()}
+
 
 def _offline_env(home: Path) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
+    env = {key: value for key, value in clean_env().items() if not key.startswith(("AWS_", "CDK_"))}
     env.update(
         {
             "AWS_EC2_METADATA_DISABLED": "true",
@@ -50,36 +67,67 @@ def _offline_env(home: Path) -> dict[str, str]:
             "HOME": str(home),
             "CDK_DISABLE_VERSION_CHECK": "1",
             "CDK_DISABLE_CLI_TELEMETRY": "true",
+            # The wheel cache bootstrap filled: the synth stays offline whatever HOME is.
+            WHEEL_CACHE_ENV_VAR: str(wheel_dir()),
         }
     )
     env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
     return env
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
+def _wheels_install(root: Path, distributions: Path, downloads: Path) -> tuple[Path, Path]:
+    """The example copied to ``root/app``, and a fresh venv with its requirements.txt installed from
+    the wheels in ``distributions`` (and third-party wheels): ``(app folder, python)``."""
+    app = root / "app"
+    shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
+    venv = Venv.create(root / "venv")
+    requirements = ["-r", str(app / "requirements.txt")]
+    venv.install(requirements, wanted=requirements, downloads=downloads, links=[distributions])
+    return app, venv.python
+
+
+def _synth(root: Path, app_dir: Path, python: Path) -> Synth:
     assert CDK_CLI.exists(), "the pinned CDK CLI is not installed: run make bootstrap"
-    root = tmp_path_factory.mktemp("existing-app")
     (root / "home").mkdir()
     result = subprocess.run(
-        # The app command of its cdk.json, with this interpreter (the venv that has streampath_cdk).
+        # The app command of its cdk.json, with the interpreter of the venv that has streampath_cdk.
         [
             str(CDK_CLI),
             "synth",
             "--quiet",
             "--no-notices",
             "--app",
-            f"{sys.executable} app.py",
+            f"{python} app.py",
             "-o",
             str(root / "out"),
         ],
-        cwd=EXAMPLE,
+        cwd=app_dir,
         env=_offline_env(root / "home"),
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
-    yield Synth(out=root / "out", result=result)
+    return Synth(out=root / "out", result=result)
+
+
+@pytest.fixture(scope="module")
+def clone_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """In the example's folder of this clone, with the dev venv's interpreter."""
+    return _synth(tmp_path_factory.mktemp("existing-app-clone"), EXAMPLE, Path(sys.executable))
+
+
+@pytest.fixture(scope="module")
+def wheels_synth(tmp_path_factory: pytest.TempPathFactory, distributions: Path, downloads: Path) -> Synth:
+    """Outside the clone, in a fresh venv with the wheels installed."""
+    root = tmp_path_factory.mktemp("existing-app-wheels")
+    app_dir, python = _wheels_install(root, distributions, downloads)
+    return _synth(root, app_dir, python)
+
+
+@pytest.fixture(scope="module", params=["clone", "wheels"])
+def synth(request: pytest.FixtureRequest) -> Synth:
+    found: Synth = request.getfixturevalue(f"{request.param}_synth")
+    return found
 
 
 def test_synthesises_offline_with_cdk_nag_clean(synth: Synth) -> None:
@@ -234,3 +282,53 @@ def test_app_registers_cdk_nag() -> None:
     s3.Bucket(cdk.Stack(app, "Extra", env=example_app.ENV), "Unlogged")  # AwsSolutions-S1, S10
     with pytest.raises(Exception, match=r"(?i)validation"):
         app.synth()
+
+
+def test_the_canary_asset_holds_the_same_files_from_the_clone_and_from_wheels(
+    clone_synth: Synth, wheels_synth: Synth
+) -> None:
+    for synthesised in (clone_synth, wheels_synth):
+        assert synthesised.result.returncode == 0, synthesised.result.stdout + synthesised.result.stderr
+    from_clone, from_wheels = clone_synth.canary_asset_files(), wheels_synth.canary_asset_files()
+    assert from_clone == from_wheels, (sorted(from_clone - from_wheels), sorted(from_wheels - from_clone))
+    assert {
+        "streampath_canary/handler.py",
+        "streamprobe/probe.py",
+        "streamprobe-0.2.0.dist-info/METADATA",
+    } <= (from_wheels)
+
+
+def test_the_example_imports_only_streampath_cdk_and_its_own_code() -> None:
+    """A CDK user's surface: the top level of streampath_cdk, never the canary runtime or a submodule."""
+    for path in sorted(EXAMPLE.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                top = name.split(".")[0]
+                assert name == "streampath_cdk" or top in {
+                    "__future__",
+                    "typing",
+                    *OWN_MODULES,
+                    *THIRD_PARTY,
+                }, f"{path.name} imports {name}"
+
+
+def test_requirements_name_the_wheels_not_the_clone() -> None:
+    lines = [
+        line.split("#")[0].strip()
+        for line in (EXAMPLE / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert not [line for line in lines if line.startswith(("-e", ".", "/")) or "../" in line]
+    assert (
+        "streampath-cdk=="
+        + tomllib.loads((REPO_ROOT / "cdk" / "pyproject.toml").read_text())["project"]["version"]
+        in lines
+    )
+    readme = (EXAMPLE / "README.md").read_text()
+    assert "pip install -e" not in readme and "-r requirements.txt" in readme

@@ -227,6 +227,7 @@ def test_help_names_both_commands_and_the_exit_status() -> None:
         "usage: streamprobe URL [options]",
         "       streamprobe doctor URL [options]",
         "       streamprobe trace [NAME=]URL [[NAME=]URL ...] [options]",
+        "       streamprobe exporter [options]",
         "       streamprobe load URL [options]",
         "       streamprobe --version",
     ]

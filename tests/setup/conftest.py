@@ -1,9 +1,9 @@
 """Fixtures for the set-up tests: a copy of the checkout, and a PATH with no apt-get, dpkg, sudo or curl.
 
 The copy holds every file git would commit (tracked and untracked, not ignored) as the working tree has them
-now; its ``.venv``, ``node_modules`` and ``.wheels`` are symlinks to this checkout's, so nothing is
-downloaded or built. ``BOOTSTRAP_FROZEN=1`` makes the copy's bootstrap fail rather than install into that
-shared ``.venv``.
+now; its ``.venv`` and ``node_modules`` are symlinks to this checkout's, and the canary's wheel cache is this
+user's (``$STREAMPATH_WHEEL_CACHE`` whatever ``HOME`` is), so nothing is downloaded or built.
+``BOOTSTRAP_FROZEN=1`` makes the copy's bootstrap fail rather than install into that shared ``.venv``.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from streampath_cdk.local_bundling import WHEEL_CACHE_ENV_VAR, wheel_dir
 from tests.support.cdk import REPO_ROOT
 
 # What `make synth` may use: a shell, make, Python, Node with npm, and the POSIX basics the scripts call.
@@ -55,7 +56,7 @@ PORTABLE_TOOLS = (
 )
 # What a macOS laptop or a non-Debian CI image does not have (or a user without root cannot use).
 ABSENT_TOOLS = ("apt-get", "apt", "dpkg", "dpkg-query", "sudo", "curl")
-SHARED_DIRS = (".venv", "node_modules", ".wheels")
+SHARED_DIRS = (".venv", "node_modules")
 
 
 @pytest.fixture(scope="session")
@@ -112,6 +113,7 @@ def clean_env(path: str, home: Path) -> dict[str, str]:
             "AWS_CONFIG_FILE": str(home / "no-aws-config"),
             "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
             "BOOTSTRAP_FROZEN": "1",
+            WHEEL_CACHE_ENV_VAR: str(wheel_dir()),
         }
     )
     return env

@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from tests.setup.conftest import clean_env
 from tests.support.cdk import REPO_ROOT
 
-PROJECT_DISTRIBUTIONS = {"streampath", "streamprobe"}
+PROJECT_DISTRIBUTIONS = {"streampath", "streamprobe", "streamcheck", "streampath-canary", "streampath-cdk"}
 # Pinned too, because bootstrap upgrades them under the same constraints; no project distribution needs them.
 BOOTSTRAP_TOOLS = {"pip", "setuptools", "wheel"}
 
@@ -59,7 +59,11 @@ def test_constraints_pin_exactly_what_the_dev_venv_is_installed_from() -> None:
     # The venv as bootstrap installs it: the project with the extras of scripts/bootstrap.sh. Packages
     # installed into .venv by hand are not the project's and need no pin.
     needed = requirement_closure(
-        {"streampath": {"dev", "browser", "chart"}, "streamprobe": {"brotli", "browser", "h3"}}
+        {
+            "streampath": {"dev", "browser", "chart"},
+            "streamprobe": {"brotli", "browser", "h3", "exporter"},
+            "streamcheck": {"fastapi"},
+        }
     )
     needed -= PROJECT_DISTRIBUTIONS
     pins = constraints()
@@ -116,7 +120,17 @@ def bootstrap_python(root: Path, home: Path) -> subprocess.CompletedProcess[str]
     )
 
 
-@pytest.mark.parametrize("changed", ["constraints.txt", "pyproject.toml", "probe/pyproject.toml"])
+@pytest.mark.parametrize(
+    "changed",
+    [
+        "constraints.txt",
+        "pyproject.toml",
+        "probe/pyproject.toml",
+        "service/pyproject.toml",
+        "lambda/canary/pyproject.toml",
+        "cdk/pyproject.toml",
+    ],
+)
 def test_venv_is_reinstalled_when_an_input_changes(checkout_copy: Path, home: Path, changed: str) -> None:
     unchanged = bootstrap_python(checkout_copy, home)
     assert unchanged.returncode == 0, unchanged.stderr
@@ -129,7 +143,7 @@ def test_venv_is_reinstalled_when_an_input_changes(checkout_copy: Path, home: Pa
     finally:
         path.write_text(original)
     assert edited.returncode != 0
-    assert ".venv does not match constraints.txt, pyproject.toml and probe/pyproject.toml" in edited.stderr
+    assert ".venv does not match constraints.txt and the pyproject.toml files" in edited.stderr
     assert bootstrap_python(checkout_copy, home).returncode == 0, "restoring the file restores the stamp"
 
 

@@ -73,10 +73,15 @@ SECRET_HINT: Final = (
 )
 
 
+def is_secret_key(key: str) -> bool:
+    """Whether a JSON key or a header name names a credential (``api_key``, ``Authorization``, ...)."""
+    return key.lower().replace("-", "").replace("_", "") in _SECRET_KEYS
+
+
 def _secret_keys(value: Any) -> str | None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if str(key).lower().replace("-", "").replace("_", "") in _SECRET_KEYS:
+            if is_secret_key(str(key)):
                 return f"a key named {str(key)[:40]!r}"
             found = _secret_keys(item)
             if found:

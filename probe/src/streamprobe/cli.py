@@ -19,6 +19,7 @@ from typing import Any, Final, NoReturn, Protocol
 from ._version import package_version
 from .browser import BrowserUnavailable
 from .commands import doctor as doctor_command
+from .commands import exporter as exporter_command
 from .commands import load as load_command
 from .commands import probe as probe_command
 from .commands import trace as trace_command
@@ -37,7 +38,13 @@ class Command(Protocol):
 
 
 #: The commands, in the order ``--help`` lists them; the first is the one a bare URL runs.
-COMMANDS: Final[tuple[Command, ...]] = (probe_command, doctor_command, trace_command, load_command)
+COMMANDS: Final[tuple[Command, ...]] = (
+    probe_command,
+    doctor_command,
+    trace_command,
+    exporter_command,
+    load_command,
+)
 PROG: Final = "streamprobe"
 SUMMARY: Final = "Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering."
 EPILOG: Final = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"

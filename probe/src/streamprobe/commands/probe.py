@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import time
 from typing import Final
 
+from ..exporter import check_available
 from ..output import render_repeat, render_result
 from ..probe import probe
 from ..repeat import run_repeat
@@ -20,6 +22,8 @@ DESCRIPTION: Final = (
     "the first event and the buffering delay. 'streamprobe URL' is the same as 'streamprobe probe URL'."
 )
 EPILOG: Final = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"
+#: What the probe prints: a report for people (``--json`` for scripts), or OpenMetrics.
+FORMATS: Final = ("text", "openmetrics")
 #: The exit status of a verdict (docs/contracts/probe-cli.md).
 EXIT: Final[dict[Verdict, int]] = {"streaming": 0, "partial": 1, "buffered": 1, "inconclusive": 1, "error": 2}
 
@@ -34,6 +38,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="openmetrics: the exporter's metrics of this one probe, labelled name and target, for "
+        "node_exporter's textfile collector (needs the [exporter] extra; docs/exporter.md)",
+    )
+    parser.add_argument(
         "--browser",
         action="store_true",
         help="read the URL in headless Chromium instead of the probe (fetch + getReader(); judged by "
@@ -44,17 +55,30 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     options = probe_options_from(args)
-    if args.browser:  # one read in headless Chromium instead of the probe
-        if args.repeat > 1:
-            raise UsageError("--browser reads once: it does not combine with --repeat")
-        from ..browser import probe_browser
-
-        result = probe_browser(args.url, options)
-    elif args.repeat > 1:
+    openmetrics = args.format == "openmetrics"
+    if openmetrics:
+        if args.json or args.repeat > 1:
+            raise UsageError(
+                "--format openmetrics prints one probe: it does not combine with --json or --repeat"
+            )
+        check_available()
+    if args.browser and args.repeat > 1:
+        raise UsageError("--browser reads once: it does not combine with --repeat")
+    if args.repeat > 1:
         report = run_repeat(args.url, options, args.repeat)
         print(json.dumps(report.to_dict(), indent=2) if args.json else render_repeat(report))
         return EXIT[report.verdict]
+    started = time.perf_counter()
+    if args.browser:  # one read in headless Chromium instead of the probe
+        from ..browser import probe_browser
+
+        result = probe_browser(args.url, options)
     else:
         result = probe(args.url, options)
-    print(json.dumps(result.to_dict(), indent=2) if args.json else render_result(result))
+    if openmetrics:  # for node_exporter's textfile collector (docs/exporter.md)
+        from ..exporter.metrics import Measured, one_shot
+
+        print(one_shot(Measured(result, time.perf_counter() - started), args.url), end="")
+    else:
+        print(json.dumps(result.to_dict(), indent=2) if args.json else render_result(result))
     return EXIT[result.verdict]

@@ -9,17 +9,19 @@ throttled instead of racing the first), the function's timeout is at most the sc
 asynchronous invoke config drops a throttled or failed event instead of retrying it later
 (``retry_attempts=0``, ``max_event_age`` = 60 s, the minimum), as does the scheduler target.
 
-The code asset is the ``streampath_canary`` package plus, installed from pinned wheels, the probe (built
-from ``probe/`` in this checkout, with its ``h3`` extra) and Powertools, minus what the Lambda never runs
-(:data:`ASSET_EXCLUDE`). Everything is pure Python except HTTP/3's compiled dependencies
-(:data:`BINARY_PACKAGES`), installed as manylinux aarch64 wheels for the runtime's Python, whichever
-machine synthesises. ``python -m streampath_cdk.canary_function`` fills the wheel cache ahead of an
-offline ``cdk synth``.
+The code asset is built from the distributions installed where ``cdk synth`` runs: the
+``streampath_canary`` package and the probe (``streamprobe``, with the extras the canary's distribution
+asks for) copied as installed, and what they depend on (httpx, Powertools, HTTP/3's packages) from wheels
+of the versions installed here, minus what the Lambda never runs (:data:`ASSET_EXCLUDE`). Everything is
+pure Python except HTTP/3's compiled dependencies (:data:`BINARY_PACKAGES`), installed as manylinux
+aarch64 wheels for the runtime's Python, whichever machine synthesises. The wheels are kept in a user
+cache directory (:func:`~streampath_cdk.local_bundling.wheel_dir`); ``python -m streampath_cdk``
+fills it ahead of an offline ``cdk synth``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -35,24 +37,20 @@ from constructs import Construct
 from streampath_canary.contract import DEFAULT_NAMESPACE, CanarySpec, PathSpec, function_environment
 
 from streampath_cdk import nag
-from streampath_cdk.local_bundling import REPO_ROOT, LocalPythonBundler, python_asset_code
+from streampath_cdk.local_bundling import LocalPythonBundler, python_asset_code, requirement_names
 
-CANARY_SOURCE_DIR: Final = REPO_ROOT / "lambda" / "canary"
-PROBE_PROJECT_DIR: Final = REPO_ROOT / "probe"
-#: The pins of the dev venv; the asset installs exactly these versions.
-CONSTRAINTS_FILE: Final = REPO_ROOT / "constraints.txt"
+#: The canary's runtime: its distribution (whose requirements the asset installs) and its package.
+CANARY_DISTRIBUTION: Final = "streampath-canary"
+CANARY_PACKAGE: Final = "streampath_canary"
+#: Distributions copied into the asset as installed here: this project's own, which no index serves.
+COPIED_DISTRIBUTIONS: Final = ("streamprobe",)
 #: The newest Python runtime aws-cdk-lib 2.275.0 knows (cdk-nag AwsSolutions-L1 wants the newest).
 RUNTIME: Final = lambda_.Runtime.PYTHON_3_14
 RUNTIME_PYTHON_VERSION: Final = "3.14"
 #: The function's platform as wheel tags: arm64 Lambda (Amazon Linux 2023, glibc 2.34) runs manylinux2014
 #: (glibc 2.17) and manylinux_2_28 wheels.
 LAMBDA_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
-HANDLER: Final = "streampath_canary.handler.handler"
-#: Runtime requirements besides the probe (which brings httpx[http2]); their versions come from
-#: CONSTRAINTS_FILE. boto3 is part of the Lambda Python runtime.
-REQUIREMENTS: Final = ("aws-lambda-powertools",)
-#: The probe's extras in the asset: ``h3`` (aioquic and the certificate check's packages) for h3 probes.
-PROBE_EXTRAS: Final = ("h3",)
+HANDLER: Final = f"{CANARY_PACKAGE}.handler.handler"
 #: The only distributions installed as compiled wheels: aioquic and pylsqpack (QUIC, QPACK),
 #: cryptography and cffi (TLS 1.3 inside QUIC, the certificate check). Their pure dependencies
 #: (pyOpenSSL, service-identity, attrs, certifi, pycparser) come as pure wheels.
@@ -90,20 +88,28 @@ VPC_ENI_ACTIONS: Final = (
 )
 
 
-def canary_bundler(*, cache_dir: Path | None = None, constraints: Path | None = None) -> LocalPythonBundler:
+def canary_requirements() -> tuple[str, ...]:
+    """What the canary's runtime needs, as its installed distribution declares it (``streamprobe[h3]``,
+    ``aws-lambda-powertools``; boto3 is part of the Lambda Python runtime)."""
+    return requirement_names(CANARY_DISTRIBUTION)
+
+
+def canary_bundler(
+    *, cache_dir: Path | None = None, pins: Mapping[str, str] | None = None
+) -> LocalPythonBundler:
     """The recipe of the canary's code asset (the construct, bootstrap, tests and bench share it).
-    ``constraints``: another pins file (default :data:`CONSTRAINTS_FILE`)."""
+    ``cache_dir``: the wheel cache (default :func:`~streampath_cdk.local_bundling.wheel_dir`); ``pins``:
+    the versions to install (default: those installed in this environment)."""
     return LocalPythonBundler(
-        source_dir=CANARY_SOURCE_DIR,
-        constraints=constraints or CONSTRAINTS_FILE,
-        requirements=REQUIREMENTS,
-        local_projects=(PROBE_PROJECT_DIR,),
-        extras={"streamprobe": PROBE_EXTRAS},
+        handler=CANARY_PACKAGE,
+        requirements=canary_requirements(),
+        copied=COPIED_DISTRIBUTIONS,
         binary_packages=BINARY_PACKAGES,
         exclude=ASSET_EXCLUDE,
         python_version=RUNTIME_PYTHON_VERSION,
         platforms=LAMBDA_PLATFORMS,
         cache_dir=cache_dir,
+        pins=pins,
     )
 
 
@@ -142,7 +148,11 @@ class CanaryFunction(Construct):
     - ``vpc_placement``: run inside a VPC (for in-VPC URLs). Default none: Lambda's own network.
     - ``chain``: path names ordered from the application outward; each run names the first that
       buffers and the delay it adds (in its log and summary). Default none.
-    - ``bundler``: builds the code asset. Default :func:`canary_bundler`.
+    - ``wheel_cache``: the folder of the Lambda platform's wheels (filled from the package index on the
+      first synth, offline afterwards). Default ``$STREAMPATH_WHEEL_CACHE``, else the user cache
+      directory (``~/.cache/streampath/wheels`` on Linux).
+    - ``bundler``: builds the code asset (``wheel_cache`` is then the bundler's). Default
+      :func:`canary_bundler`.
     """
 
     def __init__(
@@ -161,6 +171,7 @@ class CanaryFunction(Construct):
         vpc_placement: VpcPlacement | None = None,
         bundler: LocalPythonBundler | None = None,
         chain: Sequence[str] = (),
+        wheel_cache: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         period = schedule_period or cdk.Duration.minutes(1)
@@ -230,7 +241,9 @@ class CanaryFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
-            code=python_asset_code(bundler or canary_bundler()),
+            code=python_asset_code(
+                bundler or canary_bundler(cache_dir=Path(wheel_cache) if wheel_cache else None)
+            ),
             memory_size=memory_size,
             timeout=timeout,
             role=self.role,
@@ -290,7 +303,3 @@ def prefetch_wheels() -> Path:
     `make bootstrap` calls this so that `make synth` itself never reaches a network.
     """
     return canary_bundler().site_packages()
-
-
-if __name__ == "__main__":
-    print(f"canary asset dependencies ready in {prefetch_wheels()}")
