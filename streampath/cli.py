@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from streampath_canary.contract import PROTOCOLS
-from streamprobe.load.plan import DEFAULT_MIN_GOODPUT
+from streamprobe.commands.load import add_goodput_arguments
 
 from streampath import alb_fix, run_canary, run_load, status, tgb
 from streampath.aws import Aws
@@ -122,14 +122,7 @@ def _parser() -> argparse.ArgumentParser:
         help="spread the invocations over these canary Regions (repeatable; default the config's region)",
     )
     p.add_argument("--protocol", choices=PROTOCOLS, help="default: the path's first protocol")
-    p.add_argument("--slo", metavar="SPEC", help="the SLO a good stream meets (streamprobe load's default)")
-    p.add_argument(
-        "--min-goodput",
-        type=float,
-        default=DEFAULT_MIN_GOODPUT,
-        metavar="PCT",
-        help=f"exit 0 at or above ({DEFAULT_MIN_GOODPUT:g})",
-    )
+    add_goodput_arguments(p)
     p.add_argument("--json", action="store_true", help="print the merged JSON (docs/contracts/load.md)")
     return parser
 
@@ -254,7 +247,7 @@ def _run_load(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> int:
         "concurrency": args.concurrency,
         **({"streams": args.streams} if args.streams is not None else {"duration": args.duration}),
         **({"protocol": args.protocol} if args.protocol else {}),
-        **({"slo": args.slo} if args.slo else {}),
+        "slo": args.slo,
     }
     if args.local is not None:
         config = run_load.function_config(aws, cfg.name, cfg.region)

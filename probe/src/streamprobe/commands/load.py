@@ -74,6 +74,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K",
         help="HTTP/2: connections the streams share, round robin (1, as a browser)",
     )
+    add_goodput_arguments(parser)
+    parser.add_argument("--records", metavar="FILE", help="write one NDJSON result per stream as it finishes")
+    add_request_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_goodput_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--slo`` and ``--min-goodput``: what a good stream is, and the share of them a run must reach
+    (here and in ``streampath run-load``)."""
     parser.add_argument(
         "--slo", default=DEFAULT_SLO, metavar="SPEC", help=f"bounds in ms a good stream meets ({DEFAULT_SLO})"
     )
@@ -84,9 +93,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PCT",
         help=f"exit 0 only when at least this percentage of streams is good ({DEFAULT_MIN_GOODPUT:g})",
     )
-    parser.add_argument("--records", metavar="FILE", help="write one NDJSON result per stream as it finishes")
-    add_request_arguments(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace) -> int:
