@@ -40,6 +40,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="skip the chat rows (the app's own stream, stamped and generic)",
     )
     parser.add_argument(
+        "--no-load",
+        action="store_true",
+        help="skip the load row (many streams at once through the capped hop; also skipped with --path)",
+    )
+    parser.add_argument(
         "--path", action="append", choices=PATH_NAMES, help="probe only this path (repeatable)"
     )
     parser.add_argument(
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 only=args.path,
                 browser=not args.no_browser,
                 chat=not args.no_chat,
+                load=not args.no_load,
                 progress=progress,
             )
         story = None if args.no_story or args.path else tell_story(args, progress)

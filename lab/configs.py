@@ -189,3 +189,20 @@ backend origin
     http-reuse safe
     server seed 127.0.0.1:{upstream_port}
 """
+
+
+def haproxy_capped(*, port: int, upstream_port: int, maxconn: int) -> str:
+    """A concurrency-capped hop: HAProxy forwarding over plain HTTP/1.1 to one server line with
+    ``maxconn`` -- the shape of an ALB Target Optimizer's ``maxConcurrency``, uvicorn's
+    ``--limit-concurrency`` or a worker pool. Streams beyond the cap wait in HAProxy's queue (``timeout
+    queue``) until one ends, so each holds its slot for its whole length and first bytes come in steps;
+    ``streamprobe load`` names the cap from them.
+    """
+    return f"""# rendered by lab/configs.py
+{HAPROXY_HTTP_DEFAULTS}    timeout queue 60s
+frontend capped
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server app 127.0.0.1:{upstream_port} maxconn {maxconn}
+"""

@@ -135,6 +135,13 @@ class _Lines:
                 self.has_data = True
 
 
+def _curl() -> str:
+    curl = shutil.which("curl")
+    if curl is None:
+        raise RuntimeError("curl is not installed (apt-get install curl)")
+    return curl
+
+
 def curl_command(
     url: str,
     *,
@@ -144,9 +151,7 @@ def curl_command(
     data: bytes | None = None,
     timeout: float = 60.0,
 ) -> list[str]:
-    curl = shutil.which("curl")
-    if curl is None:
-        raise RuntimeError("curl is not installed (apt-get install curl)")
+    curl = _curl()
     argv = [curl, "-sS", "-N", "-H", "X-Streampath-Stamp: 1", "-H", "Accept: text/event-stream"]
     argv += ["--max-time", f"{timeout:g}"]
     if compressed:
@@ -216,6 +221,19 @@ def run_curl(
         proc.stdout.close()
         proc.stderr.close()
     return reads, exit_code, stderr
+
+
+def parallel_ttfb_ms(urls: Sequence[str], parallel: int, *, timeout: float = 120.0) -> list[float]:
+    """Each URL's time to first byte (curl's ``time_starttransfer``, ms), fetched by one ``curl -Z`` with
+    up to ``parallel`` transfers at once, all started at once (``--parallel-immediate``): the reference
+    ``streamprobe load`` is checked against. In the order curl finished them."""
+    curl = _curl()
+    argv = [curl, "-Z", "--parallel-immediate", "--parallel-max", str(parallel), "--no-progress-meter"]
+    argv += ["--max-time", str(timeout), "-w", "%{time_starttransfer}\\n"]
+    for url in urls:
+        argv += [url, "-o", os.devnull]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 10, check=True).stdout
+    return [float(line) * 1000 for line in out.split()]
 
 
 class CurlTee:

@@ -75,6 +75,24 @@ def _curl_cell(row: ChatRow) -> str:
     return f"{_ms(c.delay_ms):>8}  {c.verdict}"
 
 
+def render_load_row(report: LabReport) -> list[str]:
+    """The load row: streams at once through the capped hop, and the cap ``streamprobe load`` names."""
+    s = report.load
+    if s is None:
+        return []
+    ttfb = s.values.ttfb.percentiles()
+    lines = [
+        "",
+        f"Load: streamprobe load --concurrency {s.concurrency} --streams {s.started} through capped-haproxy:",
+        f"  {s.good} of {s.finished} good ({s.slo.spec}); TTFB p50 {_ms(ttfb['p50'])}, "
+        f"p90 {_ms(ttfb['p90'])}, max {_ms(ttfb['max'])}",
+    ]
+    if s.cap is not None:
+        lines.append(f"  diagnosis: {s.cap.message}")
+        lines += [f"  {fix.line()}" for fix in s.fixes]
+    return lines
+
+
 def render_chat(report: LabReport) -> list[str]:
     """The chat rows: the app's own stream (no X-Accel-Buffering), stamped and generic side by side."""
     if not report.chat:
@@ -166,6 +184,7 @@ def render_table(report: LabReport) -> str:
     if footnotes:
         lines += ["* " + f for f in footnotes]
     lines += render_chat(report)
+    lines += render_load_row(report)
     lines += ["", "Paths:"]
     lines += [f"  {p.path.name:<{name_w}} {p.path.hops}  [{p.path.stands_for}]" for p in report.paths]
     extra = [row.path for row in report.chat if row.path.name not in {p.path.name for p in report.paths}]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
+from streamprobe.load import LoadPlan, LoadSummary, run_load
 from streamprobe.progress import Progress
 
 from lab.caddy import chromium_quic_args, quic_url
@@ -66,6 +67,10 @@ class PathReport:
 CHAT_TOKENS, CHAT_INTERVAL_MS = 300, 10
 
 
+#: The load row: 12 streams at once of 5 events 100 ms apart (each holds the capped hop ~400 ms).
+LOAD_STREAMS, LOAD_EVENTS, LOAD_INTERVAL_MS = 12, 5, 100
+
+
 @dataclass
 class ChatRow:
     """The chat stream through one path: stamped and generic side by side, and curl's reading."""
@@ -96,6 +101,7 @@ class LabReport:
     elapsed_s: float = 0.0
     browser_note: str | None = None  # why the browser column is empty, when it is
     chat: list[ChatRow] = field(default_factory=list)
+    load: LoadSummary | None = None  # the load row: many streams at once through the capped hop
     chat_tokens: int = CHAT_TOKENS
     chat_interval_ms: int = CHAT_INTERVAL_MS
 
@@ -136,6 +142,7 @@ class LabReport:
                 "interval_ms": self.chat_interval_ms,
                 "rows": [row.to_dict() for row in self.chat],
             },
+            "load": None if self.load is None else self.load.to_dict(),
         }
 
 
@@ -250,6 +257,14 @@ def _announce(progress: Progress, label: str) -> Callable[[Future[ProbeResult]],
     return done
 
 
+def run_load_row(path: LabPath) -> LoadSummary:
+    """``LOAD_STREAMS`` streams at once through the capped hop: first bytes come in steps of one stream,
+    and ``streamprobe load`` names the cap."""
+    url = path.streamcheck_url(LOAD_EVENTS, LOAD_INTERVAL_MS)
+    plan = LoadPlan(concurrency=LOAD_STREAMS, streams=LOAD_STREAMS)
+    return run_load(url, ProbeOptions(name=path.name), plan)
+
+
 def run_lab(
     lab: Lab,
     *,
@@ -261,6 +276,7 @@ def run_lab(
     only: list[str] | None = None,
     browser: bool = True,
     chat: bool = True,
+    load: bool = True,
     progress: Progress | None = None,
 ) -> LabReport:
     """Probe each path x column concurrently (one fresh connection per probe), then the chat rows (one
@@ -294,6 +310,9 @@ def run_lab(
                 timeout=timeout,
                 only=only,
             )
+        if load and only is None and lab.capped is not None:
+            report.load = run_load_row(lab.capped)
+            progress.done("capped-haproxy load", f"{report.load.good} of {report.load.finished} good")
         # --- browser column: after the probes, one path at a time (a single Chromium) ---
         browser_cells, report.browser_note = (
             run_browser(paths, events, interval_ms, timeout, quic_cert=lab.tls.cert_pem if lab.tls else None)

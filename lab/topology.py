@@ -18,6 +18,11 @@ The chat rows (``Lab.chat_paths``) read the app's own chat stream (no ``X-Accel-
 more hop that only they use::
 
 block-proxy        client ──────────────────────────────────▶ block proxy (4 KiB) ──▶ app
+
+The load row (``Lab.capped``) opens many streams at once (``streamprobe load``) through a hop that serves
+at most ``CAPPED_MAXCONN`` of them at a time::
+
+capped-haproxy     client ──────────────────────────────────▶ haproxy maxconn 4 ────▶ app
 """
 
 from __future__ import annotations
@@ -82,6 +87,8 @@ PATH_NAMES = (
 )
 #: The paths the chat rows read, in order: streamed, held by the app's own compression middleware, held by
 #: a buffering nginx (X-Accel ignored), forwarded in 4 KiB blocks.
+#: Streams the capped hop serves at once (the load row opens more than this).
+CAPPED_MAXCONN = 4
 CHAT_PATH_NAMES = ("direct", "compression-fault", "buffering-nginx", "block-proxy")
 BLOCK_BYTES = 4096
 
@@ -108,6 +115,7 @@ class Lab:
         self.processes: list[ManagedProcess] = []
         self.paths: dict[str, LabPath] = {}
         self.chat_paths: dict[str, LabPath] = {}  # CHAT_PATH_NAMES
+        self.capped: LabPath | None = None  # the load row's concurrency-capped hop
         self.tls: TlsFiles | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -223,6 +231,7 @@ class Lab:
             "caddy",
             "caddy_buffering",
             "block",
+            "capped",
         )
         ports = dict(zip(names, free_ports(len(names)), strict=True))
         p = ports
@@ -274,6 +283,11 @@ class Lab:
                 key_pem=tls.key_pem,
             ),
             self._block_proxy("block-proxy", p["block"], p["app"]),
+            self._haproxy(
+                "capped-haproxy",
+                configs.haproxy_capped(port=p["capped"], upstream_port=p["app"], maxconn=CAPPED_MAXCONN),
+                p["capped"],
+            ),
         ]
         for proc in self.processes:
             proc.launch()
@@ -375,6 +389,15 @@ class Lab:
         )
         every = {**self.paths, block.name: block}
         self.chat_paths = {name: every[name] for name in CHAT_PATH_NAMES}
+        self.capped = LabPath(
+            "capped-haproxy",
+            http(p["capped"]),
+            f"haproxy maxconn {CAPPED_MAXCONN} -> app",
+            "a hop that serves a few streams at a time: ALB Target Optimizer maxConcurrency, uvicorn "
+            "--limit-concurrency, a worker pool",
+            False,
+            False,
+        )
 
 
 def install_signal_handlers() -> None:

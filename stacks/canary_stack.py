@@ -21,6 +21,7 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from stacks.canary_slo import CanarySlo, add_slo
@@ -70,6 +71,19 @@ class CanaryStack(cdk.Stack):
             )
         parts = self._compose()
         self.canary, self.alarms, self.dashboard = parts.canary, parts.alarms, parts.dashboard
+        # What an operator's role attaches to run `streampath run-canary` / `run-load`: this one function,
+        # invoked and its configuration read (run-load --local runs the handler's code with it), nothing else.
+        self.operator_policy = iam.ManagedPolicy(
+            self,
+            "OperatorInvokePolicy",
+            description="streampath run-canary and run-load: invoke this canary function, read its config",
+            statements=[
+                iam.PolicyStatement(
+                    actions=["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"],
+                    resources=[self.canary.function.function_arn],
+                )
+            ],
+        )
         if deployment.home:
             self._page_for_other_regions()
         else:

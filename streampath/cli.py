@@ -4,6 +4,9 @@
   streampath alb-fix [--config staging] [--idle-timeout 3600] [--alb-arn ARN]
   streampath status --config staging [--region REGION] [--minutes 15] [--json]
   streampath run-canary --config staging [--region REGION] [--json]
+  streampath run-load --config staging --path NAME --concurrency N (--streams M | --duration S)
+      [--invocations K | --local K] [--region R ...] [--protocol h1|h2|h3] [--slo SPEC]
+      [--min-goodput PCT] [--json]
 
 ``status`` and ``run-canary`` cover every Region of ``canary.regions`` (default: the config's region);
 ``--region`` picks one of them.
@@ -15,13 +18,17 @@ Exit status: 0 fine, 1 the command ran and found a problem (failed/buffered prob
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from streampath import alb_fix, run_canary, status, tgb
+from streampath_canary.contract import PROTOCOLS
+from streamprobe.commands.load import add_goodput_arguments
+
+from streampath import alb_fix, run_canary, run_load, status, tgb
 from streampath.aws import Aws
 from streampath.envconfig import AppConfig, load
 from streampath.errors import EXIT_OK, Refusal
@@ -86,6 +93,37 @@ def _parser() -> argparse.ArgumentParser:
     with_config(p)
     with_region(p)
     p.add_argument("--json", action="store_true", help="print the function's JSON result")
+
+    p = sub.add_parser(
+        "run-load", help="run streamprobe load inside the canary function, K invocations at once"
+    )
+    with_config(p)
+    p.add_argument(
+        "--path", required=True, metavar="NAME", help="the canary path to load (its name in the config)"
+    )
+    p.add_argument(
+        "--concurrency", type=int, required=True, metavar="N", help="streams at once per invocation"
+    )
+    amount = p.add_mutually_exclusive_group(required=True)
+    amount.add_argument("--streams", type=int, metavar="M", help="streams per invocation")
+    amount.add_argument("--duration", type=float, metavar="S", help="seconds of streams per invocation")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--invocations", type=int, default=1, metavar="K", help="invocations at once (1)")
+    where.add_argument(
+        "--local",
+        type=int,
+        metavar="K",
+        help="run the handler's code in K local processes instead (with the deployed function's config)",
+    )
+    p.add_argument(
+        "--region",
+        action="append",
+        metavar="REGION",
+        help="spread the invocations over these canary Regions (repeatable; default the config's region)",
+    )
+    p.add_argument("--protocol", choices=PROTOCOLS, help="default: the path's first protocol")
+    add_goodput_arguments(p)
+    p.add_argument("--json", action="store_true", help="print the merged JSON (docs/contracts/load.md)")
     return parser
 
 
@@ -113,6 +151,8 @@ def _run(args: argparse.Namespace) -> int:
         return _status(args, cfg, aws, account)
     if args.command == "run-canary":
         return _run_canary(args, cfg, aws)
+    if args.command == "run-load":
+        return _run_load(args, cfg, aws)
     raise Refusal(f"unknown command {args.command}")  # pragma: no cover (argparse refuses first)
 
 
@@ -193,6 +233,29 @@ def _run_canary(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> int:
         if outcome.refusal is not None:
             print(f"streampath run-canary: {outcome.refusal}", file=sys.stderr)
     return run_canary.regions_exit_code(outcomes)
+
+
+def _run_load(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> int:
+    from streamprobe.load.render import render_load
+
+    if cfg.enabled_canary is None:
+        raise Refusal(f"config {cfg.name} has no canary (canary section absent or disabled)")
+    # each --region checked as run-canary checks its one (a canary Region of the config)
+    regions = [_canary_regions(argparse.Namespace(region=r), cfg)[0] for r in args.region or [cfg.region]]
+    event = {
+        "path": args.path,
+        "concurrency": args.concurrency,
+        **({"streams": args.streams} if args.streams is not None else {"duration": args.duration}),
+        **({"protocol": args.protocol} if args.protocol else {}),
+        "slo": args.slo,
+    }
+    if args.local is not None:
+        config = run_load.function_config(aws, cfg.name, cfg.region)
+        summary = run_load.run_local(config, event, args.local)
+    else:
+        summary = run_load.run_fleet(aws, cfg.name, cfg.region, regions, event, args.invocations)
+    sys.stdout.write((json.dumps(summary.to_dict(), indent=2) if args.json else render_load(summary)) + "\n")
+    return summary.exit_code(args.min_goodput)
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -53,33 +53,46 @@ class RegionOutcome:
 
 def invoke(aws: Aws, env_name: str, home_region: str | None = None) -> CanaryRun:
     """Invoke the canary of ``aws``'s Region (``home_region``: the environment's, default the same)."""
+    function, payload, where, text = invoke_function(aws, env_name, home_region, INVOKE_EVENT)
+    if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
+        raise Refusal(
+            f"canary function {where} returned no results list "
+            f'(expected {{"results": [...]}}): {text[:200]!r}'
+        )
+    return CanaryRun(function=function, region=aws.region, payload=payload)
+
+
+def canary_function(aws: Aws, env_name: str, home_region: str | None) -> tuple[str, str]:
+    """The canary function of ``aws``'s Region (its stack's output) and where it is, for messages."""
     region = aws.region
     name = naming.canary_stack_name(env_name, region, home_region or region)
     stack = describe_stack(aws.cloudformation(), region, env_name, "Canary", name=name)
     function = stack.output(naming.OUTPUT_CANARY_FUNCTION_NAME)
-    where = f"{function} in {region}"
+    return function, f"{function} in {region}"
+
+
+def invoke_function(
+    aws: Aws, env_name: str, home_region: str | None, event: dict[str, Any]
+) -> tuple[str, Any, str, str]:
+    """Invoke the canary function of ``aws``'s Region with ``event``: (function name, the JSON it returned,
+    where it ran, the raw text). A Refusal when it failed or returned no JSON."""
+    function, where = canary_function(aws, env_name, home_region)
     with aws_errors(f"Lambda Invoke {where}"):
         response = aws.lambda_().invoke(
             FunctionName=function,
             InvocationType="RequestResponse",
-            Payload=json.dumps(INVOKE_EVENT).encode(),
+            Payload=json.dumps(event).encode(),
         )
         raw = response["Payload"].read()
     text = raw.decode("utf-8", errors="replace")
     if response.get("FunctionError"):
         raise Refusal(f"canary function {where} failed ({response['FunctionError']}): {_error_summary(text)}")
     try:
-        payload = json.loads(text)
+        return function, json.loads(text), where, text
     except ValueError:
         raise Refusal(
             f"canary function {where} returned a payload that is not JSON: {text[:200]!r}"
         ) from None
-    if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
-        raise Refusal(
-            f"canary function {where} returned no results list "
-            f'(expected {{"results": [...]}}): {text[:200]!r}'
-        )
-    return CanaryRun(function=function, region=region, payload=payload)
 
 
 def invoke_regions(aws: Aws, env_name: str, home_region: str, regions: Sequence[str]) -> list[RegionOutcome]:

@@ -77,6 +77,7 @@ ASSET_EXCLUDE: Final = (
     "streamprobe/request_args.py",
     "streamprobe/doctor.py",
     "streamprobe/output.py",
+    "streamprobe/load/render.py",
     "streamprobe/repeat.py",
     "streamprobe/trace.py",
     # Markers for type checkers.

@@ -228,6 +228,7 @@ def test_help_names_both_commands_and_the_exit_status() -> None:
         "       streamprobe doctor URL [options]",
         "       streamprobe trace [NAME=]URL [[NAME=]URL ...] [options]",
         "       streamprobe exporter [options]",
+        "       streamprobe load URL [options]",
         "       streamprobe --version",
     ]
     assert "  doctor URL  " in proc.stdout and "exit status: 0 streaming" in proc.stdout

@@ -25,6 +25,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from streampath_canary import chain
 from streampath_canary.auth_secrets import SecretCache
 from streampath_canary.contract import CONFIG_ENV_VAR, SERVICE_NAME, CanarySpec, CanarySpecError
+from streampath_canary.load_event import LOAD_EVENT_KEY, run_load_event
 from streampath_canary.metrics import publish
 from streampath_canary.runner import run_probes
 
@@ -56,6 +57,10 @@ def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, A
     if SPEC is None:
         raise CanarySpecError(str(SPEC_ERROR))
     remaining_s = context.get_remaining_time_in_millis() / 1000.0
+    if event and LOAD_EVENT_KEY in event:  # streampath run-load: a load run, bounded by the Lambda timeout
+        return run_load_event(
+            SPEC, event[LOAD_EVENT_KEY], budget_s=max(0.5, remaining_s - SAFETY_MARGIN_S), secrets=secrets
+        )
     budget_s = max(0.5, min(SPEC.deadline_s, remaining_s - SAFETY_MARGIN_S))
     return run(SPEC, budget_s=budget_s)
 

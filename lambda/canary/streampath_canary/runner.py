@@ -164,6 +164,21 @@ def _scrub(value: Any, secrets: Iterable[str]) -> Any:
     return value
 
 
+def request_headers(path: PathSpec, secrets: SecretCache) -> tuple[dict[str, str], list[str], str | None]:
+    """The headers a request to ``path`` sends (its auth secret's included), the values to redact from
+    whatever comes back, and why the auth secret could not be read (then the headers lack it)."""
+    headers = dict(path.headers)
+    sensitive = [v for v in headers.values() if len(v) >= 4] + _redaction()[1](path.url)
+    if path.auth_secret is not None:
+        try:
+            value = secrets.header_value(path.auth_secret.arn, path.auth_secret.json_key)
+        except SecretError as exc:
+            return headers, sensitive, f"auth secret for header {path.auth_secret.header}: {exc}"
+        headers[path.auth_secret.header] = value
+        sensitive.append(value)
+    return headers, sensitive, None
+
+
 def _probe_one(
     path: PathSpec,
     protocol: ProtocolName,
@@ -172,19 +187,11 @@ def _probe_one(
     probe_fn: ProbeFn,
     deadline: float,
 ) -> dict[str, Any]:
-    headers = dict(path.headers)
-    sensitive = [v for v in headers.values() if len(v) >= 4] + _redaction()[1](path.url)
-    if path.auth_secret is not None:
-        try:
-            value = secrets.header_value(path.auth_secret.arn, path.auth_secret.json_key)
-        except SecretError as exc:
-            failed = error_result(
-                path, protocol, "other", f"auth secret for header {path.auth_secret.header}: {exc}"
-            )
-            scrubbed_error: dict[str, Any] = _scrub(failed, sensitive)
-            return scrubbed_error
-        headers[path.auth_secret.header] = value
-        sensitive.append(value)
+    headers, sensitive, secret_problem = request_headers(path, secrets)
+    if secret_problem is not None:
+        failed = error_result(path, protocol, "other", secret_problem)
+        scrubbed_error: dict[str, Any] = _scrub(failed, sensitive)
+        return scrubbed_error
     # An abandoned probe must not outlive the run by more than the grace: it stops itself then.
     max_duration = min(spec.max_duration_s, max(0.1, deadline - time.monotonic() + ABANDON_GRACE_S))
     try:

@@ -1,6 +1,6 @@
 """The streamprobe command line (docs/contracts/probe-cli.md): ``streamprobe [probe] URL [options]``,
 ``streamprobe doctor URL [options]``, ``streamprobe trace [NAME=]URL ... [options]``,
-``streamprobe --version``.
+``streamprobe load URL --concurrency N (--streams M | --duration S) [options]``, ``streamprobe --version``.
 
 Each command is a module of :mod:`streamprobe.commands` listed in :data:`COMMANDS`; a first argument
 that names no command is the URL of a probe. Exit status: 0 streaming, 1 partial/buffered/inconclusive,
@@ -20,6 +20,7 @@ from ._version import package_version
 from .browser import BrowserUnavailable
 from .commands import doctor as doctor_command
 from .commands import exporter as exporter_command
+from .commands import load as load_command
 from .commands import probe as probe_command
 from .commands import trace as trace_command
 from .usage import UsageError
@@ -37,7 +38,13 @@ class Command(Protocol):
 
 
 #: The commands, in the order ``--help`` lists them; the first is the one a bare URL runs.
-COMMANDS: Final[tuple[Command, ...]] = (probe_command, doctor_command, trace_command, exporter_command)
+COMMANDS: Final[tuple[Command, ...]] = (
+    probe_command,
+    doctor_command,
+    trace_command,
+    exporter_command,
+    load_command,
+)
 PROG: Final = "streamprobe"
 SUMMARY: Final = "Measure whether a Server-Sent Events stream really streams: TTFB, first event, buffering."
 EPILOG: Final = "exit status: 0 streaming; 1 partial, buffered or inconclusive; 2 an error or a usage error"

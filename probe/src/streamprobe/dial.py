@@ -19,6 +19,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -104,6 +105,7 @@ class ProbeStream(httpcore.NetworkStream):
             raise httpcore.ReadTimeout(str(exc)) from exc
         except OSError as exc:
             raise httpcore.ReadError(str(exc)) from exc
+        t = 0.0
         if data:
             t = now()  # one reading: the first byte (ttfb) is never after the first event it brought
             self._dial.last_read_at = t  # when these bytes came: every event they complete arrived then
@@ -111,12 +113,13 @@ class ProbeStream(httpcore.NetworkStream):
                 self._dial.first_byte_at = t
         if not self._counting:
             self._counting = True
-            # httpcore traces http2.* before an HTTP/2 connection's first read (TLS or prior knowledge)
-            if self._dial.clock.http2:
-                self._frames = FrameCounter()
+            # httpcore traces http2.* before an HTTP/2 connection's first read (TLS or prior knowledge);
+            # a backend that streams share learns it from ALPN (its own clock sees no request's trace)
+            if self._dial.clock.http2 or self._dial.alpn == "h2":
+                self._frames = FrameCounter(track_data=self._dial.shared)
         if self._frames is not None and data:
             try:
-                self._frames.feed(data)
+                self._frames.feed(data, t)
             except ControlFlood as exc:
                 raise ProbeFailure.of(flood_error(self._dial.where, exc.frames, exc.limit)) from None
         return data
@@ -131,6 +134,22 @@ class ProbeStream(httpcore.NetworkStream):
             raise httpcore.WriteTimeout(str(exc)) from exc
         except OSError as exc:
             raise httpcore.WriteError(str(exc)) from exc
+
+    def data_arrivals(self, stream_id: int) -> deque[tuple[float, int]] | None:
+        """When each DATA frame of ``stream_id`` with bytes was read, oldest first (a connection that
+        streams share; None on any other), for that stream's reader to take."""
+        return self._frames.arrivals_of(stream_id) if self._frames is not None and self._dial.shared else None
+
+    def first_byte_of(self, stream_id: int) -> float | None:
+        """When the response of ``stream_id`` began (its first HEADERS frame) on a shared connection."""
+        if self._frames is None or not self._dial.shared:
+            return None
+        return self._frames.first_headers.pop(stream_id, None)
+
+    def forget(self, stream_id: int) -> None:
+        if self._frames is not None:
+            self._frames.data_arrivals.pop(stream_id, None)
+            self._frames.first_headers.pop(stream_id, None)
 
     def close(self) -> None:
         self._sock.close()
@@ -206,6 +225,9 @@ class DialBackend(httpcore.NetworkBackend):
         self.last_read_at: float | None = None  # the latest read that returned bytes
         self.alpn: str | None = None
         self.peer: tuple[Any, ...] | None = None
+        self.opened = 0  # TCP connections made
+        #: Streams share this backend's connections (streamprobe.shared): frames are timed per stream.
+        self.shared = False
 
     def connect_tcp(
         self,
@@ -233,6 +255,7 @@ class DialBackend(httpcore.NetworkBackend):
                 continue
             self.watchdog.add_socket(sock)
             self.peer = sockaddr
+            self.opened += 1
             return ProbeStream(sock, self)
         assert last is not None
         raise last

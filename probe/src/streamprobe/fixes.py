@@ -215,6 +215,32 @@ _FIXES: Final[tuple[Fix, ...]] = (
         "apigateway.endpoint_type: regional in config/<env>.yaml (a Regional endpoint cuts a silent stream "
         "after 5 min, an edge-optimized one after 30 s), and heartbeat more often than that",
     ),
+    # -- concurrency caps: a stream holds its slot for its whole length --------------------------------
+    Fix(
+        "alb.target_optimizer_max_concurrency",
+        "alb",
+        "ALB Target Optimizer: raise maxConcurrency (the agent's per-target cap, default 1) to the streams "
+        "one target serves at once, or keep streaming targets in a target group without a "
+        "TargetControlPort; watch TargetControlRequestRejectCount",
+    ),
+    Fix(
+        "haproxy.maxconn",
+        "haproxy",
+        "raise the server line's maxconn (and the frontend's/global maxconn) to the streams the backend "
+        "serves at once: each open stream holds a connection slot for its whole length",
+    ),
+    Fix(
+        "app.uvicorn_limit_concurrency",
+        "app",
+        "uvicorn --limit-concurrency N refuses or queues connections beyond N: raise it to the streams a "
+        "worker holds open at once (or drop it and bound work elsewhere)",
+    ),
+    Fix(
+        "app.gunicorn_workers",
+        "app",
+        "gunicorn: use the uvicorn worker class (-k uvicorn.workers.UvicornWorker), not sync workers that "
+        "hold one stream each; with threads (gthread) raise --threads, or raise --workers",
+    ),
     # -- any other proxy ------------------------------------------------------------------------------
     Fix(
         "proxy.no_h3",
@@ -298,6 +324,13 @@ _BY_CAUSE: Final[dict[DiagnosisCode, dict[HopKind, tuple[str, ...]]]] = {
     # A stream cut by a hop's idle timeout: the heartbeat first, then that hop's longer timeout.
     "idle_timeout": {kind: ("app.heartbeat", *ids) for kind, ids in _SILENCE.items() if kind != "app"},
 }
+#: Streams that queue behind a concurrency cap: the hops that commonly cap, most likely first.
+CONCURRENCY_CAP_FIXES: Final[tuple[str, ...]] = (
+    "alb.target_optimizer_max_concurrency",
+    "haproxy.maxconn",
+    "app.uvicorn_limit_concurrency",
+    "app.gunicorn_workers",
+)
 #: Error kinds that mean the stream was cut by a silence somewhere on the path.
 SILENCE_ERRORS: Final[frozenset[ErrorKind]] = frozenset({"stalled"})
 
@@ -359,3 +392,8 @@ def fixes_for(
             ids += [fid for kind_ids in _SILENCE.values() for fid in kind_ids]
         ids.append("app.heartbeat")
     return [HopFix(hop or FIXES[fid].kind, FIXES[fid]) for fid in dict.fromkeys(ids)]
+
+
+def concurrency_cap_fixes() -> list[HopFix]:
+    """The fixes for streams that queue behind a concurrency cap, per kind of hop that caps."""
+    return [HopFix(FIXES[fid].kind, FIXES[fid]) for fid in CONCURRENCY_CAP_FIXES]

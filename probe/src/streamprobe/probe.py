@@ -13,6 +13,8 @@ import gc
 import json
 import re
 import ssl
+from collections import deque
+from typing import TYPE_CHECKING
 
 import httpcore
 import httpx
@@ -21,7 +23,7 @@ from ._version import package_version
 from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
 from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
-from .dial import DialBackend, is_ip_literal, resolve
+from .dial import DialBackend, ProbeStream, is_ip_literal, resolve
 from .errors import ProbeFailure, classify
 from .fronts import fronts_in
 from .messages import (
@@ -46,7 +48,18 @@ from .result import EventArrival, ProbeError, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
 from .timing import PhaseClock, Watchdog, now
 
-__all__ = ["MAX_EVENTS", "ProbeOptions", "probe", "ssl_context_for", "user_agent"]
+if TYPE_CHECKING:
+    from .shared import SharedConnections
+
+__all__ = [
+    "MAX_EVENTS",
+    "DialTransport",
+    "ProbeOptions",
+    "check_request",
+    "probe",
+    "ssl_context_for",
+    "user_agent",
+]
 
 #: Events kept per probe: an endless fast stream must not grow memory without bound (each arrival is
 #: recorded); 100k is far above any SSE answer a canary should probe (streamcheck sends at most 501).
@@ -87,15 +100,24 @@ def _unused_context() -> ssl.SSLContext:
     return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
-class _DialTransport(httpx.HTTPTransport):
-    """httpx's transport with httpcore's pool built on our DialBackend (one connection, no retries)."""
+class DialTransport(httpx.HTTPTransport):
+    """httpx's transport with httpcore's pool built on our DialBackend (no retries). A probe's own has
+    one connection; a pool that streams share (``streamprobe.shared``) may allow more."""
 
-    def __init__(self, ssl_context: ssl.SSLContext, http1: bool, http2: bool, backend: DialBackend) -> None:
+    def __init__(
+        self,
+        ssl_context: ssl.SSLContext,
+        http1: bool,
+        http2: bool,
+        backend: DialBackend,
+        max_connections: int = 1,
+        max_keepalive: int = 0,
+    ) -> None:
         super().__init__(verify=ssl_context, http1=http1, http2=http2, retries=0, trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=ssl_context,
-            max_connections=1,
-            max_keepalive_connections=0,
+            max_connections=max_connections,
+            max_keepalive_connections=max_keepalive,
             http1=http1,
             http2=http2,
             retries=0,
@@ -103,10 +125,24 @@ class _DialTransport(httpx.HTTPTransport):
         )
 
 
-def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
+def probe(
+    url: str, options: ProbeOptions | None = None, *, connections: SharedConnections | None = None
+) -> ProbeResult:
     """Probe one SSE URL. Never raises for network or server trouble (see ``result.error``);
-    raises ValueError for an unusable URL or option."""
+    raises ValueError for an unusable URL or option.
+
+    ``connections``: read the stream over connections other reads share (HTTP/2 multiplexing,
+    ``streamprobe.shared``) instead of a connection of its own; measured and judged the same way."""
     options = options or ProbeOptions()
+    target = check_request(url, options)
+    if connections is not None:
+        connections.check(target, options)
+    return _Probe(target, options, connections).run()
+
+
+def check_request(url: str, options: ProbeOptions) -> httpx.URL:
+    """The URL a read of ``url`` with ``options`` asks for; ValueError if no read could be made
+    (a bad option or URL, or HTTP/3 where it cannot be had)."""
     options.validate()
     target = prepare_url(url, options)
     if options.http == "h3":
@@ -118,13 +154,16 @@ def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
                 f"got {mask_url_text(url)!r}"
             )
         check_available()
-    return _Probe(target, options).run()
+    return target
 
 
 class _Probe:
-    def __init__(self, url: httpx.URL, options: ProbeOptions) -> None:
+    def __init__(
+        self, url: httpx.URL, options: ProbeOptions, shared: SharedConnections | None = None
+    ) -> None:
         self.url = url
         self.o = options
+        self.shared = shared
         host = url.host
         self.port = url.port or (443 if url.scheme == "https" else 80)
         self.where = peer_name(host, self.port)
@@ -147,6 +186,9 @@ class _Probe:
         self.cut = False  # the read stopped itself at max_duration (between two decoded pieces)
         self.content_encoding: str | None = None  # as the server sent it (the result shows it redacted)
         self.parser = SSEParser(options.max_event_bytes)
+        # On a shared connection: when each of this stream's DATA frames was read (by any thread)
+        self.frame_arrivals: deque[tuple[float, int]] | None = None
+        self.shared_first_byte: float | None = None
 
     def _request_headers(self) -> dict[str, str]:
         accept_encoding = self.o.accept_encoding
@@ -190,14 +232,20 @@ class _Probe:
             deadlines["phase"] = armed + o.timeout
         watchdog = Watchdog(deadlines)
         clock = PhaseClock(watchdog, o.timeout)
-        backend = DialBackend([], watchdog=watchdog, clock=clock, require_h2=o.http == "h2", where=self.where)
+        backend: DialBackend
         transport: httpx.BaseTransport
-        if o.http == "h3":  # the same request and reading, over QUIC (aioquic is imported only here)
+        if self.shared is not None:
+            # The connection's sockets belong to the shared pool: this read's deadlines end this read
+            # (between pieces, or when the connection falls silent), never the other streams on it.
+            transport, backend = self.shared.take()
+        elif o.http == "h3":  # the same request and reading, over QUIC (aioquic is imported only here)
             from .http3.transport import H3Transport
 
+            backend = self._own_backend(watchdog, clock)
             transport = H3Transport(backend, verify=o.verify, timeout=o.timeout)
         else:
-            transport = _DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
+            backend = self._own_backend(watchdog, clock)
+            transport = DialTransport(self.ssl_context, o.http != "h2", o.http != "h1", backend)
         client = httpx.Client(transport=transport, timeout=httpx.Timeout(o.timeout), follow_redirects=False)
         self.clock, self.backend, self.watchdog = clock, backend, watchdog
         # Merging headers and cookies into a request is the client's work, not the network's.
@@ -211,9 +259,15 @@ class _Probe:
         finally:
             self.end = now()
             watchdog.stop()
-            with contextlib.suppress(Exception):
-                client.close()
+            if self.shared is None:  # a shared pool is closed by its owner
+                with contextlib.suppress(Exception):
+                    client.close()
         return self._finish()
+
+    def _own_backend(self, watchdog: Watchdog, clock: PhaseClock) -> DialBackend:
+        return DialBackend(
+            [], watchdog=watchdog, clock=clock, require_h2=self.o.http == "h2", where=self.where
+        )
 
     def _run(self, client: httpx.Client, request: httpx.Request) -> None:
         r, o = self.result, self.o
@@ -240,6 +294,9 @@ class _Probe:
                 self._read_stream(resp)
             finally:
                 resp.close()
+                network = resp.extensions.get("network_stream")
+                if self.frame_arrivals is not None and isinstance(network, ProbeStream):
+                    network.forget(resp.extensions["stream_id"])
         except Exception as exc:
             if r.error is None:
                 r.error = self._classify(exc)
@@ -271,6 +328,10 @@ class _Probe:
     def _on_response(self, resp: httpx.Response) -> None:
         r = self.result
         r.status = resp.status_code
+        network, stream_id = resp.extensions.get("network_stream"), resp.extensions.get("stream_id")
+        if isinstance(network, ProbeStream) and isinstance(stream_id, int):
+            self.frame_arrivals = network.data_arrivals(stream_id)
+            self.shared_first_byte = network.first_byte_of(stream_id)
         r.protocol = "HTTP/2" if resp.http_version == "HTTP/2" else "HTTP/1.1"
         if resp.http_version == "HTTP/3":
             r.protocol = "HTTP/3"
@@ -344,11 +405,9 @@ class _Probe:
         try:
             self._await_data()
             for raw in resp.iter_raw():
-                # When the socket read returned these bytes, not when parsing reached them: the events
-                # of one read (a proxy's block) arrived together. Over QUIC: now.
-                t = self.backend.last_read_at or now()
                 if not raw:
                     continue
+                t = self._arrival(len(raw))
                 self._await_data()  # not silent while these bytes are parsed
                 # One chunk of a few KB may inflate to a GiB: the deadline is checked between pieces.
                 for piece in decoder.iter_decode(raw):
@@ -388,6 +447,19 @@ class _Probe:
             raise ProbeFailure.of(err) from None
         self.ended = self.watchdog.fired != "max_duration"
 
+    def _arrival(self, size: int) -> float:
+        """When the socket read returned these bytes, not when parsing reached them: the events of one
+        read (a proxy's block) arrived together. On a shared HTTP/2 connection, the read that completed
+        this DATA frame, whichever thread made it. Over QUIC: now."""
+        frames = self.frame_arrivals
+        if frames:
+            at, length = frames.popleft()
+            if length == size:
+                return at
+            frames.clear()  # out of step (never seen): the connection's latest read from now on
+            self.frame_arrivals = None
+        return self.backend.last_read_at or now()
+
     def _record(self, events: list[SSEEvent], t: float) -> None:
         if len(self.events) + len(events) > MAX_EVENTS:
             raise _TooManyEvents
@@ -423,7 +495,9 @@ class _Probe:
         connect, tls = ("quic.connect", "quic.handshake") if self.o.http == "h3" else CONNECTION_MARKS
         r.timings_ms["connect"] = span(f"{connect}.started", f"{connect}.complete")
         r.timings_ms["tls"] = span(f"{tls}.started", f"{tls}.complete")
-        if r.protocol == "HTTP/2" or self.backend.first_byte_at is None:
+        if self.shared_first_byte is not None:  # read by whichever thread held the connection then
+            first: float | None = self.shared_first_byte
+        elif r.protocol == "HTTP/2" or self.backend.first_byte_at is None:
             first = clock.first(
                 "http11.receive_response_headers.complete",
                 "http2.receive_response_headers.complete",
