@@ -27,6 +27,7 @@ from pathlib import Path
 
 from streampath_canary.contract import PROTOCOLS
 from streamprobe.commands.load import add_goodput_arguments
+from streamprobe.console import VersionAction, run_console_script
 
 from streampath import alb_fix, run_canary, run_load, status, tgb
 from streampath.aws import Aws
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit status: 0 fine, 1 problem found, 2 refused. AWS region comes from the config; "
         "credentials from the usual AWS chain (AWS_PROFILE, ...).",
     )
+    parser.add_argument("--version", action=VersionAction, distribution="streampath")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def with_config(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -128,6 +130,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    return run_console_script(lambda: _main(argv))
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     try:
         return _run(args)

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from streampath_canary import chain
+from streamprobe.redact import mask_userinfo
 
 from streampath import naming
 from streampath.aws import Aws, aws_errors
@@ -213,16 +214,9 @@ def render_regions_json(outcomes: Sequence[RegionOutcome]) -> str:
 def render_json(run: CanaryRun) -> str:
     payload = dict(run.payload)
     payload["results"] = [
-        {**r, "url": _without_userinfo(str(r["url"]))} if r.get("url") else r for r in run.results
+        {**r, "url": mask_userinfo(str(r["url"]))} if r.get("url") else r for r in run.results
     ]
     return to_json({"function": run.function, "region": run.region, **payload}) + "\n"
-
-
-def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 def _display_url(url: str) -> str:

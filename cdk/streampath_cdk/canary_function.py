@@ -74,6 +74,7 @@ ASSET_EXCLUDE: Final = (
     "streamprobe/__main__.py",
     "streamprobe/cli.py",
     "streamprobe/commands*",
+    "streamprobe/console.py",
     "streamprobe/request_args.py",
     "streamprobe/doctor.py",
     "streamprobe/output.py",

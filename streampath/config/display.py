@@ -12,7 +12,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["MAX_LINE_CHARS", "MAX_SHOWN_CHARS", "dotted", "mask_userinfo", "one_line", "shown"]
+from streamprobe.redact import mask_userinfo
+
+__all__ = ["MAX_LINE_CHARS", "MAX_SHOWN_CHARS", "dotted", "one_line", "shown"]
 
 #: Longest echo of one value (quotes included); longer values are cut with an ellipsis.
 MAX_SHOWN_CHARS = 200
@@ -20,17 +22,8 @@ MAX_SHOWN_CHARS = 200
 MAX_LINE_CHARS = 1000
 ELLIPSIS = "…"
 
-# ``scheme://`` then everything up to the last ``@`` before the path: ``user:p@ss word@host`` is all userinfo
-# to a URL parser, so the mask stops neither at an ``@`` nor at a space. Masking a little too much in a free
-# text is harmless; showing a part of a password is not.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#]*@")
 # A key shown as-is in a path; any other key (spaces, quotes, dots, control characters, long) is quoted.
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_:/=+@-]{1,64}")
-
-
-def mask_userinfo(text: str) -> str:
-    """``ftp://user:pass@host/x`` -> ``ftp://***@host/x``, wherever a URL occurs in ``text``."""
-    return _USERINFO.sub(r"\1***@", text)
 
 
 def _cut(text: str, limit: int) -> str:

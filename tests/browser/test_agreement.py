@@ -8,7 +8,7 @@ from contextlib import contextmanager
 import pytest
 from streamprobe import probe
 from streamprobe.browser import BrowserSession, probe_browser
-from streamprobe.probe import ProbeOptions
+from streamprobe.probing import ProbeOptions
 
 from tests.support.servers import RunningServer, hold_all_proxy
 

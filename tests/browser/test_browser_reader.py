@@ -12,7 +12,7 @@ import time
 
 import pytest
 from streamprobe.browser import BrowserSession, probe_browser
-from streamprobe.probe import ProbeOptions
+from streamprobe.probing import ProbeOptions
 from streamprobe.sse import SSEParser
 
 from tests.support.servers import (

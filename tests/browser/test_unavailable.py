@@ -38,7 +38,7 @@ def test_default_chromium_path(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_streamprobe_imports_without_playwright() -> None:
     proc = run_python(
         "import sys; sys.modules['playwright'] = None\n"
-        "import streamprobe, streamprobe.probe, streamprobe.browser\n"
+        "import streamprobe, streamprobe.probing, streamprobe.browser\n"
         "from streamprobe.browser import BrowserUnavailable, check_browser\n"
         "try:\n"
         "    check_browser()\n"
@@ -52,7 +52,8 @@ def test_streamprobe_imports_without_playwright() -> None:
 
 def test_probe_does_not_load_playwright() -> None:
     proc = run_python(
-        "import sys, streamprobe, streamprobe.probe, streamprobe.browser; print('playwright' in sys.modules)"
+        "import sys, streamprobe, streamprobe.probing, streamprobe.browser\n"
+        "print('playwright' in sys.modules)"
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"

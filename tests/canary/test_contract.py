@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -27,32 +28,66 @@ from streampath_canary.contract import (
 
 from tests.canary.support import CANARY_DIR, DESIGN_METRICS
 
-# Imports the contract in an isolated interpreter (-I -S: no site-packages, no PYTHONPATH, no user site)
-# whose path is the standard library plus lambda/canary, and lists every module loaded that is not
-# part of the standard library.
+PROBE_SRC = CANARY_DIR.parents[1] / "probe" / "src"
+
+# Imports a module in an isolated interpreter (-I -S: no site-packages, no PYTHONPATH, no user site) whose
+# path is the standard library plus lambda/canary and the probe's sources, and lists every module loaded
+# that is not part of the standard library.
 IMPORT_ALONE = """
-import sys
-sys.path.insert(0, {canary_dir!r})
-import streampath_canary.contract as contract
+import importlib, sys
+sys.path[:0] = [{canary_dir!r}, {probe_src!r}]
+module = importlib.import_module({module!r})
 stdlib = sys.stdlib_module_names | set(sys.builtin_module_names)
-ours = {{"__main__", "streampath_canary", "streampath_canary.contract"}}
-print(contract.__file__)
-print(sorted(m for m in sys.modules if m not in ours and m.split(".")[0] not in stdlib))
+print(module.__file__)
+print(sorted(m for m in sys.modules if m != "__main__" and m.split(".")[0] not in stdlib))
 print(sorted(p for p in sys.path if "site-packages" in p))
 """
+#: The probe's modules the contract shares: standard library only, as ``import streamprobe`` itself.
+SHARED_PROBE_MODULES = ("streamprobe", "streamprobe.body", "streamprobe.redact")
 
 
-def test_contract_imports_nothing_but_the_standard_library() -> None:
+def import_alone(module: str) -> tuple[str, list[str]]:
+    """(the module's file, the modules outside the standard library that importing it loaded)."""
     proc = subprocess.run(
-        [sys.executable, "-I", "-S", "-c", IMPORT_ALONE.format(canary_dir=str(CANARY_DIR))],
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            IMPORT_ALONE.format(canary_dir=str(CANARY_DIR), probe_src=str(PROBE_SRC), module=module),
+        ],
         capture_output=True,
         text=True,
         check=True,
     )
     location, foreign, site_paths = proc.stdout.splitlines()
-    assert location == str(CANARY_DIR / "streampath_canary" / "contract.py")
-    assert foreign == "[]"
     assert site_paths == "[]", "the interpreter could not have found anything else anyway"
+    return location, ast.literal_eval(foreign)
+
+
+def test_contract_imports_nothing_but_the_standard_library_and_the_probes_shared_modules() -> None:
+    location, foreign = import_alone("streampath_canary.contract")
+    assert location == str(CANARY_DIR / "streampath_canary" / "contract.py")
+    assert foreign == sorted(["streampath_canary", "streampath_canary.contract", *SHARED_PROBE_MODULES])
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["streamprobe", "streamprobe.chain", "streamprobe.body", "streamprobe.redact", "streamprobe.result"],
+)
+def test_the_probes_shared_modules_do_not_import_its_http_stack(module: str) -> None:
+    """``import streamprobe`` is lazy (PEP 562): these load no httpx, h2 or anything else outside the
+    standard library, so the canary's contract and chain can share them instead of copying them."""
+    location, foreign = import_alone(module)
+    assert location.startswith(str(PROBE_SRC / "streamprobe"))
+    assert all(name == "streamprobe" or name.startswith("streamprobe.") for name in foreign), foreign
+    assert not {"streamprobe.probing", "streamprobe.options", "streamprobe.errors"} & set(foreign)
+
+
+def test_the_canary_chain_shares_the_probes_judge() -> None:
+    _, foreign = import_alone("streampath_canary.chain")
+    assert "streamprobe.chain" in foreign
+    assert all(name.startswith(("streamprobe", "streampath_canary")) for name in foreign), foreign
 
 
 def test_metrics_and_protocols() -> None:

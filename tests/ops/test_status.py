@@ -12,7 +12,7 @@ import yaml
 
 from streampath import naming, status
 from streampath.aws import Aws
-from tests.ops.conftest import Cli, run_streampath
+from tests.ops.conftest import STREAMPATH, Cli, clean_environ, run_streampath
 from tests.ops.fake_aws import (
     SECRET_ACCESS_KEY,
     STAGING_PROBES,
@@ -24,6 +24,7 @@ from tests.ops.fake_aws import (
     put_staging_metrics,
     write_config,
 )
+from tests.support.pipes import assert_quiet_end, run_into_closed_pipe
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +84,15 @@ def test_json_report(cli: Cli, staging: dict[str, Any]) -> None:
         "Threshold Crossed: 3 out of the last 5 datapoints",
     ]
     assert result.err.splitlines() == [f"streampath status: {p}" for p in report["problems"]]
+
+
+@pytest.mark.parametrize("output", [[], ["--json"]], ids=["table", "json"])
+def test_a_closed_stdout_ends_the_console_script_quietly(
+    moto: Moto, staging: dict[str, Any], output: list[str]
+) -> None:
+    """``streampath status | head -1``: the report meets a closed pipe; no traceback, exit 141."""
+    argv = [str(STREAMPATH), "status", "--config", str(staging["config"]), *output]
+    assert_quiet_end(run_into_closed_pipe(argv, env={**clean_environ(), **moto.env()}))
 
 
 def test_table_report_via_console_script(moto: Moto, staging: dict[str, Any]) -> None:

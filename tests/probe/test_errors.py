@@ -284,7 +284,7 @@ def test_gzip_bomb_is_too_large_without_inflating_it() -> None:
 def test_an_endless_flood_of_tiny_events_is_bounded() -> None:
     import threading
 
-    from streamprobe.probe import MAX_EVENTS
+    from streamprobe.probing import MAX_EVENTS
 
     def handler(conn: socket.socket, stopping: threading.Event) -> None:
         servers.read_request(conn)

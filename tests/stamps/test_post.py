@@ -141,26 +141,31 @@ def test_cli_refuses_a_body_over_the_cap(tmp_path: Path) -> None:
     assert proc.returncode == 2 and f"more than the limit of {MAX_BODY_BYTES}" in proc.stderr
 
 
-CASES = [
-    PROMPT,
-    b'{"max_tokens": 20, "prompt": "Explain OAuth authorization flows"}',
-    b'{"conversation_id": "550e8400-e29b-41d4-a716-446655440000"}',
-    b'{"api-key": "x"}',
-    b'{"nested": [{"Client_Secret": "x"}]}',
-    b'{"prompt": "Authorization: Basic dXNlcjpwYXNzd29yZA=="}',
-    b'{"jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sig"}',
+CASES: list[tuple[bytes, str | None]] = [
+    (PROMPT, None),
+    (b'{"max_tokens": 20, "prompt": "Explain OAuth authorization flows"}', None),
+    (b'{"conversation_id": "550e8400-e29b-41d4-a716-446655440000"}', None),
+    (b'{"api-key": "x"}', "a key named 'api-key'"),
+    (b'{"nested": [{"Client_Secret": "x"}]}', "a key named 'Client_Secret'"),
+    (b'{"prompt": "Authorization: Basic dXNlcjpwYXNzd29yZA=="}', "an Authorization value"),
+    (b'{"jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sig"}', "a JSON Web Token"),
     # An access key id's shape, assembled so that no secret scanner takes this file for a leak.
-    b'{"aws": "' + b"AKIA" + b"ABCDEFGHIJKLMNOP" + b'"}',
-    b'{"gh": "ghp_abcdefghijklmnopqrstuvwxyz0123"}',
-    b"plain words with a Bearer",
+    (b'{"aws": "' + b"AKIA" + b"ABCDEFGHIJKLMNOP" + b'"}', "an API key"),
+    (b'{"gh": "ghp_abcdefghijklmnopqrstuvwxyz0123"}', "an API key"),
+    (b"plain words with a Bearer", None),
 ]
 
 
-@pytest.mark.parametrize("body", CASES)
-def test_the_probe_and_the_canary_contract_judge_bodies_alike(body: bytes) -> None:
-    # Two copies of one rule (the probe installs alone; the contract is standard library only).
-    assert secret_in_body(body) == contract.secret_in_body(body.decode())
-    assert (body_problem(body, None) is None) == (contract.body_problem(body.decode()) is None)
+@pytest.mark.parametrize(("body", "found"), CASES)
+def test_the_probe_and_the_canary_contract_refuse_the_same_bodies(body: bytes, found: str | None) -> None:
+    # One scanner (streamprobe.body) for both; each gives its own hint for where credentials go.
+    assert secret_in_body(body) == secret_in_body(body.decode()) == found
+    probe_says, canary_says = body_problem(body, None), contract.body_problem(body.decode())
+    assert (probe_says is None) == (canary_says is None)  # not JSON is refused by both too
+    if found is not None:
+        assert probe_says is not None and canary_says is not None
+        assert f"credential ({found})" in probe_says and f"credential ({found})" in canary_says
+        assert "--header" in probe_says and "auth_secret" in canary_says
 
 
 @pytest.fixture(scope="module")

@@ -1,26 +1,24 @@
 """Where buffering starts along the canary's chain (``canary.chain``: path names from the app outward).
 
-Per protocol, the chain's paths probed over that protocol are read in chain order: the first that buffers
-(verdict ``partial`` or ``buffered``) after one that streamed -- or the first path itself -- is where the
-buffering starts, and its added delay is its buffering delay minus the previous path's. A failed probe
-ends the judgement (nothing beyond it can be told); a buffering path right after an ``inconclusive`` one
-is not named. The same rule as ``streamprobe trace`` (``streamprobe.chain``; a test holds both to the
-same cases), written again here because this module is standard library only: the handler judges its
-run with it and ``streampath status`` its latest metrics, neither importing the probe.
+Per protocol, the chain's paths probed over that protocol are read in chain order and judged by the
+rule of ``streamprobe trace`` (:func:`streamprobe.chain.judge_chain`, standard library only): the first
+that buffers after one that streamed -- or the first path itself -- is where the buffering starts, with
+the delay it adds. This module names the answer in the canary's terms (path names, a protocol, a
+sentence, its JSON in the run's summary); the handler judges its run with it and ``streampath status``
+its latest metrics, neither importing the probe's HTTP stack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, get_args
+from typing import Any, Final
 
-BUFFERING: Final = ("partial", "buffered")
+from streamprobe.chain import CHAIN_OUTCOMES, ChainOutcome, judge_chain
+
 #: A reading with no result at all (``streampath status`` before the canary published): like a failure,
 #: nothing beyond it can be told.
 NO_DATA: Final = "no data"
-Outcome = Literal["buffering", "streams", "error", "ambiguous", "inconclusive"]
-OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 
 
 @dataclass(frozen=True)
@@ -36,7 +34,7 @@ class ChainAnswer:
 
     protocol: str
     hops: tuple[str, ...]  # the chain's paths judged, in order
-    outcome: Outcome
+    outcome: ChainOutcome
     first_buffering_hop: str | None = None
     previous_hop: str | None = None
     added_delay_ms: float | None = None
@@ -70,7 +68,7 @@ class ChainAnswer:
         if not isinstance(doc, Mapping):
             return None
         outcome, hops, delay = doc.get("outcome"), doc.get("hops"), doc.get("added_delay_ms")
-        if outcome not in OUTCOMES or not isinstance(hops, list):
+        if outcome not in CHAIN_OUTCOMES or not isinstance(hops, list):
             return None
 
         def name(value: object) -> str | None:
@@ -106,31 +104,25 @@ class ChainAnswer:
 def judge(protocol: str, readings: Sequence[HopReading]) -> ChainAnswer:
     """The answer for ``readings`` (ordered from the app outward)."""
     hops = tuple(r.name for r in readings)
-    unsure = False
-    for i, r in enumerate(readings):
-        if r.verdict in ("error", NO_DATA):
-            return ChainAnswer(protocol, hops, "error", stopped_at=r.name, no_data=r.verdict == NO_DATA)
-        if r.verdict in BUFFERING:
-            before = readings[i - 1] if i else None
-            if before is not None and before.verdict != "streaming":
-                return ChainAnswer(protocol, hops, "ambiguous", stopped_at=r.name)
-            added = r.buffering_delay_ms
-            if before is not None:
-                added = (
-                    None
-                    if added is None or before.buffering_delay_ms is None
-                    else added - before.buffering_delay_ms
-                )
-            return ChainAnswer(
-                protocol,
-                hops,
-                "buffering",
-                first_buffering_hop=r.name,
-                previous_hop=None if before is None else before.name,
-                added_delay_ms=added,
-            )
-        unsure = unsure or r.verdict != "streaming"
-    return ChainAnswer(protocol, hops, "inconclusive" if unsure else "streams")
+    judgement = judge_chain(readings)
+    if judgement.outcome == "error" and judgement.stopped_at is not None:
+        stopped = readings[judgement.stopped_at]
+        return ChainAnswer(
+            protocol, hops, "error", stopped_at=stopped.name, no_data=stopped.verdict == NO_DATA
+        )
+    if judgement.outcome == "ambiguous" and judgement.ambiguous_at is not None:
+        return ChainAnswer(protocol, hops, "ambiguous", stopped_at=hops[judgement.ambiguous_at])
+    first, previous = judgement.first_buffering, judgement.previous()
+    if judgement.outcome == "buffering" and first is not None:
+        return ChainAnswer(
+            protocol,
+            hops,
+            "buffering",
+            first_buffering_hop=hops[first],
+            previous_hop=None if previous is None else hops[previous],
+            added_delay_ms=judgement.added_delay_ms[first],
+        )
+    return ChainAnswer(protocol, hops, judgement.outcome)
 
 
 def answers(

@@ -14,8 +14,10 @@ agree on (docs/contracts/metrics.md, docs/INTERFACES.md).
   Each rule is one ``*_problem()`` function that returns why a value is refused (one line, never the
   value itself) or None; callers only say where the value came from (a YAML key, a JSON key, a prop).
 
-Standard library only, and nothing else is imported: ``cdk synth``, ``streampath status`` and a Lambda
-cold start all read it, and none of them should pay for (or need) the probe's HTTP stack to do so.
+Standard library only, plus the probe's standard-library-only modules (``streamprobe.body``, the
+request-body rules; ``streamprobe.redact``, the URL-credential mask; ``import streamprobe`` loads
+nothing else): ``cdk synth``, ``streampath status`` and a Lambda cold start all read it, and none of
+them should pay for (or need) the probe's HTTP stack to do so.
 
 The JSON document::
 
@@ -54,6 +56,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import SplitResult, urlsplit
+
+from streamprobe.body import body_problem as probe_body_problem
+from streamprobe.redact import mask_userinfo
 
 if TYPE_CHECKING:
     from streamprobe.slo import Slo
@@ -233,8 +238,6 @@ SHOWN_ITEMS: Final = 5
 _REPR = reprlib.Repr()  # attributes, not keywords: Python 3.11 has no Repr(**limits)
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxlist = 2, SHOWN_ITEMS, SHOWN_ITEMS
 _REPR.maxstring = _REPR.maxother = SHOWN_CHARS
-# ``scheme://`` and everything up to the last ``@`` before the path is userinfo (a credential).
-_USERINFO = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)[^/?#\s]*@")
 
 
 class CanarySpecError(ValueError):
@@ -642,14 +645,6 @@ def _check(key: str, problem: str | None, got: Any = _UNSHOWN) -> None:
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {key}: {problem}{shown}")
 
 
-def mask_userinfo(text: str) -> str:
-    """``ftp://user:pass@host/x`` -> ``ftp://***@host/x`` (also ``user:pass@host/x``, without a scheme)."""
-    if "://" in text:
-        return _USERINFO.sub(r"\1***@", text)
-    authority = re.split(r"[/?#]", text, maxsplit=1)[0]
-    return "***@" + text[len(authority.rpartition("@")[0]) + 1 :] if "@" in authority else text
-
-
 def _shown(value: Any) -> str:
     """A refused value as an error line repeats it: a repr of at most SHOWN_CHARS characters, URL
     credentials masked (a 10 MB value is not a 10 MB log line; a password is not logged)."""
@@ -776,107 +771,23 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
 
 # --- request bodies ----------------------------------------------------------------------------------
 
-#: JSON keys (lower case, without ``-`` and ``_``) that name a credential.
-_CREDENTIAL_KEYS: Final = frozenset(
-    {
-        "authorization",
-        "proxyauthorization",
-        "apikey",
-        "xapikey",
-        "accesstoken",
-        "refreshtoken",
-        "idtoken",
-        "authtoken",
-        "sessiontoken",
-        "token",
-        "bearer",
-        "password",
-        "passwd",
-        "secret",
-        "clientsecret",
-        "privatekey",
-        "cookie",
-    }
-)
-#: What a credential looks like in text (the probe's ``streamprobe.body`` applies the same list).
-_SECRET_PATTERNS: Final = (
-    (re.compile(r"\bauthorization\s*[:=]", re.IGNORECASE), "an Authorization value"),
-    (re.compile(r"\bbearer\s+[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE), "a Bearer token"),
-    (re.compile(r"\bbasic\s+[A-Za-z0-9+/]{12,}={0,2}", re.IGNORECASE), "Basic credentials"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\."), "a JSON Web Token"),
-    (
-        re.compile(
-            r"\b(?:sk-[A-Za-z0-9_-]{16,}|sk_(?:live|test)_[A-Za-z0-9]{10,}|gh[pousr]_[A-Za-z0-9]{20,}"
-            r"|github_pat_[A-Za-z0-9_]{20,}|xox[abpr]-[A-Za-z0-9-]{10,}|A[KS]IA[0-9A-Z]{16}"
-            r"|AIza[0-9A-Za-z_-]{35})"
-        ),
-        "an API key",
-    ),
-    (
-        re.compile(
-            r"(?=[A-Za-z0-9+/_=-]*[A-Z])(?=[A-Za-z0-9+/_=-]*[a-z])(?=[A-Za-z0-9+/_=-]*[0-9])"
-            r"(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_=-]{40,}"
-        ),
-        "a token-like value",
-    ),
-)
 BODY_SECRET_HINT: Final = (
     "a body is not secret (it is stored in the template and the function's environment); send the "
     "credential as a header read from Secrets Manager instead (auth_secret)"
 )
 
 
-def _secret_key(value: Any) -> str | None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if str(key).lower().replace("-", "").replace("_", "") in _CREDENTIAL_KEYS:
-                return f"a key named {str(key)[:40]!r}"
-            found = _secret_key(item)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for item in value:
-            found = _secret_key(item)
-            if found:
-                return found
-    return None
-
-
-def secret_in_body(body: str) -> str | None:
-    """What in ``body`` looks like a credential (``"a Bearer token"``, ...), or None; never the value."""
-    try:
-        parsed = json.loads(body)
-    except ValueError:
-        parsed = None
-    found = _secret_key(parsed)
-    if found:
-        return found
-    for pattern, what in _SECRET_PATTERNS:
-        if pattern.search(body):
-            return what
-    return None
-
-
 def body_problem(body: str, content_type: str | None = None) -> str | None:
-    """Why ``body`` cannot be a path's request body, or None: over :data:`MAX_BODY_BYTES`, what looks
-    like a credential, or not the JSON its Content-Type (default ``application/json``) says."""
+    """Why ``body`` cannot be a path's request body, or None: over :data:`MAX_BODY_BYTES` (it travels in
+    the canary's environment), else the probe's rules (:func:`streamprobe.body.body_problem`: what looks
+    like a credential, the JSON its Content-Type says), with the canary's hint for a credential."""
     size = len(body.encode("utf-8"))
     if size > MAX_BODY_BYTES:
         return (
             f"is {size} bytes, more than {MAX_BODY_BYTES}: it travels in the canary's environment (4 KB "
             "for everything); a small prompt is enough to probe a chat endpoint"
         )
-    found = secret_in_body(body)
-    if found:
-        return f"holds what looks like a credential ({found}): {BODY_SECRET_HINT}"
-    media = (content_type or "application/json").split(";")[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        try:
-            json.loads(body)
-        except ValueError as exc:
-            where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-            return f"is not valid JSON{where} (Content-Type {media}; set another in headers)"
-    return None
+    return probe_body_problem(body, content_type, secret_hint=BODY_SECRET_HINT)
 
 
 def request_problem(method: str, body: str | None, headers: Mapping[str, str]) -> str | None:

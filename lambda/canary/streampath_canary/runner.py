@@ -29,8 +29,10 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Final, Protocol
 
+from streamprobe.redact import mask_userinfo
+
 from streampath_canary.auth_secrets import SecretCache, SecretError
-from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, ProtocolName, mask_userinfo
+from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, ProtocolName
 
 MAX_WORKERS: Final = 64
 #: How long after the run's deadline an abandoned probe may still run (its max_duration is cut to it).

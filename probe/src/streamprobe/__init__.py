@@ -1,28 +1,59 @@
 """streamprobe: measure whether a Server-Sent Events stream really streams, and where it is held.
 
 ``probe(url, ProbeOptions(...)) -> ProbeResult``; the result's fields are docs/contracts/result.md.
+
+Importing the package imports nothing else: each public name is loaded on first use (PEP 562), so a
+standard-library-only module (``streamprobe.chain``, ``.body``, ``.redact``, ``.result``) can be
+imported without the HTTP stack (httpx, h2) -- the canary's contract and ``streampath status`` do.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any, Final
 
-from .options import HttpChoice, ProbeOptions
-from .probe import probe
-from .result import (
-    ERROR_KINDS,
-    MODES,
-    PROTOCOLS,
-    TIMING_KEYS,
-    VERDICTS,
-    ErrorKind,
-    EventArrival,
-    Mode,
-    ProbeError,
-    ProbeResult,
-    Protocol,
-    Verdict,
-)
+if TYPE_CHECKING:
+    from .options import HttpChoice, ProbeOptions
+    from .probing import probe
+    from .result import (
+        ERROR_KINDS,
+        MODES,
+        PROTOCOLS,
+        TIMING_KEYS,
+        VERDICTS,
+        ErrorKind,
+        EventArrival,
+        Mode,
+        ProbeError,
+        ProbeResult,
+        Protocol,
+        Verdict,
+    )
+
+    __version__: str
+
+#: Each public name and the module that defines it.
+_HOMES: Final[dict[str, str]] = {
+    **dict.fromkeys(("HttpChoice", "ProbeOptions"), ".options"),
+    "probe": ".probing",
+    **dict.fromkeys(
+        (
+            "ERROR_KINDS",
+            "MODES",
+            "PROTOCOLS",
+            "TIMING_KEYS",
+            "VERDICTS",
+            "ErrorKind",
+            "EventArrival",
+            "Mode",
+            "ProbeError",
+            "ProbeResult",
+            "Protocol",
+            "Verdict",
+        ),
+        ".result",
+    ),
+}
 
 __all__ = [
     "ERROR_KINDS",
@@ -43,15 +74,20 @@ __all__ = [
     "probe",
 ]
 
-if TYPE_CHECKING:
-    __version__: str
 
-
-def __getattr__(name: str) -> str:
-    # The version is read from the installed metadata only when asked for: importing
-    # importlib.metadata costs milliseconds that `import streamprobe` (the canary's cold start) need not pay.
+def __getattr__(name: str) -> Any:
     if name == "__version__":
+        # Read from the installed metadata only when asked for: importlib.metadata costs milliseconds.
         from ._version import package_version
 
         return package_version()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home, __name__), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

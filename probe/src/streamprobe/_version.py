@@ -1,4 +1,4 @@
-"""The package's version: read from its installed metadata (pyproject.toml is the one source)."""
+"""A distribution's version: read from its installed metadata (its pyproject.toml is the one source)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import functools
 
 
 @functools.cache
-def package_version() -> str:
-    """``streamprobe``'s version as installed; ``0+unknown`` when run from a tree never installed."""
+def package_version(distribution: str = "streamprobe") -> str:
+    """``distribution``'s version as installed; ``0+unknown`` when run from a tree never installed."""
     # Imported here: importlib.metadata costs milliseconds that `import streamprobe` need not pay.
     from importlib.metadata import PackageNotFoundError, version
 
     try:
-        return version("streamprobe")
+        return version(distribution)
     except PackageNotFoundError:
         return "0+unknown"

@@ -6,8 +6,8 @@ to send it as a header instead. The check looks for what credentials look like -
 or ``Bearer``/``Basic`` value, a JSON key that names a credential, a token format (a JWT, a cloud or
 vendor key prefix, a long mixed-case random string) -- and never echoes what it found.
 
-The canary's contract (``streampath_canary.contract.body_problem``) applies the same rules to a canary
-path's body; a test keeps the two in step.
+Standard library only: the canary's contract (``streampath_canary.contract``) refuses a canary path's
+body by these same rules, with its own hint.
 """
 
 from __future__ import annotations
@@ -94,9 +94,9 @@ def _secret_keys(value: Any) -> str | None:
     return None
 
 
-def secret_in_body(body: bytes) -> str | None:
+def secret_in_body(body: bytes | str) -> str | None:
     """What in ``body`` looks like a credential (``"a Bearer token"``, ...), or None. Never the value."""
-    text = body.decode("utf-8", errors="replace")
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     try:
         parsed = json.loads(text)
     except ValueError:
@@ -110,20 +110,25 @@ def secret_in_body(body: bytes) -> str | None:
     return None
 
 
-def body_problem(body: bytes, content_type: str | None) -> str | None:
-    """Why ``body`` cannot be sent (too large, not the JSON its Content-Type says, a credential), or
-    None. ``content_type`` is the request's (``None``: the default, JSON)."""
-    if len(body) > MAX_BODY_BYTES:
-        return f"the body is {len(body)} bytes, more than the limit of {MAX_BODY_BYTES}"
+def body_problem(
+    body: bytes | str, content_type: str | None = None, *, secret_hint: str = SECRET_HINT
+) -> str | None:
+    """Why ``body`` cannot be sent, or None: over :data:`MAX_BODY_BYTES` (UTF-8), what looks like a
+    credential (then ``secret_hint`` says where credentials go), or not the JSON its ``content_type``
+    (``None``: the default, JSON) says. The reason reads after the body's name: ``"is 70000 bytes,
+    more than the limit of 65536"``."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    if len(data) > MAX_BODY_BYTES:
+        return f"is {len(data)} bytes, more than the limit of {MAX_BODY_BYTES}"
     found = secret_in_body(body)
     if found:
-        return f"the body holds what looks like a credential ({found}): {SECRET_HINT}"
+        return f"holds what looks like a credential ({found}): {secret_hint}"
     media = (content_type or JSON_CONTENT_TYPE).split(";")[0].strip().lower()
     if media == JSON_CONTENT_TYPE or media.endswith("+json"):
         try:
-            json.loads(body.decode("utf-8"))
+            json.loads(data.decode("utf-8"))
         except ValueError as exc:
             # The position only, never the text: it may be long, and it is the user's.
             where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
-            return f"the body is not valid JSON{where} (Content-Type {media}; set another with --header)"
+            return f"is not valid JSON{where} (Content-Type {media}; a Content-Type header names another)"
     return None

@@ -16,13 +16,13 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any, Final, NoReturn, Protocol
 
-from ._version import package_version
 from .browser import BrowserUnavailable
 from .commands import doctor as doctor_command
 from .commands import exporter as exporter_command
 from .commands import load as load_command
 from .commands import probe as probe_command
 from .commands import trace as trace_command
+from .console import VersionAction, run_console_script
 from .usage import UsageError
 
 
@@ -85,17 +85,6 @@ def _positional_synopsis(action: argparse.Action, *, short: bool) -> str:
     return metavar
 
 
-class _VersionAction(argparse.Action):
-    """``--version``: the installed package's version (read only when asked for)."""
-
-    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
-        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
-
-    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> NoReturn:
-        print(f"{PROG} {package_version()}")
-        parser.exit()
-
-
 def _label(command: Command, parser: _Parser, *, short: bool) -> str:
     name = f"[{command.NAME}]" if command is COMMANDS[0] and short else command.NAME
     return f"{name} {parser.synopsis(short=short)}".rstrip()
@@ -109,7 +98,7 @@ def _help_width() -> int:
 def build_parser() -> tuple[argparse.ArgumentParser, dict[str, _Parser]]:
     """The top-level parser (``--help``, ``--version``) and each command's parser by name."""
     top = _Parser(prog=PROG, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    top.add_argument("--version", action=_VersionAction, help="print the version and exit")
+    top.add_argument("--version", action=VersionAction, distribution=PROG)
     subparsers = top.add_subparsers(dest="command", metavar="COMMAND", help=argparse.SUPPRESS)
     parsers: dict[str, _Parser] = {}
     for command in COMMANDS:
@@ -120,7 +109,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, _Parser]]:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         assert isinstance(parser, _Parser)  # subparsers are made by the top-level parser's class
-        parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
+        parser.add_argument("--version", action=VersionAction, distribution=PROG)
         command.add_arguments(parser)
         parser.usage = f"{PROG} {_label(command, parser, short=False)} [options]"
         parsers[command.NAME] = parser
@@ -157,7 +146,10 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, _Parser]]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    return run_console_script(lambda: _main(list(sys.argv[1:] if argv is None else argv)))
+
+
+def _main(argv: list[str]) -> int:
     top, parsers = build_parser()
     commands = {command.NAME: command for command in COMMANDS}
     if argv and argv[0] in TOP_LEVEL_OPTIONS:

@@ -33,7 +33,7 @@ from .matrix import (  # re-exported: the doctor's vocabulary, as callers have i
     not_offered,
 )
 from .options import ProbeOptions, prepare_url
-from .probe import probe
+from .probing import probe
 from .progress import Progress
 from .redact import display_url, mask_url_text
 from .result import ErrorKind, ProbeResult

@@ -68,7 +68,7 @@ class ProbeOptions:
                 raise ValueError("an HTTP/3 probe sends no request body yet: use HTTP/2 or HTTP/1.1 for it")
             problem = body_problem(self.data, self.content_type())
             if problem:
-                raise ValueError(problem)
+                raise ValueError(f"the body {problem}")
 
 
 def is_streamcheck_url(url: httpx.URL) -> bool:

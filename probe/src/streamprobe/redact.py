@@ -39,6 +39,9 @@ PREFIX_CHARS: Final = 6
 MASK: Final = "***"
 #: How much of a URL a message repeats.
 URL_CHARS: Final = 200
+# ``scheme://`` (or a bare ``://``) and the userinfo after it, up to the last ``@`` before the path.
+_URL_USERINFO: Final = re.compile(r"(?i)((?:\b[a-z][a-z0-9+.-]*)?://)[^/?#]*@")
+_PATH_START: Final = re.compile(r"[/?#]")
 
 
 def sanitise(data: bytes | str, limit: int = 200) -> str:
@@ -154,12 +157,27 @@ def userinfo_of(url_text: str) -> str | None:
     return authority.rpartition("@")[0] if "@" in authority else None
 
 
+def mask_userinfo(text: str) -> str:
+    """``text`` with the userinfo of every URL in it as ``***``: ``ftp://user:pass@host/x`` ->
+    ``ftp://***@host/x``, in a URL alone or inside a sentence.
+
+    ``scheme://`` then everything up to the last ``@`` before the path is userinfo (``user:p@ss
+    word@host`` is all userinfo to a URL parser), so the mask stops neither at an ``@`` nor at a space:
+    masking a little too much of a free text is harmless, showing a part of a password is not. A text
+    without ``://`` is a URL without its scheme when it reads as one -- ``user:pass@host``, or
+    ``token@host/path`` -- and is masked the same way; an address such as ``oncall@example.com`` is not.
+    """
+    if "://" in text:
+        return _URL_USERINFO.sub(rf"\1{MASK}@", text)
+    userinfo = userinfo_of(text)
+    if userinfo is None or _SPACE.search(userinfo) or (":" not in userinfo and not _PATH_START.search(text)):
+        return text
+    return MASK + text[len(userinfo) :]
+
+
 def mask_url_text(url_text: str, limit: int = URL_CHARS) -> str:
     """A URL as a message may repeat it, whatever it is: userinfo masked, one line, at most ``limit``."""
-    userinfo = userinfo_of(url_text)
-    if userinfo:
-        url_text = url_text.replace(userinfo + "@", MASK + "@", 1)
-    return sanitise(url_text, limit)
+    return sanitise(mask_userinfo(url_text), limit)
 
 
 def credential_forms(username: str, password: str) -> list[str]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from .options import ProbeOptions, prepare_url
-from .probe import probe
+from .probing import probe
 from .redact import display_url
 from .result import TIMING_KEYS, ProbeResult, Verdict
 

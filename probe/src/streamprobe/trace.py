@@ -22,7 +22,7 @@ from .chain import ChainJudgement, judge_chain
 from .diagnosis import BUFFERING_CODES, DiagnosisCode, idle_diagnosis
 from .fixes import HOP_KINDS, HopFix, HopKind, fixes_for, hop_kind, kind_of
 from .options import HttpChoice, ProbeOptions, prepare_url
-from .probe import probe
+from .probing import probe
 from .progress import Progress
 from .redact import display_url, mask_url_text
 from .result import ProbeResult

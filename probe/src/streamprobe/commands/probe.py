@@ -9,7 +9,7 @@ from typing import Final
 
 from ..exporter import check_available
 from ..output import render_repeat, render_result
-from ..probe import probe
+from ..probing import probe
 from ..repeat import run_repeat
 from ..request_args import add_request_arguments, positive_int, probe_options_from
 from ..result import Verdict
