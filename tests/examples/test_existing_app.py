@@ -280,7 +280,7 @@ def test_the_canary_asset_holds_the_same_files_from_the_clone_and_from_wheels(
     assert from_clone == from_wheels, (sorted(from_clone - from_wheels), sorted(from_wheels - from_clone))
     assert {
         "streampath_canary/handler.py",
-        "streamprobe/probe.py",
+        "streamprobe/probing.py",
         "streamprobe-0.2.0.dist-info/METADATA",
     } <= (from_wheels)
 

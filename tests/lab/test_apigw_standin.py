@@ -19,7 +19,7 @@ from streamprobe.doctor import run_doctor
 from streamprobe.fixes import kind_of
 from streamprobe.fronts import Front, fronts_in
 from streamprobe.options import ProbeOptions
-from streamprobe.probe import probe
+from streamprobe.probing import probe
 from streamprobe.result import EventArrival, ProbeError, ProbeResult
 from streamprobe.trace import parse_hops, run_trace
 

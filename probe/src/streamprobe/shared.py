@@ -26,7 +26,7 @@ import httpx
 from .dial import DialBackend
 from .messages import peer_name
 from .options import ProbeOptions
-from .probe import DialTransport, ssl_context_for
+from .probing import DialTransport, ssl_context_for
 from .timing import PhaseClock, Watchdog, now
 
 

@@ -13,7 +13,7 @@ from ..load.engine import run_load
 from ..load.plan import DEFAULT_MIN_GOODPUT, MAX_SECONDS, MAX_STREAMS, plan_from
 from ..load.records import Records
 from ..load.render import render_load
-from ..probe import check_request
+from ..probing import check_request
 from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
 from ..slo import DEFAULT_SLO

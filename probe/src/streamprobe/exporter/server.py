@@ -36,7 +36,7 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from .._version import package_version
-from ..probe import probe
+from ..probing import probe
 from ..redact import display_url
 from ..result import VERDICTS
 from . import DEFAULT_MAX_CONCURRENT

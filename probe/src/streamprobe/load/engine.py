@@ -16,7 +16,7 @@ from typing import Final
 
 from ..conclude import conclude
 from ..options import HttpChoice, ProbeOptions
-from ..probe import check_request, probe
+from ..probing import check_request, probe
 from ..progress import Progress
 from ..redact import display_url
 from ..result import ProbeError, ProbeResult, Protocol
