@@ -307,6 +307,7 @@ class CanaryFunction(Construct):
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
             handler=HANDLER,
+            function_name=function_name,
             code=code,
             memory_size=memory_size,
             timeout=timeout,

@@ -16,10 +16,10 @@ from tests.support.cdk import REPO_ROOT
 READERS = (
     "streampath/config/canary.py",
     "streampath/config/model.py",
-    "streampath_cdk/canary_alarms.py",
-    "streampath_cdk/canary_dashboard.py",
-    "streampath_cdk/canary_function.py",
-    "streampath_cdk/streaming_canary.py",
+    "cdk/streampath_cdk/canary_alarms.py",
+    "cdk/streampath_cdk/canary_dashboard.py",
+    "cdk/streampath_cdk/canary_function.py",
+    "cdk/streampath_cdk/streaming_canary.py",
     "stacks/canary_stack.py",
 )
 #: Where the rules' words may appear besides the contract: nowhere in the product's code.

@@ -228,7 +228,7 @@ def test_key_with_newline_and_ansi_escapes(tmp_path: Path) -> None:
     path = write(tmp_path, default_text() + '"evil\\nkey\\e[31mRED\\e[0m\\u2028": 1\n')
     assert refusal(path) == (
         f"{path}: 'evil\\nkey\\x1b[31mRED\\x1b[0m\\u2028': unknown key "
-        "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, canary)"
+        "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, apigateway, canary)"
     )
 
 
@@ -252,7 +252,7 @@ def test_long_key_is_echoed_in_at_most_200_characters(tmp_path: Path) -> None:
     path = write(tmp_path, default_text() + "? " + "K" * 100_000 + "\n: 1\n")  # plain keys stop at 1024
     assert refusal(path) == (
         f"{path}: '{'K' * 197}…': unknown key "
-        "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, canary)"
+        "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, apigateway, canary)"
     )
 
 
@@ -291,7 +291,7 @@ def test_https_url_with_credentials_is_refused_without_echo(tmp_path: Path) -> N
         (
             ("name: default", "name: default\nftp://user:pass@host/x: 1"),
             "ftp://***@host/x: unknown key "
-            "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, canary)",
+            "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, apigateway, canary)",
         ),
         (
             ("name: default", "name: !<ftp://user:pass@host/x> default"),

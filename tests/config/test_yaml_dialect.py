@@ -148,7 +148,7 @@ def test_yaml_1_1_key_on_is_a_string(tmp_path: Path) -> None:
     path = write(tmp_path, default_text() + "on: push\n")
     assert refusal(path) == (
         f"{path}: on: unknown key "
-        "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, canary)"
+        "(allowed: name, account, region, tags, vpc, service, nlb, cloudfront, apigateway, canary)"
     )
 
 

@@ -141,8 +141,8 @@ def test_status_shows_a_partly_buffering_hop_as_partial(cli: Cli, moto: Moto, co
 @pytest.mark.parametrize(
     ("chain", "message"),
     [
-        (["cs-a", "nope"], "canary.chain[1]: 'nope' is not a path name (paths: cs-a, cs-b)"),
-        (["cs-a", "cs-b", "cs-a"], "canary.chain[2]: duplicate path 'cs-a' (also chain[0])"),
+        (["cs-a", "nope"], "canary.chain: unknown path name(s) nope (the paths are cs-a, cs-b)"),
+        (["cs-a", "cs-b", "cs-a"], "canary.chain: path name(s) listed twice: cs-a"),
     ],
 )
 def test_a_bad_chain_is_refused_naming_the_key(
