@@ -1,6 +1,8 @@
 """streamprobe: measure whether a Server-Sent Events stream really streams, and where it is held.
 
-``probe(url, ProbeOptions(...)) -> ProbeResult``; the result's fields are docs/contracts/result.md.
+``probe(url, ProbeOptions(...)) -> ProbeResult``; the result's fields are docs/contracts/result.md. A
+network or server problem is the result's ``error`` (an ``ErrorInfo`` value); what the probe raises is a
+``StreamprobeError`` (``InvalidRequest`` for an unusable URL or option).
 
 Importing the package imports nothing else: each public name is loaded on first use (PEP 562), so a
 standard-library-only module (``streamprobe.chain``, ``.body``, ``.redact``, ``.result``) can be
@@ -13,20 +15,21 @@ import importlib
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
+    from .exceptions import InvalidRequest, StreamprobeError
     from .options import HttpChoice, ProbeOptions
     from .probing import probe
     from .result import (
         ERROR_KINDS,
         MODES,
-        PROTOCOLS,
+        PROTOCOL_LABELS,
         TIMING_KEYS,
         VERDICTS,
+        ErrorInfo,
         ErrorKind,
         EventArrival,
         Mode,
-        ProbeError,
         ProbeResult,
-        Protocol,
+        ProtocolLabel,
         Verdict,
     )
 
@@ -34,21 +37,22 @@ if TYPE_CHECKING:
 
 #: Each public name and the module that defines it.
 _HOMES: Final[dict[str, str]] = {
+    **dict.fromkeys(("InvalidRequest", "StreamprobeError"), ".exceptions"),
     **dict.fromkeys(("HttpChoice", "ProbeOptions"), ".options"),
     "probe": ".probing",
     **dict.fromkeys(
         (
             "ERROR_KINDS",
             "MODES",
-            "PROTOCOLS",
+            "PROTOCOL_LABELS",
             "TIMING_KEYS",
             "VERDICTS",
+            "ErrorInfo",
             "ErrorKind",
             "EventArrival",
             "Mode",
-            "ProbeError",
             "ProbeResult",
-            "Protocol",
+            "ProtocolLabel",
             "Verdict",
         ),
         ".result",
@@ -58,17 +62,19 @@ _HOMES: Final[dict[str, str]] = {
 __all__ = [
     "ERROR_KINDS",
     "MODES",
-    "PROTOCOLS",
+    "PROTOCOL_LABELS",
     "TIMING_KEYS",
     "VERDICTS",
+    "ErrorInfo",
     "ErrorKind",
     "EventArrival",
     "HttpChoice",
+    "InvalidRequest",
     "Mode",
-    "ProbeError",
     "ProbeOptions",
     "ProbeResult",
-    "Protocol",
+    "ProtocolLabel",
+    "StreamprobeError",
     "Verdict",
     "__version__",
     "probe",

@@ -22,7 +22,8 @@ from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
 from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
 from .dial import DialBackend, is_ip_literal, resolve
-from .errors import ProbeFailure, classify
+from .errors import classify
+from .exceptions import InvalidRequest, ProbeFailure
 from .messages import (
     HEADER_CHARS,
     content_type_error,
@@ -41,7 +42,7 @@ from .messages import (
 )
 from .options import STAMP_HEADER, ProbeOptions, is_streamcheck_url, prepare_url
 from .redact import display_url, mask_url_text, request_secrets, shown
-from .result import EventArrival, ProbeError, ProbeResult
+from .result import ErrorInfo, EventArrival, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
 from .timing import PhaseClock, Watchdog, now
 
@@ -71,7 +72,7 @@ def ssl_context_for(verify: bool | str, http2: bool) -> ssl.SSLContext:
         try:
             return ssl.create_default_context(cafile=verify)
         except (OSError, ssl.SSLError) as exc:
-            raise ValueError(f"cannot use CA file {verify!r}: {exc}") from None
+            raise InvalidRequest(f"cannot use CA file {verify!r}: {exc}") from None
     return _shared_context(verify, http2)
 
 
@@ -104,7 +105,7 @@ class _DialTransport(httpx.HTTPTransport):
 
 def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
     """Probe one SSE URL. Never raises for network or server trouble (see ``result.error``);
-    raises ValueError for an unusable URL or option."""
+    raises :class:`~streamprobe.exceptions.InvalidRequest` (a ValueError) for an unusable URL or option."""
     options = options or ProbeOptions()
     options.validate()
     target = prepare_url(url, options)
@@ -112,7 +113,7 @@ def probe(url: str, options: ProbeOptions | None = None) -> ProbeResult:
         from .http3 import check_available
 
         if target.scheme != "https":
-            raise ValueError(
+            raise InvalidRequest(
                 "HTTP/3 runs over QUIC with TLS: the URL must start with https://, "
                 f"got {mask_url_text(url)!r}"
             )
@@ -243,7 +244,7 @@ class _Probe:
             if r.error is None:
                 r.error = self._classify(exc)
 
-    def _classify(self, exc: BaseException) -> ProbeError:
+    def _classify(self, exc: BaseException) -> ErrorInfo:
         if isinstance(exc, ProbeFailure):  # already classified where it was raised
             return exc.error
         fired = self.watchdog.fired
@@ -259,7 +260,7 @@ class _Probe:
             and self.url.scheme == "http"
             and phase in ("headers", "connect")
         ):
-            return ProbeError(
+            return ErrorInfo(
                 "protocol",
                 f"HTTP/2 was required but {self.where} did not speak HTTP/2 over cleartext "
                 "(prior knowledge; browsers use HTTP/2 only over TLS): "

@@ -7,6 +7,7 @@ import argparse
 import json
 from typing import Final
 
+from ..exceptions import InvalidRequest
 from ..output import render_trace
 from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     options = probe_options_from(args)
     try:
         hops = parse_hops(args.hops, dict(args.kind))
-    except ValueError as exc:
+    except InvalidRequest as exc:
         raise UsageError(str(exc)) from None
     progress = Progress.for_terminal("trace: ", json_output=args.json)
     traced = run_trace(hops, options, progress=progress)
