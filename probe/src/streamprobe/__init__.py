@@ -35,29 +35,9 @@ if TYPE_CHECKING:
 
     __version__: str
 
-#: Each public name and the module that defines it.
-_HOMES: Final[dict[str, str]] = {
-    **dict.fromkeys(("InvalidRequest", "StreamprobeError"), ".exceptions"),
-    **dict.fromkeys(("HttpChoice", "ProbeOptions"), ".options"),
-    "probe": ".probing",
-    **dict.fromkeys(
-        (
-            "ERROR_KINDS",
-            "MODES",
-            "PROTOCOL_LABELS",
-            "TIMING_KEYS",
-            "VERDICTS",
-            "ErrorInfo",
-            "ErrorKind",
-            "EventArrival",
-            "Mode",
-            "ProbeResult",
-            "ProtocolLabel",
-            "Verdict",
-        ),
-        ".result",
-    ),
-}
+#: The modules that define the public names, searched in this order: the standard-library-only ones
+#: first, so that a value or an exception never loads the HTTP stack.
+_HOMES: Final = (".result", ".exceptions", ".options", ".probing")
 
 __all__ = [
     "ERROR_KINDS",
@@ -87,12 +67,15 @@ def __getattr__(name: str) -> Any:
         from ._version import package_version
 
         return package_version()
-    home = _HOMES.get(name)
-    if home is None:
+    if name not in __all__:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home, __name__), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+    for home in _HOMES:
+        module = importlib.import_module(home, __name__)
+        if hasattr(module, name):
+            value = getattr(module, name)
+            globals()[name] = value  # once loaded, a plain attribute
+            return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")  # pragma: no cover
 
 
 def __dir__() -> list[str]:

@@ -13,6 +13,7 @@ from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
 from ..trace import parse_hops, run_trace
 from ..usage import UsageError
+from .arguments import add_json_argument
 
 NAME: Final = "trace"
 HELP: Final = "probe each hop from the app outward; name the first that buffers"
@@ -54,7 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "cloudfront or proxy (repeatable; default: guessed from the name)",
     )
     add_request_arguments(parser, http_flags=("h1", "h2"))
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
