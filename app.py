@@ -4,12 +4,11 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import aws_cdk as cdk
 
 from stacks.app_builder import build_app
-from streampath.config import ConfigError, load_config, load_config_by_name
+from streampath.config import ConfigError, load_config_by_name_or_path
 from streampath_cdk import nag
 
 
@@ -18,7 +17,7 @@ def main() -> int:
     # ``-c config=staging`` reads config/staging.yaml; ``-c config=path/to/file.yaml`` reads that file.
     name = str(app.node.try_get_context("config") or "default")
     try:
-        cfg = load_config(Path(name)) if name.endswith((".yaml", ".yml")) else load_config_by_name(name)
+        cfg = load_config_by_name_or_path(name)
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 1

@@ -29,10 +29,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -260,12 +258,8 @@ class CurlTee:
         self._listener.bind(("127.0.0.1", port))
         self._listener.listen(16)
         self.port = int(self._listener.getsockname()[1])
-        self._thread = threading.Thread(target=self._serve, name="curl-tee", daemon=True)
 
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def _serve(self) -> None:
+    def serve_forever(self) -> None:
         while True:
             try:
                 conn, _ = self._listener.accept()
@@ -295,20 +289,6 @@ class CurlTee:
                 f.write(json.dumps(reading.to_dict()) + "\n")
 
 
-@contextmanager
-def curl_tee(upstream: str, *, compressed: bool = True, timeout: float = 60.0) -> Iterator[CurlTee]:
-    """Run a :class:`CurlTee` in a thread for the ``with`` block."""
-    tee = CurlTee(upstream, compressed=compressed, timeout=timeout)
-    tee._thread.start()
-    try:
-        yield tee
-    finally:
-        with contextlib.suppress(OSError):
-            tee._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the serving thread
-        tee._listener.close()
-        tee._thread.join(timeout)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lab.curl_reference", description=__doc__.splitlines()[0])
     parser.add_argument("url")
@@ -319,7 +299,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.tee is not None:
         tee = CurlTee(args.url, compressed=args.compressed, port=args.tee, out=args.out)
-        tee._serve()  # until the process is stopped
+        tee.serve_forever()  # until the process is stopped
         return 0
     reading = read_with_curl(args.url, compressed=args.compressed, cacert=args.cacert)
     print(json.dumps(reading.to_dict()))

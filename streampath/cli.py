@@ -29,9 +29,11 @@ from streampath_canary.contract import PROTOCOLS
 from streamprobe.commands.load import add_goodput_arguments
 from streamprobe.console import VersionAction, run_console_script
 
-from streampath import alb_fix, run_canary, run_load, status, tgb
+from streampath import alb_fix, run_canary, run_load, status
+from streampath import target_group_binding as binding
 from streampath.aws import Aws
-from streampath.envconfig import AppConfig, load
+from streampath.cli_config import load_config_or_refuse
+from streampath.config import AppConfig
 from streampath.errors import EXIT_OK, Refusal
 from streampath.outputs import describe_stack
 
@@ -148,7 +150,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "alb-fix":
         return _alb_fix(args)
-    cfg = load(args.config)
+    cfg = load_config_or_refuse(args.config)
     aws = Aws(region=cfg.region, profile=args.profile)
     account = aws.check_account(cfg.account, cfg.name)
     if args.command == "targetgroupbinding":
@@ -166,18 +168,18 @@ def _targetgroupbinding(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> i
     if cfg.enabled_nlb is None:
         raise Refusal(f"config {cfg.name} has no NLB front door (nlb absent or disabled): nothing to bind")
     service = args.service or cfg.service.name
-    port = tgb.parse_port(args.port or str(cfg.service.port), "--port")
-    target_port = tgb.parse_port(args.target_port, "--target-port") if args.target_port else port
-    request = tgb.BindingRequest(
+    port = binding.parse_port(args.port or str(cfg.service.port), "--port")
+    target_port = binding.parse_port(args.target_port, "--target-port") if args.target_port else port
+    request = binding.BindingRequest(
         service=service,
         port=port,
         namespace=args.namespace or cfg.service.namespace,
         name=args.name or f"{service}-streampath-nlb",
         target_port=target_port,
     )
-    tgb.validate(request)
+    binding.validate(request)
     stack = describe_stack(aws.cloudformation(), cfg.region, cfg.name, "Nlb")
-    text = tgb.render_manifest(tgb.build_manifest(request, stack, cfg.name), request, stack)
+    text = binding.render_manifest(binding.build_manifest(request, stack, cfg.name), request, stack)
     if args.output is None:
         sys.stdout.write(text)
     else:
@@ -189,7 +191,7 @@ def _targetgroupbinding(args: argparse.Namespace, cfg: AppConfig, aws: Aws) -> i
 def _alb_fix(args: argparse.Namespace) -> int:
     region = None
     if args.config:
-        region = load(args.config).region
+        region = load_config_or_refuse(args.config).region
     if args.alb_arn:
         arn_region = alb_fix.alb_region(args.alb_arn)
         if region and arn_region != region:

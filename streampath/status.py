@@ -27,7 +27,7 @@ from streampath_canary.contract import (
 
 from streampath import naming, slo_status
 from streampath.aws import Aws, aws_errors
-from streampath.envconfig import AppConfig
+from streampath.config import AppConfig
 from streampath.errors import EXIT_OK, EXIT_PROBLEM, Refusal
 from streampath.naming import Unit, canary_stack_name, stack_name
 from streampath.outputs import DeployedStack, StackNotDeployed, describe_stack

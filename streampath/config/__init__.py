@@ -30,6 +30,7 @@ from streampath.config.loader import (
     display_path,
     load_config,
     load_config_by_name,
+    load_config_by_name_or_path,
 )
 from streampath.config.model import (
     CLOUDFRONT_LOGGING_UNSUPPORTED_REGIONS,
@@ -53,4 +54,5 @@ __all__ = [
     "display_path",
     "load_config",
     "load_config_by_name",
+    "load_config_by_name_or_path",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "display_path",
     "load_config",
     "load_config_by_name",
+    "load_config_by_name_or_path",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -51,6 +52,19 @@ def load_config_by_name(name: str) -> AppConfig:
             f"no config named {name!r} ({display_path(path)} not found); available configs: {available}"
         )
     return load_config(path)
+
+
+def names_a_file(name_or_path: str) -> bool:
+    """Whether what a user gave for a config (``--config``, ``cdk -c config=``) is a file's path rather
+    than a name under ``config/``: it ends in ``.yaml``/``.yml`` or holds a directory separator."""
+    return name_or_path.endswith((".yaml", ".yml")) or "/" in name_or_path
+
+
+def load_config_by_name_or_path(name_or_path: str) -> AppConfig:
+    """``staging`` reads ``config/staging.yaml``; a path (:func:`names_a_file`) reads that file."""
+    if names_a_file(name_or_path):
+        return load_config(Path(name_or_path))
+    return load_config_by_name(name_or_path)
 
 
 def load_config(path: Path | str) -> AppConfig:

@@ -12,7 +12,7 @@ from streamcheck.reference_app import app as reference_app
 from streampath_canary import chain
 from streampath_canary.contract import CanarySpec, CanarySpecError, PathSpec
 from streamprobe.chain import judge_chain
-from streamprobe.result import ProbeError, ProbeResult, Verdict
+from streamprobe.result import ErrorInfo, ProbeResult, Verdict
 
 from tests.canary.support import run_handler
 from tests.support.servers import RunningServer, block_proxy, hold_all_proxy, refused_port, uvicorn_server
@@ -129,7 +129,7 @@ def test_the_canary_and_the_trace_judge_alike(case: list[tuple[Verdict, float | 
             protocol="HTTP/1.1",
             verdict=v,
             buffering_delay_ms=d,
-            error=ProbeError("connect", "refused") if v == "error" else None,
+            error=ErrorInfo("connect", "refused") if v == "error" else None,
         )
         for n, (v, d) in zip(names, case, strict=True)
     ]

@@ -20,7 +20,7 @@ from streamprobe.fixes import kind_of
 from streamprobe.fronts import Front, fronts_in
 from streamprobe.options import ProbeOptions
 from streamprobe.probing import probe
-from streamprobe.result import EventArrival, ProbeError, ProbeResult
+from streamprobe.result import ErrorInfo, EventArrival, ProbeResult
 from streamprobe.trace import parse_hops, run_trace
 
 from tests.support import servers
@@ -129,7 +129,7 @@ def test_buffered_integration_past_its_timeout_answers_504(app: RunningServer) -
 
 def cut_result(silence_s: float, via: list[Front]) -> ProbeResult:
     result = ProbeResult(url="https://x.example/", path_name="x", protocol="HTTP/2", status=200)
-    result.error = ProbeError("protocol", "the stream from x broke the HTTP framing")
+    result.error = ErrorInfo("protocol", "the stream from x broke the HTTP framing")
     result.arrivals = [EventArrival(arrive_ms=50.0, event="tick")]
     result.timings_ms["ttfb"] = 40.0
     result.timings_ms["total"] = 50.0 + silence_s * 1000

@@ -80,6 +80,8 @@ def test_config_not_found(cli: Cli, argv: list[str]) -> None:
     )
     result = cli(argv[0], "--config", "/nonexistent/staging.yaml", *argv[1:])
     assert result.err == f"streampath {argv[0]}: /nonexistent/staging.yaml: file not found\n"
+    result = cli(argv[0], "--config", "/nonexistent/staging", *argv[1:])  # a path: it holds a '/'
+    assert result.err == f"streampath {argv[0]}: /nonexistent/staging: file not found\n"
 
 
 @pytest.mark.parametrize(

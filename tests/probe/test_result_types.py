@@ -14,13 +14,15 @@ import pytest
 from streamprobe import (
     ERROR_KINDS,
     MODES,
-    PROTOCOLS,
+    PROTOCOL_LABELS,
     VERDICTS,
+    ErrorInfo,
     ErrorKind,
+    InvalidRequest,
     Mode,
-    ProbeError,
     ProbeOptions,
-    Protocol,
+    ProtocolLabel,
+    StreamprobeError,
     Verdict,
     probe,
 )
@@ -38,20 +40,41 @@ def test_the_runtime_tuples_are_the_literal_types() -> None:
     assert get_args(ErrorKind) == ERROR_KINDS and list(ERROR_KINDS) == CONTRACT_KINDS
     assert VERDICTS == get_args(Verdict) == ("streaming", "partial", "buffered", "inconclusive", "error")
     assert get_args(Mode) == MODES and {"streamcheck", "generic"} <= set(MODES)
-    assert get_args(Protocol) == PROTOCOLS and {"HTTP/1.1", "HTTP/2"} <= set(PROTOCOLS)
+    assert get_args(ProtocolLabel) == PROTOCOL_LABELS and {"HTTP/1.1", "HTTP/2"} <= set(PROTOCOL_LABELS)
 
 
-def test_probe_error_is_an_object_not_a_dict() -> None:
-    err = ProbeError("connect", "connection refused")
+def test_error_info_is_a_value_not_a_dict() -> None:
+    err = ErrorInfo("connect", "connection refused")
     assert (err.kind, err.message) == ("connect", "connection refused")
     assert err.to_dict() == {"kind": "connect", "message": "connection refused"}
     assert not hasattr(err, "get") and not hasattr(err, "__getitem__")
     with pytest.raises(TypeError):
         err["kind"]  # type: ignore[index]
     with pytest.raises(ValueError, match="unknown error kind 'nope'"):
-        ProbeError("nope", "x")  # type: ignore[arg-type]
+        ErrorInfo("nope", "x")  # type: ignore[arg-type]
     with pytest.raises(dataclasses.FrozenInstanceError):
         err.kind = "tls"  # type: ignore[misc]
+
+
+def test_everything_the_probe_raises_is_a_streamprobe_error() -> None:
+    """Values apart from what is raised: ``ErrorInfo`` is a result's value, never raised; every exception
+    the probe raises to a caller is a ``StreamprobeError``."""
+    from streamprobe.browser import BrowserUnavailable
+    from streamprobe.exceptions import ProbeFailure
+    from streamprobe.trace import parse_hops
+    from streamprobe.usage import UsageError
+
+    assert not issubclass(ErrorInfo, BaseException)
+    for raised in (InvalidRequest, BrowserUnavailable, ProbeFailure, UsageError):
+        assert issubclass(raised, StreamprobeError)
+    assert issubclass(InvalidRequest, ValueError)  # as the probe documented before it had its own
+    with pytest.raises(InvalidRequest, match="URL must start with http:// or https://"):
+        probe("ftp://127.0.0.1/x")
+    with pytest.raises(InvalidRequest, match="timeout must be > 0"):
+        probe("http://127.0.0.1:9/x", ProbeOptions(timeout=0))
+    with pytest.raises(InvalidRequest, match="at least one"):
+        parse_hops([])
+    assert ProbeFailure("stalled", "no bytes for 10 s").error == ErrorInfo("stalled", "no bytes for 10 s")
 
 
 def _read(url: str, **facts: object) -> BrowserRead:
@@ -134,4 +157,4 @@ def test_the_browsers_read_is_judged_and_noted_by_the_probes_rules() -> None:
     stalled = to_probe_result(
         dataclasses.replace(read, done=False, stop_reason="stalled"), ProbeOptions(timeout=1)
     )
-    assert stalled.error == ProbeError("stalled", "the stream went silent: no data for 1 s after 3 event(s)")
+    assert stalled.error == ErrorInfo("stalled", "the stream went silent: no data for 1 s after 3 event(s)")

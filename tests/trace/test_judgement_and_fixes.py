@@ -9,7 +9,7 @@ import pytest
 from streamprobe.chain import judge_chain
 from streamprobe.diagnosis import BUFFERING_CODES, DiagnosisCode
 from streamprobe.fixes import FIXES, HOP_KINDS, HopKind, fixes_for, kind_of
-from streamprobe.result import ProbeError, ProbeResult, Verdict
+from streamprobe.result import ErrorInfo, ProbeResult, Verdict
 
 from streampath import alb_fix
 from streampath.config.apigateway import ApiGatewayConfig
@@ -18,7 +18,7 @@ from streampath.config.nlb import AlpnPolicyName, ListenerConfig, NlbConfig
 
 
 def reading(verdict: Verdict, delay: float | None = None) -> ProbeResult:
-    error = ProbeError("connect", "refused") if verdict == "error" else None
+    error = ErrorInfo("connect", "refused") if verdict == "error" else None
     return ProbeResult(
         url="u", path_name="p", protocol="HTTP/1.1", verdict=verdict, buffering_delay_ms=delay, error=error
     )

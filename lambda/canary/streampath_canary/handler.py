@@ -68,30 +68,30 @@ def handler(event: dict[str, Any] | None, context: LambdaContext) -> dict[str, A
 def run(spec: CanarySpec, *, budget_s: float) -> dict[str, Any]:
     """One canary run: probe everything within ``budget_s``, publish EMF, log one line per probe."""
     started = time.monotonic()
-    outcomes = run_probes(spec, budget_s=budget_s, secrets=secrets)
+    runs = run_probes(spec, budget_s=budget_s, secrets=secrets)
     summary: list[dict[str, Any]] = []
-    for outcome in outcomes:
-        result = outcome.result
-        publish(spec.namespace, outcome.path.name, outcome.protocol, result, good=outcome.path.good)
+    for probe_run in runs:
+        result = probe_run.result
+        publish(spec.namespace, probe_run.path.name, probe_run.protocol, result, good=probe_run.path.good)
         error = result.get("error") or {}
         timings = result.get("timings_ms") or {}
         logger.info(
             "probe result",
             extra={
-                "path": outcome.path.name,
-                "requested_protocol": outcome.protocol,
+                "path": probe_run.path.name,
+                "requested_protocol": probe_run.protocol,
                 "header_names": sorted(
-                    [*outcome.path.headers]
-                    + ([outcome.path.auth_secret.header] if outcome.path.auth_secret else [])
+                    [*probe_run.path.headers]
+                    + ([probe_run.path.auth_secret.header] if probe_run.path.auth_secret else [])
                 ),
-                "elapsed_ms": outcome.elapsed_ms,
+                "elapsed_ms": probe_run.elapsed_ms,
                 "result": result,
             },
         )
         summary.append(
             {
-                "path": outcome.path.name,
-                "protocol": outcome.protocol,
+                "path": probe_run.path.name,
+                "protocol": probe_run.protocol,
                 "ok": bool(result.get("ok")),
                 "verdict": result.get("verdict"),
                 "error_kind": error.get("kind"),
@@ -103,7 +103,7 @@ def run(spec: CanarySpec, *, budget_s: float) -> dict[str, Any]:
             }
         )
     answers = chain.from_results(
-        spec.chain, spec.protocols, {(o.path.name, o.protocol): o.result for o in outcomes}
+        spec.chain, spec.protocols, {(r.path.name, r.protocol): r.result for r in runs}
     )
     for answer in answers:
         logger.info(answer.sentence(), extra={"chain": answer.to_dict()})

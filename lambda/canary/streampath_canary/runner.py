@@ -63,7 +63,9 @@ class ProbeFn(Protocol):
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ProbeRun:
+    """One probe of one path over one protocol in a canary run: its result (docs/contracts/result.md)."""
+
     path: PathSpec
     protocol: ProtocolName  # the Protocol dimension
     result: dict[str, Any]
@@ -220,8 +222,8 @@ def run_probes(
     budget_s: float,
     secrets: SecretCache,
     probe_fn: ProbeFn = streamprobe_probe,
-) -> list[Outcome]:
-    """Probe all paths x protocols concurrently; return one outcome per pair, in spec order.
+) -> list[ProbeRun]:
+    """Probe all paths x protocols concurrently; return one run per pair, in spec order.
 
     Returns after at most ``budget_s`` seconds (plus thread start-up), whatever the probes do; with the
     real probe, the first run of a container imports it first (:func:`load_probe`).
@@ -251,7 +253,7 @@ def run_probes(
         cf.wait(futures, timeout=max(0.0, budget_s - (time.monotonic() - start)))
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-    outcomes: list[Outcome] = []
+    runs: list[ProbeRun] = []
     for i, ((path, protocol), future) in enumerate(zip(jobs, futures, strict=True)):
         if future.done() and not future.cancelled():
             exc = future.exception()
@@ -269,5 +271,5 @@ def run_probes(
                 f"not finished within the canary's {budget_s:.1f} s budget for this run (abandoned)",
             )
             elapsed = (time.monotonic() - start) * 1000
-        outcomes.append(Outcome(path=path, protocol=protocol, result=result, elapsed_ms=round(elapsed, 1)))
-    return outcomes
+        runs.append(ProbeRun(path=path, protocol=protocol, result=result, elapsed_ms=round(elapsed, 1)))
+    return runs

@@ -16,13 +16,13 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any, Final, NoReturn, Protocol
 
-from .browser import BrowserUnavailable
 from .commands import doctor as doctor_command
 from .commands import exporter as exporter_command
 from .commands import load as load_command
 from .commands import probe as probe_command
 from .commands import trace as trace_command
 from .console import VersionAction, run_console_script
+from .exceptions import BrowserUnavailable
 from .usage import UsageError
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .messages import NO_EVENTS_NOTE, bounded_message
-from .result import ProbeError, ProbeResult
+from .result import ErrorInfo, ProbeResult
 from .shape import events_per_s, gap_stats
 from .verdict import judge
 
@@ -39,7 +39,7 @@ def conclude(result: ProbeResult, secrets: Iterable[str]) -> ProbeResult:
         r.notes.append(NO_EVENTS_NOTE)
     if r.error is not None:
         r.verdict = "error"
-        r.error = ProbeError(r.error.kind, bounded_message(r.error.message, secrets))
+        r.error = ErrorInfo(r.error.kind, bounded_message(r.error.message, secrets))
     r.notes = [bounded_message(note, secrets) for note in r.notes]
     # Already redacted where they were read; once more here, the one place every text passes.
     if r.content_encoding is not None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
 from .idle import idle_cut
-from .matrix import BAD, PROTOCOL_LABEL, Cell, CellState, HttpRow, cell_state
+from .matrix import BAD, ROW_LABELS, Cell, CellState, HttpRow, cell_state
 from .result import ProbeResult
 
 DiagnosisCode = Literal[
@@ -104,13 +104,11 @@ def classify(cells: Mapping[Cell, ProbeResult]) -> Diagnosis:
         (h, e, r.error) for (h, e), r in cells.items() if r.error is not None and state[(h, e)] == "error"
     ]
     if failed:
-        shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e} ({err.kind})" for h, e, err in failed)
+        shown = ", ".join(f"{ROW_LABELS[h]} {e} ({err.kind})" for h, e, err in failed)
         return Diagnosis("error", f"some combinations fail: {shown}; see their messages")
     offered = {k: s for k, s in state.items() if s != "not offered"}
     missing: set[HttpRow] = {h for (h, _), s in state.items() if s == "not offered"}
-    h2_note = "".join(
-        f" (the server does not offer {PROTOCOL_LABEL[h]})" for h in ("h2", "h3") if h in missing
-    )
+    h2_note = "".join(f" (the server does not offer {ROW_LABELS[h]})" for h in ("h2", "h3") if h in missing)
     bad = {k for k, s in offered.items() if s in BAD}
     if not bad:
         if any(s == "inconclusive" for s in offered.values()):
@@ -163,7 +161,7 @@ def classify(cells: Mapping[Cell, ProbeResult]) -> Diagnosis:
             "nginx left at proxy_buffering on) while HTTP/2 streams; browsers on h2 see it stream, "
             "HTTP/1.1 clients (curl, an HTTP1Only front door) do not: turn that hop's buffering off",
         )
-    shown = ", ".join(f"{PROTOCOL_LABEL[h]} {e}: {state[(h, e)]}" for h, e in sorted(bad))
+    shown = ", ".join(f"{ROW_LABELS[h]} {e}: {state[(h, e)]}" for h, e in sorted(bad))
     return Diagnosis(
         "mixed",
         f"buffering in some combinations ({shown}): more than one cause, or an intermittent one; "

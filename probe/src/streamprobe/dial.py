@@ -25,7 +25,7 @@ from typing import Any
 
 import httpcore
 
-from .errors import ProbeFailure
+from .exceptions import ProbeFailure
 from .h2flood import ControlFlood, FrameCounter
 from .messages import flood_error
 from .timing import PhaseClock, Watchdog, now

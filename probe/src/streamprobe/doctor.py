@@ -18,12 +18,13 @@ from typing import Any, Final
 from .altsvc import advertises_h3
 from .decoding import default_accept_encoding
 from .diagnosis import DiagnosisCode, classify
+from .exceptions import InvalidRequest
 from .fixes import HopFix, fixes_for, hop_kind
 from .matrix import (  # re-exported: the doctor's vocabulary, as callers have imported it from here
     BAD,
+    BASE_ROWS,
     ENCODINGS,
-    PROTOCOL_LABEL,
-    PROTOCOLS,
+    ROW_LABELS,
     ROWS,
     Cell,
     CellState,
@@ -40,10 +41,10 @@ from .result import ErrorKind, ProbeResult
 
 __all__ = [
     "BAD",
+    "BASE_ROWS",
     "ENCODINGS",
-    "PROTOCOLS",
-    "PROTOCOL_LABEL",
     "ROWS",
+    "ROW_LABELS",
     "Cell",
     "CellState",
     "DoctorReport",
@@ -84,7 +85,7 @@ class DoctorReport:
     @property
     def rows(self) -> tuple[HttpRow, ...]:
         """The protocols probed (or skipped after an early stop), in the matrix's order."""
-        skipped = PROTOCOLS if self.stopped_early else ()
+        skipped = BASE_ROWS if self.stopped_early else ()
         return tuple(h for h in ROWS if (h, "identity") in self.cells or h in skipped)
 
     @property
@@ -102,7 +103,7 @@ class DoctorReport:
             "compressed_accept_encoding": self.compressed_encoding,
             "cells": [
                 {
-                    "http": PROTOCOL_LABEL[h],
+                    "http": ROW_LABELS[h],
                     "encoding": e,
                     "state": self.state(h, e),
                     "result": r.to_dict(),
@@ -110,7 +111,7 @@ class DoctorReport:
                 for (h, e), r in self.cells.items()
             ]
             + [
-                {"http": PROTOCOL_LABEL[h], "encoding": e, "state": "skipped", "result": None}
+                {"http": ROW_LABELS[h], "encoding": e, "state": "skipped", "result": None}
                 for h in self.rows
                 for e in ENCODINGS
                 if (h, e) not in self.cells
@@ -142,7 +143,7 @@ def h3_available() -> bool:
 def _probe_cell(
     url: str, options: ProbeOptions, http: HttpRow, encoding: Encoding, compressed: str, progress: Progress
 ) -> ProbeResult:
-    label = f"{options.name} {PROTOCOL_LABEL[http]} {encoding}"
+    label = f"{options.name} {ROW_LABELS[http]} {encoding}"
     progress.start(label)
     cell_options = dataclasses.replace(
         options, http=http, accept_encoding="identity" if encoding == "identity" else compressed
@@ -173,13 +174,14 @@ def run_doctor(
     options = options or ProbeOptions()
     options.validate()
     progress = progress or Progress.off()
-    shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))  # ValueError first
+    # A bad URL is an InvalidRequest before anything is probed.
+    shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))
     if http3:  # a usage error (no aioquic, an http:// URL) before the matrix
         from .http3 import check_available
 
         check_available()
         if not url.lower().startswith("https://"):
-            raise ValueError(
+            raise InvalidRequest(
                 "HTTP/3 runs over QUIC with TLS: the URL must start with https://, "
                 f"got {mask_url_text(url)!r}"
             )
@@ -190,14 +192,14 @@ def run_doctor(
     compressed, _note = default_accept_encoding()
     cells: dict[Cell, ProbeResult] = {}
     stopped: str | None = None
-    for http in PROTOCOLS:
+    for http in BASE_ROWS:
         for encoding in ENCODINGS:
             cells[(http, encoding)] = result = _probe_cell(url, options, http, encoding, compressed, progress)
             if connection_failed(result):
                 assert result.error is not None
                 stopped = (
                     f"the other combinations were not probed: the connection itself failed "
-                    f"({result.error.kind}) over {PROTOCOL_LABEL[http]} {encoding}"
+                    f"({result.error.kind}) over {ROW_LABELS[http]} {encoding}"
                 )
                 break
         if stopped:

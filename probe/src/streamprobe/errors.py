@@ -11,23 +11,12 @@ import h2.exceptions
 import httpcore
 import httpx
 
+from .exceptions import ProbeFailure
 from .messages import Phase, timeout_error
 from .redact import redact, sanitise
-from .result import ErrorKind, ProbeError
+from .result import ErrorInfo
 
-__all__ = ["ProbeFailure", "classify", "describe_ssl_error", "redact", "sanitise", "timeout_error"]
-
-
-class ProbeFailure(Exception):
-    """Raised inside a read to end it with an error already classified."""
-
-    def __init__(self, kind: ErrorKind, message: str) -> None:
-        super().__init__(message)
-        self.error = ProbeError(kind, message)
-
-    @classmethod
-    def of(cls, error: ProbeError) -> ProbeFailure:
-        return cls(error.kind, error.message)
+__all__ = ["classify", "describe_ssl_error", "redact", "sanitise", "timeout_error"]
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
@@ -55,8 +44,8 @@ def describe_ssl_error(err: BaseException) -> str:
     return str(reason or err).replace("_", " ").lower()
 
 
-def classify(exc: BaseException, *, phase: Phase, where: str, timeout: float) -> ProbeError:
-    """Turn an exception raised while probing into a ProbeError.
+def classify(exc: BaseException, *, phase: Phase, where: str, timeout: float) -> ErrorInfo:
+    """Turn an exception raised while probing into a ErrorInfo.
 
     ``phase`` is how far the probe got: "connect", "tls", "headers" (request sent, no response
     yet) or "body" (headers received, reading the stream). ``where`` names the peer.
@@ -65,7 +54,7 @@ def classify(exc: BaseException, *, phase: Phase, where: str, timeout: float) ->
         return exc.error
     ssl_err = _first(exc, ssl.SSLError)
     if ssl_err is not None and "NO_APPLICATION_PROTOCOL" in str(getattr(ssl_err, "reason", "") or ssl_err):
-        return ProbeError(
+        return ErrorInfo(
             "protocol", f"{where} refused every offered protocol (ALPN): {describe_ssl_error(ssl_err)}"
         )
     if isinstance(exc, httpx.TimeoutException | httpcore.TimeoutException) or _first(exc, socket.timeout):
@@ -73,31 +62,31 @@ def classify(exc: BaseException, *, phase: Phase, where: str, timeout: float) ->
     if phase == "connect":
         refused = _first(exc, ConnectionRefusedError)
         if refused is not None:
-            return ProbeError("connect", f"connection refused by {where}: nothing listens on that port")
+            return ErrorInfo("connect", f"connection refused by {where}: nothing listens on that port")
         os_err = _first(exc, OSError)
         detail = _os_detail(os_err) if os_err is not None else str(exc)
-        return ProbeError("connect", f"could not connect to {where}: {detail}")
+        return ErrorInfo("connect", f"could not connect to {where}: {detail}")
     if phase == "tls" and ssl_err is not None:
-        return ProbeError("tls", f"TLS handshake with {where} failed: {describe_ssl_error(ssl_err)}")
+        return ErrorInfo("tls", f"TLS handshake with {where} failed: {describe_ssl_error(ssl_err)}")
     if phase == "tls":
         os_err = _first(exc, OSError)
         detail = _os_detail(os_err) if os_err is not None else str(exc) or type(exc).__name__
-        return ProbeError("tls", f"TLS handshake with {where} failed: {detail}")
+        return ErrorInfo("tls", f"TLS handshake with {where} failed: {detail}")
     if _first(exc, h2.exceptions.ProtocolError) is not None or isinstance(
         exc, httpx.RemoteProtocolError | httpcore.RemoteProtocolError | httpx.LocalProtocolError
     ):
         if phase == "body":
-            return ProbeError("protocol", f"the stream from {where} broke the HTTP framing: {_short(exc)}")
-        return ProbeError("protocol", f"{where} did not answer with valid HTTP: {_short(exc)}")
+            return ErrorInfo("protocol", f"the stream from {where} broke the HTTP framing: {_short(exc)}")
+        return ErrorInfo("protocol", f"{where} did not answer with valid HTTP: {_short(exc)}")
     if isinstance(exc, httpx.DecodingError):
-        return ProbeError("protocol", f"could not decode the response body from {where}: {_short(exc)}")
+        return ErrorInfo("protocol", f"could not decode the response body from {where}: {_short(exc)}")
     if isinstance(exc, httpx.TransportError | httpcore.NetworkError) or _first(exc, OSError):
         os_err = _first(exc, OSError)
         detail = _os_detail(os_err) if os_err is not None else _short(exc)
         if phase == "body":
-            return ProbeError("protocol", f"the connection to {where} broke mid-stream: {detail}")
-        return ProbeError("protocol", f"the connection to {where} broke before a response: {detail}")
-    return ProbeError("other", f"unexpected {type(exc).__name__} while probing {where}: {_short(exc)}")
+            return ErrorInfo("protocol", f"the connection to {where} broke mid-stream: {detail}")
+        return ErrorInfo("protocol", f"the connection to {where} broke before a response: {detail}")
+    return ErrorInfo("other", f"unexpected {type(exc).__name__} while probing {where}: {_short(exc)}")
 
 
 def _os_detail(err: BaseException) -> str:

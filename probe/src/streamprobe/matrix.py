@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
-from .result import ProbeResult, Protocol, Verdict
+from .result import ProbeResult, ProtocolLabel, Verdict
 
 #: The doctor's rows: each protocol probed on its own (``h2``, ``h3`` required, not merely offered).
 HttpRow = Literal["h1", "h2", "h3"]
@@ -17,10 +17,10 @@ Encoding = Literal["identity", "compressed"]
 #: "skipped" when it was not probed because the connection itself had already failed.
 CellState = Verdict | Literal["not offered", "skipped"]
 #: The rows always probed; ``h3`` is added when advertised or asked for.
-PROTOCOLS: Final[tuple[HttpRow, ...]] = ("h1", "h2")
+BASE_ROWS: Final[tuple[HttpRow, ...]] = ("h1", "h2")
 ROWS: Final[tuple[HttpRow, ...]] = get_args(HttpRow)
 ENCODINGS: Final[tuple[Encoding, ...]] = get_args(Encoding)
-PROTOCOL_LABEL: Final[dict[HttpRow, Protocol]] = {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
+ROW_LABELS: Final[dict[HttpRow, ProtocolLabel]] = {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
 BAD: Final[tuple[Verdict, ...]] = ("partial", "buffered")
 Cell = tuple[HttpRow, Encoding]
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Final, Literal
 
 from .redact import cut_secret_tail, mask_url_text, redact, sanitise, shown
-from .result import EventArrival, ProbeError
+from .result import ErrorInfo, EventArrival
 
 #: How far a read got: "headers" means the request was sent and no response has come yet.
 Phase = Literal["connect", "tls", "headers", "body"]
@@ -49,24 +49,24 @@ def shown_excerpt(text: str, secrets: Iterable[str], *, cut: bool = True) -> str
     return sanitise(text, EXCERPT_CHARS)
 
 
-def timeout_error(phase: Phase, where: str, timeout: float) -> ProbeError:
+def timeout_error(phase: Phase, where: str, timeout: float) -> ErrorInfo:
     """The ``timeout`` bound passed in ``phase`` (in the body: the stream went silent)."""
     if phase == "connect":
-        return ProbeError("timeout", f"TCP connect to {where} did not finish within {timeout:g} s")
+        return ErrorInfo("timeout", f"TCP connect to {where} did not finish within {timeout:g} s")
     if phase == "tls":
-        return ProbeError("timeout", f"TLS handshake with {where} did not finish within {timeout:g} s")
+        return ErrorInfo("timeout", f"TLS handshake with {where} did not finish within {timeout:g} s")
     if phase == "body":
-        return ProbeError("stalled", f"the stream went silent: no data for {timeout:g} s")
-    return ProbeError("timeout", f"no response headers from {where} within {timeout:g} s after the request")
+        return ErrorInfo("stalled", f"the stream went silent: no data for {timeout:g} s")
+    return ErrorInfo("timeout", f"no response headers from {where} within {timeout:g} s after the request")
 
 
-def stalled_error(timeout: float, events: int) -> ProbeError:
-    return ProbeError("stalled", f"the stream went silent: no data for {timeout:g} s after {events} event(s)")
+def stalled_error(timeout: float, events: int) -> ErrorInfo:
+    return ErrorInfo("stalled", f"the stream went silent: no data for {timeout:g} s after {events} event(s)")
 
 
-def max_duration_error(where: str, max_duration: float) -> ProbeError:
+def max_duration_error(where: str, max_duration: float) -> ErrorInfo:
     """The whole-probe bound passed before any response."""
-    return ProbeError("timeout", f"no response from {where} within max_duration {max_duration:g} s")
+    return ErrorInfo("timeout", f"no response from {where} within max_duration {max_duration:g} s")
 
 
 def http_status_error(
@@ -77,7 +77,7 @@ def http_status_error(
     *,
     redirect_to: str | None = None,
     secrets: Iterable[str] = (),
-) -> ProbeError:
+) -> ErrorInfo:
     """A status other than 2xx; ``redirect_to`` is a Location already stripped of credentials;
     ``excerpt`` is already shown (:func:`shown_excerpt`). The server's texts are redacted of
     ``secrets`` before they are cut."""
@@ -87,7 +87,7 @@ def http_status_error(
         message += f", redirecting to {mask_url_text(redact(redirect_to, secrets))}"
     if excerpt:
         message += f"; the body starts: {excerpt}"
-    return ProbeError("http_status", message)
+    return ErrorInfo("http_status", message)
 
 
 def is_event_stream(content_type: str | None) -> bool:
@@ -96,20 +96,20 @@ def is_event_stream(content_type: str | None) -> bool:
 
 def content_type_error(
     where: str, content_type: str | None, excerpt: str, *, secrets: Iterable[str] = ()
-) -> ProbeError:
+) -> ErrorInfo:
     """Not ``text/event-stream``: what came instead, and a hint when it is an HTML page."""
     sent = shown(content_type or "no Content-Type", secrets, 80)
     message = f"expected Content-Type text/event-stream but {where} sent {sent}"
     if "html" in (content_type or "").lower() or excerpt.lstrip().lower().startswith(("<!doctype", "<html")):
         message += " (an HTML page: often a login or error page in front of the service)"
     message += f"; the body starts: {excerpt}" if excerpt else "; the body is empty"
-    return ProbeError("content_type", message)
+    return ErrorInfo("content_type", message)
 
 
-def too_large_error(where: str, max_event_bytes: int) -> ProbeError:
+def too_large_error(where: str, max_event_bytes: int) -> ErrorInfo:
     """``max_event_bytes`` passed: it counts every line since the last event dispatched, so blank and
     comment lines that never make an event are bounded too."""
-    return ProbeError(
+    return ErrorInfo(
         "too_large",
         f"an event from {where} grew past max_event_bytes ({max_event_bytes} bytes) without ending "
         "(a line without a newline, blank or comment lines that never make an event, or a stream "
@@ -117,21 +117,21 @@ def too_large_error(where: str, max_event_bytes: int) -> ProbeError:
     )
 
 
-def unknown_encoding_error(where: str, name: str, why: str, secrets: Iterable[str]) -> ProbeError:
+def unknown_encoding_error(where: str, name: str, why: str, secrets: Iterable[str]) -> ErrorInfo:
     """A ``Content-Encoding`` the probe cannot undo (the name is the server's: redacted, cut)."""
-    return ProbeError("protocol", f"{where} used content-encoding {shown(name, secrets, 80)!r}: {why}")
+    return ErrorInfo("protocol", f"{where} used content-encoding {shown(name, secrets, 80)!r}: {why}")
 
 
-def corrupt_body_error(where: str, encoding: str, detail: str) -> ProbeError:
+def corrupt_body_error(where: str, encoding: str, detail: str) -> ErrorInfo:
     """A compressed body that does not decode: the server sent something malformed."""
-    return ProbeError(
+    return ErrorInfo(
         "protocol", f"the {encoding} body from {where} is corrupt: {sanitise(detail, HEADER_CHARS)}"
     )
 
 
-def flood_error(where: str, frames: str, limit: int) -> ProbeError:
+def flood_error(where: str, frames: str, limit: int) -> ErrorInfo:
     """An HTTP/2 server that sends control frames faster than ``limit`` a second."""
-    return ProbeError(
+    return ErrorInfo(
         "protocol",
         f"HTTP/2 control-frame flood from {where}: {frames} within one second, more than the limit of "
         f"{limit} (a probe busy answering them would read the events late)",

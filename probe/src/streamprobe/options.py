@@ -11,6 +11,7 @@ import httpx
 
 from .body import body_problem
 from .dial import Resolver
+from .exceptions import InvalidRequest
 from .redact import mask_url_text, redact, url_secrets
 
 #: ``auto`` offers HTTP/2 and HTTP/1.1 (ALPN) like a browser; ``h1`` forces HTTP/1.1; ``h2`` requires HTTP/2;
@@ -45,30 +46,32 @@ class ProbeOptions:
         return next((str(v) for k, v in self.headers.items() if k.lower() == "content-type"), None)
 
     def validate(self) -> None:
-        """``ValueError`` for an option no read can use (the message never shows a header value)."""
+        """``InvalidRequest`` for an option no read can use (the message never shows a header value)."""
         if self.http not in HTTP_CHOICES:
-            raise ValueError(f"http must be 'auto', 'h1', 'h2' or 'h3', not {self.http!r}")
+            raise InvalidRequest(f"http must be 'auto', 'h1', 'h2' or 'h3', not {self.http!r}")
         if not self.timeout > 0:
-            raise ValueError("timeout must be > 0 seconds")
+            raise InvalidRequest("timeout must be > 0 seconds")
         if not self.max_duration > 0:
-            raise ValueError("max_duration must be > 0 seconds")
+            raise InvalidRequest("max_duration must be > 0 seconds")
         if self.max_event_bytes < 1:
-            raise ValueError("max_event_bytes must be >= 1")
+            raise InvalidRequest("max_event_bytes must be >= 1")
         for name, value in self.headers.items():
             if not name or any(c in name for c in ":\r\n ") or any(c in str(value) for c in "\r\n"):
-                raise ValueError(f"invalid header {name!r} (the value is not shown)")
+                raise InvalidRequest(f"invalid header {name!r} (the value is not shown)")
             if not str(value).isascii():  # httpx sends values as ASCII; its error would show a character
-                raise ValueError(f"header {name!r}: the value must be ASCII (the value is not shown)")
+                raise InvalidRequest(f"header {name!r}: the value must be ASCII (the value is not shown)")
         if self.method not in METHODS:
-            raise ValueError(f"method must be 'GET' or 'POST', not {self.method!r}")
+            raise InvalidRequest(f"method must be 'GET' or 'POST', not {self.method!r}")
         if self.data is not None:
             if self.method == "GET":
-                raise ValueError("a request body needs method POST (--method POST)")
+                raise InvalidRequest("a request body needs method POST (--method POST)")
             if self.http == "h3":
-                raise ValueError("an HTTP/3 probe sends no request body yet: use HTTP/2 or HTTP/1.1 for it")
+                raise InvalidRequest(
+                    "an HTTP/3 probe sends no request body yet: use HTTP/2 or HTTP/1.1 for it"
+                )
             problem = body_problem(self.data, self.content_type())
             if problem:
-                raise ValueError(f"the body {problem}")
+                raise InvalidRequest(f"the body {problem}")
 
 
 def is_streamcheck_url(url: httpx.URL) -> bool:
@@ -76,16 +79,16 @@ def is_streamcheck_url(url: httpx.URL) -> bool:
 
 
 def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
-    """Validate the URL (ValueError if unusable) and add a nonce to streamcheck URLs."""
+    """Validate the URL (InvalidRequest if unusable) and add a nonce to streamcheck URLs."""
     shown = repr(mask_url_text(str(url)))  # a message never repeats the URL's credentials
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
-        raise ValueError(f"invalid URL {shown}: {redact(str(exc), url_secrets(str(url)))}") from None
+        raise InvalidRequest(f"invalid URL {shown}: {redact(str(exc), url_secrets(str(url)))}") from None
     if parsed.scheme not in ("http", "https"):
-        raise ValueError(f"URL must start with http:// or https://, got {shown}")
+        raise InvalidRequest(f"URL must start with http:// or https://, got {shown}")
     if not parsed.host:
-        raise ValueError(f"URL has no host: {shown}")
+        raise InvalidRequest(f"URL has no host: {shown}")
     if options.add_nonce and is_streamcheck_url(parsed) and "nonce" not in parsed.params:
         parsed = parsed.copy_add_param("nonce", uuid.uuid4().hex[:16])
     return parsed

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .altsvc import advertises_h3
-from .doctor import ENCODINGS, PROTOCOL_LABEL, DoctorReport, Encoding, HttpRow
+from .doctor import ENCODINGS, ROW_LABELS, DoctorReport, Encoding, HttpRow
 from .repeat import RepeatReport
 from .result import ProbeResult
 from .trace import TraceReport, added_text
@@ -109,10 +109,10 @@ def render_doctor(rep: DoctorReport) -> str:
         ("  " + "".join(h.ljust(w) for h, w in zip(header, widths, strict=True))).rstrip(),
     ]
     for http in rep.rows:
-        row = [PROTOCOL_LABEL[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
+        row = [ROW_LABELS[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
         lines.append("  " + "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     errors = [
-        f"  {PROTOCOL_LABEL[h]} {e}: {r.error.kind}: {r.error.message}"
+        f"  {ROW_LABELS[h]} {e}: {r.error.kind}: {r.error.message}"
         for (h, e), r in rep.cells.items()
         if r.error is not None and rep.state(h, e) != "not offered"
     ]

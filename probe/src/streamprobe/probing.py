@@ -24,7 +24,8 @@ from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
 from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
 from .dial import DialBackend, ProbeStream, is_ip_literal, resolve
-from .errors import ProbeFailure, classify
+from .errors import classify
+from .exceptions import InvalidRequest, ProbeFailure
 from .fronts import fronts_in
 from .messages import (
     HEADER_CHARS,
@@ -44,7 +45,7 @@ from .messages import (
 )
 from .options import STAMP_HEADER, ProbeOptions, is_streamcheck_url, prepare_url
 from .redact import display_url, mask_url_text, request_secrets, shown
-from .result import EventArrival, ProbeError, ProbeResult
+from .result import ErrorInfo, EventArrival, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
 from .timing import PhaseClock, Watchdog, now
 
@@ -85,7 +86,7 @@ def ssl_context_for(verify: bool | str, http2: bool) -> ssl.SSLContext:
         try:
             return ssl.create_default_context(cafile=verify)
         except (OSError, ssl.SSLError) as exc:
-            raise ValueError(f"cannot use CA file {verify!r}: {exc}") from None
+            raise InvalidRequest(f"cannot use CA file {verify!r}: {exc}") from None
     return _shared_context(verify, http2)
 
 
@@ -129,7 +130,7 @@ def probe(
     url: str, options: ProbeOptions | None = None, *, connections: SharedConnections | None = None
 ) -> ProbeResult:
     """Probe one SSE URL. Never raises for network or server trouble (see ``result.error``);
-    raises ValueError for an unusable URL or option.
+    raises :class:`~streamprobe.exceptions.InvalidRequest` (a ValueError) for an unusable URL or option.
 
     ``connections``: read the stream over connections other reads share (HTTP/2 multiplexing,
     ``streamprobe.shared``) instead of a connection of its own; measured and judged the same way."""
@@ -149,7 +150,7 @@ def check_request(url: str, options: ProbeOptions) -> httpx.URL:
         from .http3 import check_available
 
         if target.scheme != "https":
-            raise ValueError(
+            raise InvalidRequest(
                 "HTTP/3 runs over QUIC with TLS: the URL must start with https://, "
                 f"got {mask_url_text(url)!r}"
             )
@@ -301,7 +302,7 @@ class _Probe:
             if r.error is None:
                 r.error = self._classify(exc)
 
-    def _classify(self, exc: BaseException) -> ProbeError:
+    def _classify(self, exc: BaseException) -> ErrorInfo:
         if isinstance(exc, ProbeFailure):  # already classified where it was raised
             return exc.error
         fired = self.watchdog.fired
@@ -317,7 +318,7 @@ class _Probe:
             and self.url.scheme == "http"
             and phase in ("headers", "connect")
         ):
-            return ProbeError(
+            return ErrorInfo(
                 "protocol",
                 f"HTTP/2 was required but {self.where} did not speak HTTP/2 over cleartext "
                 "(prior knowledge; browsers use HTTP/2 only over TLS): "

@@ -6,6 +6,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any, Final
 
+from .exceptions import InvalidRequest
 from .options import ProbeOptions, prepare_url
 from .probing import probe
 from .redact import display_url
@@ -75,7 +76,7 @@ class RepeatReport:
 
 def run_repeat(url: str, options: ProbeOptions, count: int) -> RepeatReport:
     if count < 1:
-        raise ValueError("repeat must be >= 1")
-    shown = display_url(prepare_url(url, ProbeOptions(add_nonce=False)))  # ValueError for a bad URL
+        raise InvalidRequest("repeat must be >= 1")
+    shown = display_url(prepare_url(url, ProbeOptions(add_nonce=False)))  # InvalidRequest for a bad URL
     results = [probe(url, options) for _ in range(count)]
     return RepeatReport(results[0].url if count == 1 else shown, results)

@@ -28,7 +28,7 @@ Verdict = Literal["streaming", "partial", "buffered", "inconclusive", "error"]
 #: (docs/contracts/stamps.md), or by the arrival pattern alone.
 Mode = Literal["streamcheck", "stamped", "generic"]
 #: The protocol a result reports (the one used, or attempted when the probe failed early).
-Protocol = Literal["HTTP/1.1", "HTTP/2", "HTTP/3"]
+ProtocolLabel = Literal["HTTP/1.1", "HTTP/2", "HTTP/3"]
 TimingKey = Literal["dns", "connect", "tls", "ttfb", "first_event", "total"]
 #: The percentiles of ``gaps_ms`` (time between consecutive events' arrivals).
 GapKey = Literal["p50", "p99", "max"]
@@ -36,7 +36,7 @@ GapKey = Literal["p50", "p99", "max"]
 ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
 VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
 MODES: Final[tuple[Mode, ...]] = get_args(Mode)
-PROTOCOLS: Final[tuple[Protocol, ...]] = get_args(Protocol)
+PROTOCOL_LABELS: Final[tuple[ProtocolLabel, ...]] = get_args(ProtocolLabel)
 TIMING_KEYS: Final[tuple[TimingKey, ...]] = get_args(TimingKey)
 GAP_KEYS: Final[tuple[GapKey, ...]] = get_args(GapKey)
 
@@ -55,7 +55,7 @@ def empty_gaps() -> Gaps:
 
 
 @dataclass(frozen=True)
-class ProbeError:
+class ErrorInfo:
     """What went wrong: one of ``ERROR_KINDS`` and a sentence a person understands."""
 
     kind: ErrorKind
@@ -88,9 +88,9 @@ class ProbeResult:
 
     url: str  # as shown: URL credentials masked
     path_name: str
-    protocol: Protocol
+    protocol: ProtocolLabel
     status: int | None = None
-    error: ProbeError | None = None
+    error: ErrorInfo | None = None
     timings_ms: Timings = field(default_factory=empty_timings)
     events: int = 0
     mode: Mode = "generic"

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from .chain import ChainJudgement, judge_chain
 from .diagnosis import BUFFERING_CODES, DiagnosisCode, idle_diagnosis
+from .exceptions import InvalidRequest
 from .fixes import HOP_KINDS, HopFix, HopKind, fixes_for, hop_kind, kind_of
 from .options import HttpChoice, ProbeOptions, prepare_url
 from .probing import probe
@@ -44,51 +45,53 @@ def _shown(arg: str) -> str:
 
 
 def parse_hop(arg: str, position: int) -> Hop:
-    """``[NAME=]URL`` -> a hop (``ValueError`` naming the argument, credentials masked)."""
+    """``[NAME=]URL`` -> a hop (``InvalidRequest`` naming the argument, credentials masked)."""
     if arg.lower().startswith(_SCHEMES):
         name, url = f"hop{position}", arg
     elif "=" in arg:
         name, _, url = arg.partition("=")
         if not _NAME.fullmatch(name):
-            raise ValueError(
+            raise InvalidRequest(
                 f"hop {position} {_shown(arg)}: NAME must be 1-40 letters, digits, '.', '_' or '-', "
                 "starting with a letter or digit"
             )
         if not url.lower().startswith(_SCHEMES):
-            raise ValueError(
+            raise InvalidRequest(
                 f"hop {position} {_shown(arg)}: expected NAME=URL with an http:// or https:// URL"
             )
     else:
-        raise ValueError(f"hop {position} {_shown(arg)}: expected [NAME=]URL (an http:// or https:// URL)")
+        raise InvalidRequest(
+            f"hop {position} {_shown(arg)}: expected [NAME=]URL (an http:// or https:// URL)"
+        )
     try:
         prepare_url(url, ProbeOptions(add_nonce=False))
     except ValueError:
-        raise ValueError(f"hop {position} {_shown(arg)}: not a usable URL") from None
+        raise InvalidRequest(f"hop {position} {_shown(arg)}: not a usable URL") from None
     return Hop(name, url, kind_of(name, url))
 
 
 def parse_hops(args: Sequence[str], kinds: Mapping[str, str] | None = None) -> list[Hop]:
     """Every ``[NAME=]URL`` (1..10, distinct names), with ``kinds`` (NAME -> KIND) overriding the guess."""
     if not args:
-        raise ValueError("trace needs at least one [NAME=]URL")
+        raise InvalidRequest("trace needs at least one [NAME=]URL")
     if len(args) > MAX_HOPS:
-        raise ValueError(f"hop {MAX_HOPS + 1} {_shown(args[MAX_HOPS])}: at most {MAX_HOPS} hops")
+        raise InvalidRequest(f"hop {MAX_HOPS + 1} {_shown(args[MAX_HOPS])}: at most {MAX_HOPS} hops")
     hops: list[Hop] = []
     seen: dict[str, int] = {}
     for position, arg in enumerate(args, 1):
         hop = parse_hop(arg, position)
         if hop.name in seen:
-            raise ValueError(
+            raise InvalidRequest(
                 f"hop {position} {_shown(arg)}: duplicate name {hop.name!r} (hop {seen[hop.name]})"
             )
         seen[hop.name] = position
         hops.append(hop)
     for name, kind in (kinds or {}).items():
         if name not in seen:
-            raise ValueError(f"--kind {name}={kind}: no hop is named {name!r}")
+            raise InvalidRequest(f"--kind {name}={kind}: no hop is named {name!r}")
         known = hop_kind(kind) if kind in HOP_KINDS else None
         if known is None:
-            raise ValueError(f"--kind {name}={kind}: KIND must be one of {', '.join(HOP_KINDS)}")
+            raise InvalidRequest(f"--kind {name}={kind}: KIND must be one of {', '.join(HOP_KINDS)}")
         i = seen[name] - 1
         hops[i] = dataclasses.replace(hops[i], kind=known)
     return hops

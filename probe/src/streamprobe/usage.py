@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .exceptions import StreamprobeError
 
-class UsageError(Exception):
+
+class UsageError(StreamprobeError):
     """A command line the probe cannot run: the message names the argument and never shows a secret."""

@@ -11,6 +11,7 @@ when a session starts, so ``streamprobe`` imports (and the canary runs) without 
 from __future__ import annotations
 
 from ..body import JSON_CONTENT_TYPE
+from ..exceptions import BrowserUnavailable, InvalidRequest
 from ..messages import excerpt_budget
 from ..options import STAMP_HEADER, ProbeOptions, prepare_url
 from ..redact import request_secrets
@@ -20,7 +21,6 @@ from .chromium import (
     CHROMIUM_ENV,
     DEFAULT_CHROMIUM,
     BrowserSession,
-    BrowserUnavailable,
     SessionHttp,
     check_browser,
     chromium_path,
@@ -68,22 +68,22 @@ def probe_browser(
     HTTP/2 off in Chromium; ``"h2"`` is checked after the fact, as a browser cannot be made to insist),
     ``headers``, ``stamp`` (``X-Streampath-Stamp: 1``), ``method`` and ``data`` (the ``fetch``'s body),
     ``timeout``, ``max_duration``, ``max_event_bytes``, ``verify`` (``False`` accepts any
-    certificate -- lab certificates only; a CA file cannot be handed to Chromium and is a ``ValueError``)
+    certificate -- lab certificates only; a CA file cannot be handed to Chromium and is an ``InvalidRequest``)
     and ``add_nonce``. ``accept_encoding`` is ignored: Chromium sends its own, which is the point.
     ``session`` reuses a running :class:`BrowserSession` (the lab, doctor); else one is started and
     closed. Never raises for network trouble; raises :class:`BrowserUnavailable` without Chromium or
-    Playwright and ``ValueError`` for an unusable URL or option.
+    Playwright and ``InvalidRequest`` for an unusable URL or option.
     """
     o = options or ProbeOptions(name="browser")
     o.validate()
     if isinstance(o.verify, str):
-        raise ValueError(
+        raise InvalidRequest(
             "the browser reader cannot use a CA file (--cacert): use --insecure for lab certificates"
         )
     target = prepare_url(url, o)
     wanted: SessionHttp = "h1" if o.http == "h1" else "auto"
     if session is not None and session.http != wanted:
-        raise ValueError(
+        raise InvalidRequest(
             f"this browser session was started with http={session.http!r}; {o.http!r} needs {wanted!r}"
         )
     sess = session or BrowserSession(http=wanted)

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Final, Literal, cast
 
+from ..exceptions import BrowserUnavailable, InvalidRequest
 from .page import BrowserRead, read_page
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; playwright is imported lazily
@@ -52,10 +53,6 @@ FORCE_QUIC_ARG: Final = "--origin-to-force-quic-on"
 
 #: What a session offers: ``auto`` (h2 and http/1.1, like any browser) or ``h1`` (HTTP/2 turned off).
 SessionHttp = Literal["auto", "h1"]
-
-
-class BrowserUnavailable(RuntimeError):
-    """Chromium or Playwright is not installed; the message says what to install (CLI exit 2)."""
 
 
 def chromium_path() -> str:
@@ -112,7 +109,7 @@ class BrowserSession:
         self, *, http: HttpChoice = "auto", executable: str | None = None, extra_args: Sequence[str] = ()
     ) -> None:
         if http not in ("auto", "h1", "h2"):
-            raise ValueError(f"http must be auto, h1 or h2, got {http!r}")
+            raise InvalidRequest(f"http must be auto, h1 or h2, got {http!r}")
         self.http: SessionHttp = "h1" if http == "h1" else "auto"
         self.executable = executable or check_browser()
         self.extra_args = tuple(extra_args)
@@ -174,7 +171,7 @@ class BrowserSession:
         """Read ``url`` the way a page does (``fetch`` with ``method`` and ``body``) and return what it
         saw. Never raises for network problems."""
         if timeout <= 0 or max_duration <= 0 or max_event_bytes <= 0:
-            raise ValueError("timeout, max_duration and max_event_bytes must be positive")
+            raise InvalidRequest("timeout, max_duration and max_event_bytes must be positive")
         self.start()
         assert self._browser is not None
         context = self._browser.new_context(ignore_https_errors=insecure, service_workers="block")

@@ -28,11 +28,11 @@ from ..messages import (
 )
 from ..options import ProbeOptions
 from ..redact import display_url, request_secrets
-from ..result import ErrorKind, EventArrival, ProbeError, ProbeResult, Protocol, empty_timings
+from ..result import ErrorInfo, ErrorKind, EventArrival, ProbeResult, ProtocolLabel, empty_timings
 from ..sse import BAD_STAMPS, stamp_notes
 from .page import BrowserRead, origin_of
 
-_PROTOCOLS: Final[dict[str, Protocol]] = {
+_CHROMIUM_PROTOCOLS: Final[dict[str, ProtocolLabel]] = {
     "h3": "HTTP/3",
     "h2": "HTTP/2",
     "http/1.1": "HTTP/1.1",
@@ -57,10 +57,10 @@ _NET_ERROR_KINDS: Final[tuple[tuple[str, ErrorKind], ...]] = (
 )
 
 
-def protocol_name(chromium_protocol: str | None) -> Protocol | None:
+def protocol_name(chromium_protocol: str | None) -> ProtocolLabel | None:
     """``"h3"`` -> ``"HTTP/3"``, ``"h2"`` -> ``"HTTP/2"``, ``"http/1.1"`` (or 1.0) -> ``"HTTP/1.1"``,
     as the probe names them; None for anything else."""
-    return _PROTOCOLS.get((chromium_protocol or "").lower())
+    return _CHROMIUM_PROTOCOLS.get((chromium_protocol or "").lower())
 
 
 def net_error_kind(failure: str | None) -> ErrorKind:
@@ -104,7 +104,7 @@ def timings(read: BrowserRead) -> tuple[dict[str, float | None], bool]:
     return out, reused
 
 
-def read_error(read: BrowserRead, options: ProbeOptions, secrets: list[str]) -> ProbeError | None:
+def read_error(read: BrowserRead, options: ProbeOptions, secrets: list[str]) -> ErrorInfo | None:
     """The probe's error for a read: the same kinds and, where the facts allow, the same sentences."""
     where, o = _where(read.url), options
     if read.status is None:
@@ -116,7 +116,7 @@ def read_error(read: BrowserRead, options: ProbeOptions, secrets: list[str]) -> 
         kind = net_error_kind(read.failure)
         if kind == "tls" and "ERR_CERT_" in detail:
             detail += " (certificate not trusted; --insecure accepts lab certificates)"
-        return ProbeError(kind, f"Chromium could not fetch from {where}: {detail}")
+        return ErrorInfo(kind, f"Chromium could not fetch from {where}: {detail}")
     excerpt = shown_excerpt(read.excerpt or "", secrets)
     if not 200 <= read.status < 300:
         return http_status_error(where, read.status, read.status_text or "", excerpt, secrets=secrets)
@@ -128,7 +128,7 @@ def read_error(read: BrowserRead, options: ProbeOptions, secrets: list[str]) -> 
         return too_large_error(where, o.max_event_bytes)
     if read.js_error is not None and read.stop_reason is None:
         detail = read.failure or read.js_error_text() or "the read failed"
-        return ProbeError("protocol", f"the connection to {where} broke mid-stream in Chromium: {detail}")
+        return ErrorInfo("protocol", f"the connection to {where} broke mid-stream in Chromium: {detail}")
     return None
 
 
@@ -179,7 +179,7 @@ def to_probe_result(read: BrowserRead, options: ProbeOptions | None = None) -> P
         )
     r.error = read_error(read, o, secrets)
     if r.error is None and o.http == "h2" and protocol != "HTTP/2":
-        r.error = ProbeError(
+        r.error = ErrorInfo(
             "protocol", f"HTTP/2 was required but Chromium used {protocol} with {_where(read.url)}"
         )
     cut = read.status is not None and read.stop_reason == "max_duration"

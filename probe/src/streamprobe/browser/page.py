@@ -20,6 +20,7 @@ from importlib import resources
 from typing import TYPE_CHECKING, Any, Final, Literal
 from urllib.parse import urlsplit
 
+from ..exceptions import InvalidRequest
 from ..redact import mask_url_text
 
 if TYPE_CHECKING:  # pragma: no cover - typing only; playwright is imported lazily
@@ -43,10 +44,10 @@ def reader_js() -> str:
 
 
 def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of an http(s) URL; ``ValueError`` for anything else."""
+    """``scheme://host[:port]`` of an http(s) URL; ``InvalidRequest`` for anything else."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"not an http(s) URL: {mask_url_text(url)!r}")
+        raise InvalidRequest(f"not an http(s) URL: {mask_url_text(url)!r}")
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 

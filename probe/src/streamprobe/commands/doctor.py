@@ -11,6 +11,7 @@ from ..doctor import run_doctor
 from ..output import render_doctor, render_result
 from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
+from .arguments import add_browser_argument, add_json_argument, add_url_arguments
 
 NAME: Final = "doctor"
 HELP: Final = "probe it over {HTTP/1.1, HTTP/2} x {identity, compressed}; name the cause"
@@ -24,8 +25,7 @@ EPILOG: Final = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description, parser.epilog = DESCRIPTION, EPILOG
-    parser.add_argument("url", metavar="URL", help="an http:// or https:// URL of an SSE stream")
-    parser.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
+    add_url_arguments(parser)
     parser.add_argument(
         "--http3",
         dest="h3_row",  # not the request option --http3: the doctor chooses each row's protocol itself
@@ -33,14 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="add the HTTP/3 row even when the server does not advertise h3 (needs the [h3] extra)",
     )
     add_request_arguments(parser, http_flags=(), accept_encoding=False)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument(
-        "--browser",
-        action="store_true",
-        help="also read the URL once in headless Chromium, shown after the matrix (fetch + getReader(); "
-        "judged by the same rules); needs Debian's chromium and the [browser] extra; --cacert does not "
-        "apply there (--insecure accepts lab certificates)",
-    )
+    add_json_argument(parser)
+    add_browser_argument(parser, what="also read the URL once in headless Chromium, shown after the matrix")
 
 
 def run(args: argparse.Namespace) -> int:

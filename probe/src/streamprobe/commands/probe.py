@@ -14,6 +14,7 @@ from ..repeat import run_repeat
 from ..request_args import add_request_arguments, positive_int, probe_options_from
 from ..result import Verdict
 from ..usage import UsageError
+from .arguments import add_browser_argument, add_json_argument, add_url_arguments
 
 NAME: Final = "probe"
 HELP: Final = "probe one SSE URL and give a verdict: streaming, partial, buffered"
@@ -30,13 +31,12 @@ EXIT: Final[dict[Verdict, int]] = {"streaming": 0, "partial": 1, "buffered": 1, 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description, parser.epilog = DESCRIPTION, EPILOG
-    parser.add_argument("url", metavar="URL", help="an http:// or https:// URL of an SSE stream")
-    parser.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
+    add_url_arguments(parser)
     add_request_arguments(parser)
     parser.add_argument(
         "--repeat", type=positive_int, default=1, metavar="N", help="run N probes; medians + worst delay"
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json_argument(parser)
     parser.add_argument(
         "--format",
         choices=FORMATS,
@@ -44,13 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="openmetrics: the exporter's metrics of this one probe, labelled name and target, for "
         "node_exporter's textfile collector (needs the [exporter] extra; docs/exporter.md)",
     )
-    parser.add_argument(
-        "--browser",
-        action="store_true",
-        help="read the URL in headless Chromium instead of the probe (fetch + getReader(); judged by "
-        "the same rules); needs Debian's chromium and the [browser] extra; --cacert does not apply "
-        "there (--insecure accepts lab certificates)",
-    )
+    add_browser_argument(parser, what="read the URL in headless Chromium instead of the probe")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -7,11 +7,13 @@ import argparse
 import json
 from typing import Final
 
+from ..exceptions import InvalidRequest
 from ..output import render_trace
 from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
 from ..trace import parse_hops, run_trace
 from ..usage import UsageError
+from .arguments import add_json_argument
 
 NAME: Final = "trace"
 HELP: Final = "probe each hop from the app outward; name the first that buffers"
@@ -54,14 +56,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "cloudfront, apigateway or proxy (repeatable; default: guessed from the name)",
     )
     add_request_arguments(parser, http_flags=("h1", "h2"))
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_json_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     options = probe_options_from(args)
     try:
         hops = parse_hops(args.hops, dict(args.kind))
-    except ValueError as exc:
+    except InvalidRequest as exc:
         raise UsageError(str(exc)) from None
     progress = Progress.for_terminal("trace: ", json_output=args.json)
     traced = run_trace(hops, options, progress=progress)

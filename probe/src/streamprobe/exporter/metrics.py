@@ -20,10 +20,10 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from ..redact import mask_url_text
-from ..result import VERDICTS, ProbeResult, Protocol
+from ..result import VERDICTS, ProbeResult, ProtocolLabel
 
 #: blackbox_exporter's ``probe_http_version``: the response's HTTP version as a number.
-HTTP_VERSION: Final[dict[Protocol, float]] = {"HTTP/1.1": 1.1, "HTTP/2": 2.0, "HTTP/3": 3.0}
+HTTP_VERSION: Final[dict[ProtocolLabel, float]] = {"HTTP/1.1": 1.1, "HTTP/2": 2.0, "HTTP/3": 3.0}
 #: blackbox_exporter's phases of ``probe_http_duration_seconds``, in order.
 PHASES: Final = ("resolve", "connect", "tls", "processing", "transfer")
 

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import importlib.util
 
+from ..exceptions import InvalidRequest
+
 INSTALL_HINT = "HTTP/3 needs aioquic: pip install 'streamprobe[h3]'"
 
 
 def check_available() -> None:
-    """Raise ValueError (a usage error) when aioquic is not installed."""
+    """Raise InvalidRequest (a usage error) when aioquic is not installed."""
     if importlib.util.find_spec("aioquic") is None:
-        raise ValueError(INSTALL_HINT)
+        raise InvalidRequest(INSTALL_HINT)

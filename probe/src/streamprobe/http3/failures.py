@@ -7,7 +7,8 @@ not a fault of the stream. A certificate the client does not trust is kind ``tls
 
 from __future__ import annotations
 
-from ..errors import ProbeFailure, sanitise
+from ..errors import sanitise
+from ..exceptions import ProbeFailure
 
 CRYPTO_ERROR = 0x100  # QUIC transport error 0x100 + TLS alert (RFC 9001 section 4.8)
 ALERT_BAD_CERTIFICATE = 42

@@ -28,7 +28,7 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection, QuicConnectionState
 from aioquic.quic.events import ConnectionTerminated, HandshakeCompleted, StreamReset
 
-from ..errors import ProbeFailure
+from ..exceptions import ProbeFailure
 from ..timing import Watchdog, now
 from . import failures, trust
 

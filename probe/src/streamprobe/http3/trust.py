@@ -20,7 +20,8 @@ from aioquic.quic.connection import QuicConnection
 from cryptography import x509
 from OpenSSL import crypto
 
-from ..errors import ProbeFailure, sanitise
+from ..errors import sanitise
+from ..exceptions import ProbeFailure
 
 
 @functools.cache

@@ -19,7 +19,7 @@ from ..options import HttpChoice, ProbeOptions
 from ..probing import check_request, probe
 from ..progress import Progress
 from ..redact import display_url
-from ..result import ProbeError, ProbeResult, Protocol
+from ..result import ErrorInfo, ProbeResult, ProtocolLabel
 from ..shared import SharedConnections, can_share
 from ..timing import now
 from .plan import LoadPlan
@@ -27,7 +27,7 @@ from .records import Records
 from .summary import LoadSummary
 
 #: The protocol a run reports before any stream says which one it used.
-PROTOCOL_ASKED: Final[dict[HttpChoice, Protocol]] = {
+PROTOCOL_ASKED: Final[dict[HttpChoice, ProtocolLabel]] = {
     "auto": "HTTP/1.1",
     "h1": "HTTP/1.1",
     "h2": "HTTP/2",
@@ -192,5 +192,5 @@ def _failed(url: str, options: ProbeOptions, exc: Exception) -> ProbeResult:
     where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     at = f" at {where.name}" if where else ""
     result = ProbeResult(url=url, path_name=options.name, protocol=PROTOCOL_ASKED[options.http])
-    result.error = ProbeError("other", f"the read failed{at}: {type(exc).__name__}")
+    result.error = ErrorInfo("other", f"the read failed{at}: {type(exc).__name__}")
     return conclude(result, [])
