@@ -3,8 +3,9 @@
 Grouping (``--dist loadgroup``): a test joins the ``xdist_group`` of the widest state it shares with others,
 so that state is built once per run, on one worker:
 
-- a test marked ``lab`` (it starts the lab's real proxies): the group ``lab``, so that one lab runs at a time
-  and the lab's measurements never share the machine with a second lab;
+- a test marked ``lab`` (it starts the lab's real proxies) or ``browser`` (it drives Chromium): the group
+  ``lab+browser``. Both are heavy (many processes) and judge streams by timing, so they run one at a time,
+  never next to each other, and the lab is started once;
 - a session- or package-scoped fixture from a ``conftest.py`` under ``tests/``: the group of that conftest's
   directory (one lab, one set of synthesised apps, one Chromium, one Caddy front for the directory);
 - else a module- or class-scoped fixture: the group of its test module (one moto server, one synth);
@@ -33,15 +34,15 @@ SHARED_SCOPES = ("session", "package")
 MODULE_SCOPES = ("module", "class")
 
 
-#: Markers whose tests run in one group of that name (pyproject.toml's markers say what each means).
-MARKER_GROUPS = ("lab",)
+#: Markers whose tests share one group (pyproject.toml's markers say what each means).
+MARKER_GROUPS = {"lab": "lab+browser", "browser": "lab+browser"}
 
 
 def shared_state_group(item: pytest.Item) -> str | None:
     """The group of the widest state ``item`` shares (see the module docstring), or None."""
-    for marker in MARKER_GROUPS:
+    for marker, group in MARKER_GROUPS.items():
         if item.get_closest_marker(marker) is not None:
-            return marker
+            return group
     info = getattr(item, "_fixtureinfo", None)
     if info is None:
         return None
@@ -75,6 +76,8 @@ def group_of(item: pytest.Item) -> str | None:
     return None
 
 
+# First: xdist's worker reads the xdist_group marks in this same hook, to name each test's group.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if group_of(item) is None:
