@@ -3,9 +3,9 @@
 Grouping (``--dist loadgroup``): a test joins the ``xdist_group`` of the widest state it shares with others,
 so that state is built once per run, on one worker:
 
-- a test marked ``lab`` (it starts the lab's real proxies) or ``browser`` (it drives Chromium): the group
-  ``lab+browser``. Both are heavy (many processes) and judge streams by timing, so they run one at a time,
-  never next to each other, and the lab is started once;
+- a test marked ``lab`` (it starts the lab's real proxies), ``browser`` (it drives Chromium) or ``timing``
+  (it starts many processes or drives load, and judges by wall-clock timing): the group ``timing``. These
+  run one at a time, never next to each other, and the lab is started once;
 - a session- or package-scoped fixture from a ``conftest.py`` under ``tests/``: the group of that conftest's
   directory (one lab, one set of synthesised apps, one Chromium, one Caddy front for the directory);
 - else a module- or class-scoped fixture: the group of its test module (one moto server, one synth);
@@ -15,15 +15,24 @@ A test can also name its group itself with ``@pytest.mark.xdist_group("name")`` 
 handed out longest first, by the seconds each took in the previous run on this checkout (pytest's cache),
 so the longest group never starts last.
 
+The scheduler is pytest-xdist's ``loadscope`` with these groups as its scopes: each worker writes the
+groups it collected to a file named after the controller's pid, which the controller reads when it
+schedules. (xdist's own ``loadgroup`` renames each node id with an ``@group`` suffix, which pytest 9.2's
+structured node ids ignore: every group would be split.)
+
 Under ``CI=true`` a skipped test fails: a skip there means the environment lacks something CI must provide.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import tempfile
 import time
 from collections import defaultdict
 from collections.abc import Generator
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -35,7 +44,7 @@ MODULE_SCOPES = ("module", "class")
 
 
 #: Markers whose tests share one group (pyproject.toml's markers say what each means).
-MARKER_GROUPS = {"lab": "lab+browser", "browser": "lab+browser"}
+MARKER_GROUPS = {"lab": "timing", "browser": "timing", "timing": "timing"}
 
 
 def shared_state_group(item: pytest.Item) -> str | None:
@@ -100,18 +109,55 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
     order = {id(item): i for i, item in enumerate(items)}
     items.sort(key=lambda item: (-cost(item), group_of(item) or "", order[id(item)]))
+    if hasattr(config, "workerinput"):
+        publish_groups({item.nodeid: group for item in items if (group := group_of(item)) is not None})
+
+
+def groups_file(controller_pid: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"streampath-xdist-groups-{controller_pid}.json"
+
+
+def publish_groups(groups: dict[str, str]) -> None:
+    """On a worker: hand the controller (this process's parent) each test's group, atomically."""
+    target = groups_file(os.getppid())
+    partial = target.with_name(f"{target.name}.{os.getpid()}")
+    partial.write_text(json.dumps(groups))
+    partial.replace(target)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: loadscope over this suite's groups (see the module docstring)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStateScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                # Read once, when the workers have all collected (scheduling starts only then).
+                path = groups_file(os.getpid())
+                self.groups = json.loads(path.read_text()) if path.exists() else {}
+                path.unlink(missing_ok=True)
+            return self.groups.get(nodeid, nodeid)
+
+    return SharedStateScheduling(config, log)
 
 
 _group_seconds: defaultdict[str, float] = defaultdict(float)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, None, None]:
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
     start = time.monotonic()
-    yield
-    group = group_of(item)
-    if group is not None:
-        _group_seconds[group] += time.monotonic() - start
+    try:
+        return (yield)
+    finally:
+        group = group_of(item)
+        if group is not None:
+            _group_seconds[group] += time.monotonic() - start
 
 
 def group_seconds_key(group: str) -> str:
@@ -131,11 +177,18 @@ def ci_forbids_skips() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, None, None]:
-    outcome = yield
-    report: pytest.TestReport = outcome.get_result()
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     if report.skipped and ci_forbids_skips() and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true (CI must provide what this test needs): {reason}"
+    return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Known without pytest-xdist too (-p no:xdist, --strict-markers): the groups are set either way.
+    config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker with its group")

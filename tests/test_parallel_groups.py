@@ -1,8 +1,8 @@
 """tests/conftest.py's grouping, applied by the installed pytest-xdist as `make test` runs it.
 
 A small project with this suite's conftest: tests that share an area's session fixture, tests marked
-``lab`` or ``browser`` in different areas, and tests that share nothing. Each group must run on one worker;
-a pytest or xdist release that drops the groups (every test scheduled alone) fails here.
+``lab``, ``browser`` or ``timing`` in different areas, and tests that share nothing. Each group must run
+on one worker; a pytest or xdist release that drops the groups (every test scheduled alone) fails here.
 """
 
 from __future__ import annotations
@@ -24,27 +24,34 @@ import pytest
 def server():
     return "started once"
 """
-AREA_TESTS = "".join(f"\ndef test_shares_{i}(server):\n    assert server\n" for i in range(4))
+# Each test takes a moment, so that both workers are busy and tests scheduled alone alternate between them.
+AREA_TESTS = "import time\n" + "".join(
+    f"\ndef test_shares_{i}(server):\n    time.sleep(0.2)\n" for i in range(4)
+)
 MARKED_TESTS = """
+import time
+
 import pytest
 
 pytestmark = pytest.mark.{marker}
 
 def test_one():
-    pass
+    time.sleep(0.2)
 
 def test_two():
-    pass
+    time.sleep(0.2)
 """
-LONE_TESTS = "".join(f"\ndef test_alone_{i}():\n    pass\n" for i in range(6))
+LONE_TESTS = "import time\n" + "".join(f"\ndef test_alone_{i}():\n    time.sleep(0.2)\n" for i in range(6))
 
 
 def write_project(root: Path) -> None:
     (root / "pyproject.toml").write_text(
-        '[tool.pytest.ini_options]\nmarkers = ["lab: l", "browser: b"]\naddopts = "--strict-markers"\n'
+        "[tool.pytest.ini_options]\n"
+        'markers = ["lab: l", "browser: b", "timing: t"]\n'
+        'addopts = "--strict-markers"\n'
     )
     tests = root / "tests"
-    for area in ("area", "lab", "web", "plain"):
+    for area in ("area", "lab", "web", "load", "plain"):
         (tests / area).mkdir(parents=True)
         (tests / area / "__init__.py").write_text("")
     (tests / "__init__.py").write_text("")
@@ -53,6 +60,7 @@ def write_project(root: Path) -> None:
     (tests / "area" / "test_area.py").write_text(AREA_TESTS)
     (tests / "lab" / "test_lab.py").write_text(MARKED_TESTS.format(marker="lab"))
     (tests / "web" / "test_web.py").write_text(MARKED_TESTS.format(marker="browser"))
+    (tests / "load" / "test_load.py").write_text(MARKED_TESTS.format(marker="timing"))
     (tests / "plain" / "test_plain.py").write_text(LONE_TESTS)
 
 
@@ -67,17 +75,18 @@ def test_groups_run_on_one_worker_each(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     passed = re.findall(r"\[(gw\d+)\] \[\s*\d+%\] PASSED (\S+)", proc.stdout)
-    assert len(passed) == 4 + 2 + 2 + 6, proc.stdout
+    assert len(passed) == 4 + 2 + 2 + 2 + 6, proc.stdout
     workers: dict[str, set[str]] = {}
     for worker, nodeid in passed:
-        test, _, group = nodeid.partition("@")
-        workers.setdefault(group or test, set()).add(worker)
-    assert {group: len(seen) for group, seen in workers.items() if "::" not in group} == {
+        area = nodeid.split("/")[1]
+        group = {"area": "tests/area", "lab": "timing", "web": "timing", "load": "timing"}.get(area, area)
+        workers.setdefault(group, set()).add(worker)
+    # One worker for each group; the tests that share nothing were spread over both.
+    assert {group: len(seen) for group, seen in workers.items()} == {
         "tests/area": 1,
-        "lab+browser": 1,
+        "timing": 1,
+        "plain": 2,
     }, proc.stdout
-    # The tests that share nothing carry no group: each is scheduled alone.
-    assert sum("::test_alone_" in group for group in workers) == 6
 
 
 @pytest.mark.parametrize("ci", ["true", ""])
