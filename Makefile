@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 CONFIG ?= default
 # Extra pytest arguments for `make test`, e.g. PYTEST_ARGS='tests/probe -x'.
 PYTEST_ARGS ?=
-# jsii silences its Node end-of-life banner only when this lists the running major version.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)
+# pytest-xdist workers for `make test` (TEST_WORKERS=0: one process). Which tests share a worker is decided
+# in tests/conftest.py (groups of shared state, longest group first: hence no loadscope reorder).
+TEST_WORKERS ?= 2
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
 
@@ -27,7 +28,7 @@ synth: bootstrap
 	@scripts/synth.sh $(CONFIG)
 
 test: bootstrap-all
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

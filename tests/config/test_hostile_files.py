@@ -15,7 +15,7 @@ import pytest
 from streampath.config.loader import MAX_PROBLEMS
 from streampath.config.source import MAX_CONFIG_BYTES
 from tests.config.support import assert_one_safe_line, default_text, refusal, write
-from tests.support.cdk import CDK_CLI, REPO_ROOT
+from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner
 
 NOT_REGULAR = "not a regular file ({}); a config must be a regular file"
 
@@ -333,7 +333,6 @@ def test_real_cdk_synth_refuses_a_hostile_file_with_one_line(tmp_path: Path) -> 
             "HOME": str(home),
             "CDK_DISABLE_VERSION_CHECK": "1",
             "CDK_DISABLE_CLI_TELEMETRY": "true",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20",
         }
     )
     result = subprocess.run(
@@ -358,4 +357,5 @@ def test_real_cdk_synth_refuses_a_hostile_file_with_one_line(tmp_path: Path) -> 
     assert f"{line}\n" in result.stderr, result.stderr[-2000:]
     assert "Traceback" not in result.stderr + result.stdout
     assert "9" * 100 not in result.stderr + result.stdout
+    assert_no_node_banner(result.stderr)
     assert not (tmp_path / "out").exists() or not list((tmp_path / "out").glob("*.template.json"))

@@ -27,7 +27,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from streampath_cdk.local_bundling import WHEEL_CACHE_ENV_VAR, wheel_dir
-from tests.support.cdk import CDK_CLI, REPO_ROOT, cfn_lint_errors
+from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner, cfn_lint_errors
 from tests.support.installs import Venv, clean_env
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,6 @@ def _offline_env(home: Path) -> dict[str, str]:
             WHEEL_CACHE_ENV_VAR: str(wheel_dir()),
         }
     )
-    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
     return env
 
 
@@ -132,6 +131,7 @@ def synth(request: pytest.FixtureRequest) -> Synth:
 
 def test_synthesises_offline_with_cdk_nag_clean(synth: Synth) -> None:
     assert synth.result.returncode == 0, synth.result.stdout + synth.result.stderr
+    assert_no_node_banner(synth.result.stderr)
     manifest = json.loads((synth.out / "manifest.json").read_text())
     assert "missing" not in manifest  # no lookups: nothing for cdk.context.json
     assert sorted(p.name for p in synth.out.glob("*.template.json")) == [

@@ -13,6 +13,8 @@ from streamprobe.browser import BrowserSession, BrowserUnavailable, check_browse
 from tests.hostile.secrets import HEADERS, assert_clean
 from tests.hostile.test_echoes import ECHOES, _server
 
+pytestmark = pytest.mark.browser
+
 CASES = ["reason-phrase", "content-type", "body-echo", "body-echo-swapped-case", "body-cut-by-server"]
 
 

@@ -8,7 +8,7 @@ from lab.report import render_load_row
 from lab.run import LOAD_STREAMS, LabReport, run_load_row
 from lab.topology import CAPPED_MAXCONN, Lab
 
-pytestmark = [pytest.mark.lab, pytest.mark.serial]
+pytestmark = [pytest.mark.lab, pytest.mark.timing]
 
 
 def test_the_capped_hop_is_named_with_its_cap(lab: Lab) -> None:

@@ -11,7 +11,7 @@ from streampath_canary.contract import CanarySpec
 from streampath_canary.load_event import LoadEventError, run_load_event
 from streamprobe.load import merge_parts
 
-pytestmark = pytest.mark.serial
+pytestmark = pytest.mark.timing
 
 
 def spec_for(app_port: int) -> CanarySpec:

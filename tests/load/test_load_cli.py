@@ -14,7 +14,7 @@ import pytest
 
 from tests.support.servers import refused_port
 
-pytestmark = pytest.mark.serial
+pytestmark = pytest.mark.timing
 
 KEYS = {
     "url",

@@ -22,7 +22,7 @@ from tests.load.conftest import CAP
 from tests.support.servers import refused_port
 from tests.support.tls import TLSFiles
 
-pytestmark = pytest.mark.serial
+pytestmark = pytest.mark.timing
 
 
 def stream_url(port: int, events: int, interval_ms: int, scheme: str = "http") -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 from streampath_canary.contract import METRICS
 
 from tests.regions.support import THREE_REGIONS, config_data, load
+from tests.support.cdk import assert_no_node_banner
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -22,15 +22,14 @@ def money(cell: str) -> float:
 
 
 def test_table_adds_up(tmp_path: Path) -> None:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "18,20,22"}
     proc = subprocess.run(
         [sys.executable, str(REPO / "bench" / "canary_cost.py"), "--duration-ms", "2000", "--regions", "1,3"],
         capture_output=True,
         text=True,
-        env=env,
         timeout=300,
         check=True,
     )
+    assert_no_node_banner(proc.stderr)
     rows = [
         [cell.strip() for cell in line.strip("|").split("|")]
         for line in proc.stdout.splitlines()

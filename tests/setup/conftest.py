@@ -1,9 +1,10 @@
 """Fixtures for the set-up tests: a copy of the checkout, and a PATH with no apt-get, dpkg, sudo or curl.
 
 The copy holds every file git would commit (tracked and untracked, not ignored) as the working tree has them
-now; its ``.venv`` and ``node_modules`` are symlinks to this checkout's, and the canary's wheel cache is this
-user's (``$STREAMPATH_WHEEL_CACHE`` whatever ``HOME`` is), so nothing is downloaded or built.
-``BOOTSTRAP_FROZEN=1`` makes the copy's bootstrap fail rather than install into that shared ``.venv``.
+now; its ``.venv``, ``node_modules`` (and ``.node``, where bootstrap installed a Node) are symlinks to this
+checkout's, and the canary's wheel cache is this user's (``$STREAMPATH_WHEEL_CACHE`` whatever ``HOME`` is),
+so nothing is downloaded or built. ``BOOTSTRAP_FROZEN=1`` makes the copy's bootstrap fail rather than
+install into that shared ``.venv``.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ PORTABLE_TOOLS = (
 # What a macOS laptop or a non-Debian CI image does not have (or a user without root cannot use).
 ABSENT_TOOLS = ("apt-get", "apt", "dpkg", "dpkg-query", "sudo", "curl")
 SHARED_DIRS = (".venv", "node_modules")
+#: The Node bootstrap installed where the system's is older than package.json's engines (absent otherwise).
+PROJECT_NODE_DIR = ".node"
 
 
 @pytest.fixture(scope="session")
@@ -93,6 +96,8 @@ def checkout_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name in SHARED_DIRS:
         assert (REPO_ROOT / name).is_dir(), f"{name}/ is missing: run make bootstrap"
         (root / name).symlink_to(REPO_ROOT / name, target_is_directory=True)
+    if (REPO_ROOT / PROJECT_NODE_DIR).is_dir():
+        (root / PROJECT_NODE_DIR).symlink_to(REPO_ROOT / PROJECT_NODE_DIR, target_is_directory=True)
     return root
 
 

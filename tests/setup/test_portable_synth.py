@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.setup.conftest import ABSENT_TOOLS, clean_env
-
-BANNER = "end-of-life"
+from tests.support.cdk import assert_no_node_banner
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def test_make_synth_passes_without_apt_dpkg_sudo_or_curl(synthesised_copy: tuple
     root, result = synthesised_copy
     assert result.returncode == 0, result.output
     assert "command not found" not in result.output
-    assert BANNER not in result.output, result.output
+    assert_no_node_banner(result.output)
     out = root / "cdk.out"
     names = sorted(path.name for path in out.glob("*.template.json"))
     assert names == [

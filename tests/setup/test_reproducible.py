@@ -15,7 +15,7 @@ import pytest
 from packaging.requirements import Requirement
 
 from tests.setup.conftest import clean_env
-from tests.support.cdk import REPO_ROOT
+from tests.support.cdk import REPO_ROOT, assert_no_node_banner
 
 PROJECT_DISTRIBUTIONS = {"streampath", "streamprobe", "streamcheck", "streampath-canary", "streampath-cdk"}
 # Pinned too, because bootstrap upgrades them under the same constraints; no project distribution needs them.
@@ -91,10 +91,12 @@ def test_cdk_nag_is_pinned_exactly_to_the_installed_version() -> None:
 def test_node_version_is_declared_and_the_cli_matches_the_lock() -> None:
     package = json.loads((REPO_ROOT / "package.json").read_text())
     lock = json.loads((REPO_ROOT / "package-lock.json").read_text())
-    assert package["engines"] == {"node": ">=20"}
+    # jsii supports ^22 and ^24: Node 20 is end-of-life.
+    assert package["engines"] == {"node": ">=22"}
     assert lock["packages"][""]["engines"] == package["engines"], "package-lock.json is out of date"
+    # The exact version bootstrap installs where the system's Node is older (nvm reads it too).
     nvmrc = (REPO_ROOT / ".nvmrc").read_text().strip()
-    assert re.fullmatch(r"\d+", nvmrc) and int(nvmrc) >= 20
+    assert re.fullmatch(r"22\.\d+\.\d+", nvmrc), nvmrc
     installed = json.loads((REPO_ROOT / "node_modules" / "aws-cdk" / "package.json").read_text())["version"]
     assert (
         installed
@@ -148,15 +150,15 @@ def test_venv_is_reinstalled_when_an_input_changes(checkout_copy: Path, home: Pa
 
 
 def launcher_root(tmp_path: Path) -> Path:
-    """A tree with the real launcher and an app.py that reports the interpreter that runs it."""
+    """A tree with the real launcher and an app.py that reports the interpreter that runs it and its PATH
+    (jsii starts the first ``node`` on it)."""
     root = tmp_path / "app"
     (root / "scripts").mkdir(parents=True)
-    launcher = root / "scripts" / "cdk-app"
-    launcher.write_bytes((REPO_ROOT / "scripts" / "cdk-app").read_bytes())
-    launcher.chmod(0o755)
-    (root / "app.py").write_text(
-        "import os, sys\nprint(sys.executable, os.environ['JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION'])\n"
-    )
+    for name in ("cdk-app", "project-node.sh"):
+        script = root / "scripts" / name
+        script.write_bytes((REPO_ROOT / "scripts" / name).read_bytes())
+        script.chmod(0o755)
+    (root / "app.py").write_text("import os, sys\nprint(sys.executable, os.environ['PATH'])\n")
     return root
 
 
@@ -171,19 +173,33 @@ def run_launcher(root: Path, path: str, home: Path) -> subprocess.CompletedProce
     )
 
 
-def node_major() -> str:
-    return subprocess.run(
-        ["node", "-p", "process.versions.node.split('.')[0]"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+def project_node(root: Path) -> Path:
+    """A stand-in for the Node bootstrap installs into ``root/.node`` (never run: only found on PATH)."""
+    node = root / ".node" / "bin" / "node"
+    node.parent.mkdir(parents=True)
+    node.write_text("#!/bin/sh\nexit 1\n")
+    node.chmod(0o755)
+    return node
 
 
 def test_launcher_prefers_the_project_venv(tmp_path: Path, home: Path) -> None:
     root = launcher_root(tmp_path)
     (root / ".venv" / "bin").mkdir(parents=True)
     (root / ".venv" / "bin" / "python").symlink_to(Path(sys.executable).resolve())
+    # Without a project Node, jsii gets the system's: the launcher puts nothing of its own first.
     result = run_launcher(root, "/usr/bin:/bin", home)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(root / ".venv" / "bin" / "python"), node_major()]
+    assert result.stdout.split() == [str(root / ".venv" / "bin" / "python"), "/usr/bin:/bin"]
+
+
+def test_launcher_puts_the_project_node_first(tmp_path: Path, home: Path) -> None:
+    root = launcher_root(tmp_path)
+    (root / ".venv" / "bin").mkdir(parents=True)
+    (root / ".venv" / "bin" / "python").symlink_to(Path(sys.executable).resolve())
+    node = project_node(root)
+    result = run_launcher(root, "/usr/bin:/bin", home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [str(root / ".venv" / "bin" / "python"), f"{node.parent}:/usr/bin:/bin"]
 
 
 def test_launcher_falls_back_to_python3_with_the_cdk(tmp_path: Path, home: Path) -> None:
@@ -193,9 +209,13 @@ def test_launcher_falls_back_to_python3_with_the_cdk(tmp_path: Path, home: Path)
     # An activated venv of the user's own: the dev venv's interpreter, which has aws_cdk.
     (bin_dir / "python3").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     (bin_dir / "python3").chmod(0o755)
+    node = project_node(root)
     result = run_launcher(root, f"{bin_dir}:/usr/bin:/bin", home)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [sys.executable, node_major()]
+    interpreter, path = result.stdout.split()
+    assert interpreter == sys.executable
+    # (this venv's own Node, when it has one, comes first: the interpreter put it there on start)
+    assert path.endswith(f"{node.parent}:{bin_dir}:/usr/bin:/bin"), path
 
 
 def test_launcher_says_what_to_do_when_no_python_has_the_cdk(tmp_path: Path, home: Path) -> None:
@@ -219,7 +239,35 @@ def test_readme_commands_outside_make_print_no_jsii_banner(argv: list[str], home
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert "end-of-life" not in result.stdout + result.stderr
+    assert_no_node_banner(result.stdout + result.stderr)
+
+
+def test_the_venv_runs_jsii_on_a_node_jsii_supports(home: Path) -> None:
+    # A new shell's PATH (the system's Node first), as a README or benchmark command typed by hand has it.
+    probe = "import aws_cdk, shutil; print(shutil.which('node'))"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], env=clean_env("/usr/bin:/bin", home), capture_output=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert_no_node_banner(result.stderr)
+    node = result.stdout.decode().strip()
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=True, timeout=30)
+    package = json.loads((REPO_ROOT / "package.json").read_text())
+    minimum = int(re.search(r"\d+", package["engines"]["node"]).group())  # type: ignore[union-attr]
+    assert int(version.stdout.strip().lstrip("v").split(".")[0]) >= minimum, (node, version.stdout)
+
+
+def test_bench_imports_only_prints_no_node_banner(home: Path) -> None:
+    """The command of bench/canary_bench.py's docstring, from a new shell's PATH."""
+    result = subprocess.run(
+        [sys.executable, "bench/canary_bench.py", "--imports-only"],
+        cwd=REPO_ROOT,
+        env=clean_env("/usr/bin:/bin", home),
+        capture_output=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert_no_node_banner(result.stdout + result.stderr)
 
 
 def test_ci_runs_make_test_and_make_test_fails_when_pytest_collects_nothing(

@@ -13,7 +13,15 @@ from aws_cdk import aws_s3 as s3
 
 from streampath_cdk import nag
 from tests.stacks.conftest import CONFIG_NAMES
-from tests.support.cdk import CDK_CLI, REPO_ROOT, Synthesised, cdk_context, cfn_lint_errors, synth_config
+from tests.support.cdk import (
+    CDK_CLI,
+    REPO_ROOT,
+    Synthesised,
+    assert_no_node_banner,
+    cdk_context,
+    cfn_lint_errors,
+    synth_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +119,7 @@ def test_real_cdk_synth_works_without_credentials(tmp_path: Path) -> None:
     assert "StreamPath-default-Nlb.template.json" in names
     assert "StreamPath-default-CloudFront.template.json" in names
     assert "missing" not in json.loads((out / "manifest.json").read_text())
-    assert "end-of-life" not in result.stdout + result.stderr, result.stderr
+    assert_no_node_banner(result.stdout + result.stderr)
 
 
 def test_real_cdk_synth_fails_with_one_clear_line_on_a_bad_config(tmp_path: Path) -> None:

@@ -1,0 +1,47 @@
+"""Nothing is lost: every test id collected before the suite was parallelised is still collected.
+
+tests/collected-ids.txt is that baseline (``pytest --collect-only -q``, sorted). New ids need no entry; an
+id that disappears (a test dropped, renamed or re-parametrized) fails here until it is back, or until the
+change is a deliberate one that edits the baseline in the same commit, for review.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "tests" / "collected-ids.txt"
+
+
+def baseline_ids() -> set[str]:
+    lines = BASELINE.read_text().splitlines()
+    return {line for line in lines if line and not line.startswith("#")}
+
+
+def collected_ids() -> set[str]:
+    # Not under xdist (its output differs), and with no PYTEST_ADDOPTS of the caller's shell.
+    env = {key: value for key, value in os.environ.items() if key != "PYTEST_ADDOPTS"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:xdist", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return {line for line in proc.stdout.splitlines() if "::" in line}
+
+
+def test_the_baseline_is_sorted_and_unique() -> None:
+    ids = [line for line in BASELINE.read_text().splitlines() if line and not line.startswith("#")]
+    assert ids == sorted(set(ids)), "keep tests/collected-ids.txt sorted, one id per line"
+    assert len(ids) >= 1485
+
+
+def test_every_baseline_id_is_still_collected() -> None:
+    missing = sorted(baseline_ids() - collected_ids())
+    assert not missing, f"{len(missing)} test ids are no longer collected:\n" + "\n".join(missing[:50])

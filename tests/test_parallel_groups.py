@@ -1,0 +1,116 @@
+"""tests/conftest.py's grouping, applied by the installed pytest-xdist as `make test` runs it.
+
+A small project with this suite's conftest: tests that share an area's session fixture, tests marked
+``lab``, ``browser`` or ``timing`` in different areas, and tests that share nothing. Each group must run
+on one worker; a pytest or xdist release that drops the groups (every test scheduled alone) fails here.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+AREA_CONFTEST = """
+import pytest
+
+@pytest.fixture(scope="session")
+def server():
+    return "started once"
+"""
+# Each test takes a moment, so that both workers are busy and tests scheduled alone alternate between them.
+AREA_TESTS = "import time\n" + "".join(
+    f"\ndef test_shares_{i}(server):\n    time.sleep(0.2)\n" for i in range(4)
+)
+MARKED_TESTS = """
+import time
+
+import pytest
+
+pytestmark = pytest.mark.{marker}
+
+def test_one():
+    time.sleep(0.2)
+
+def test_two():
+    time.sleep(0.2)
+"""
+LONE_TESTS = "import time\n" + "".join(f"\ndef test_alone_{i}():\n    time.sleep(0.2)\n" for i in range(6))
+
+
+def write_project(root: Path) -> None:
+    (root / "pyproject.toml").write_text(
+        "[tool.pytest.ini_options]\n"
+        'markers = ["lab: l", "browser: b", "timing: t"]\n'
+        'addopts = "--strict-markers"\n'
+    )
+    tests = root / "tests"
+    for area in ("area", "lab", "web", "load", "plain"):
+        (tests / area).mkdir(parents=True)
+        (tests / area / "__init__.py").write_text("")
+    (tests / "__init__.py").write_text("")
+    (tests / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    (tests / "area" / "conftest.py").write_text(AREA_CONFTEST)
+    (tests / "area" / "test_area.py").write_text(AREA_TESTS)
+    (tests / "lab" / "test_lab.py").write_text(MARKED_TESTS.format(marker="lab"))
+    (tests / "web" / "test_web.py").write_text(MARKED_TESTS.format(marker="browser"))
+    (tests / "load" / "test_load.py").write_text(MARKED_TESTS.format(marker="timing"))
+    (tests / "plain" / "test_plain.py").write_text(LONE_TESTS)
+
+
+def test_groups_run_on_one_worker_each(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder", "-v"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    passed = re.findall(r"\[(gw\d+)\] \[\s*\d+%\] PASSED (\S+)", proc.stdout)
+    assert len(passed) == 4 + 2 + 2 + 2 + 6, proc.stdout
+    workers: dict[str, set[str]] = {}
+    for worker, nodeid in passed:
+        area = nodeid.split("/")[1]
+        group = {"area": "tests/area", "lab": "timing", "web": "timing", "load": "timing"}.get(area, area)
+        workers.setdefault(group, set()).add(worker)
+    # One worker for each group; the tests that share nothing were spread over both.
+    assert {group: len(seen) for group, seen in workers.items()} == {
+        "tests/area": 1,
+        "timing": 1,
+        "plain": 2,
+    }, proc.stdout
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_a_skip_fails_only_under_ci(tmp_path: Path, ci: str) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "conftest.py").write_text((ROOT / "tests" / "conftest.py").read_text())
+    (tmp_path / "tests" / "test_skip.py").write_text(
+        "import pytest\n\ndef test_needs_a_tool():\n    pytest.skip('the tool is not installed')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-ra", "-p", "no:cacheprovider", "tests"],
+        cwd=tmp_path,
+        env={**_env_without_ci(), **({"CI": ci} if ci else {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if ci:
+        assert proc.returncode == 1, proc.stdout
+        assert "skipped under CI=true" in proc.stdout and "the tool is not installed" in proc.stdout
+    else:
+        assert proc.returncode == 0, proc.stdout
+        assert "SKIPPED [1]" in proc.stdout and "the tool is not installed" in proc.stdout
+
+
+def _env_without_ci() -> dict[str, str]:
+    return {key: value for key, value in os.environ.items() if key not in ("CI", "PYTEST_ADDOPTS")}
