@@ -1,8 +1,9 @@
 """Nothing is lost: every test id collected before the suite was parallelised is still collected.
 
 tests/collected-ids.txt is that baseline (``pytest --collect-only -q``, sorted). New ids need no entry; an
-id that disappears (a test dropped, renamed or re-parametrized) fails here until it is back, or until the
-change is a deliberate one that edits the baseline in the same commit, for review.
+id that disappears (a test dropped, renamed or re-parametrized) fails here until it is back, or until it is
+listed in tests/retired-ids.txt with where the test went and why (a rename, a move, a message in a
+parametrized id), in the same commit, for review.
 """
 
 from __future__ import annotations
@@ -14,11 +15,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "tests" / "collected-ids.txt"
+RETIRED = ROOT / "tests" / "retired-ids.txt"
 
 
 def baseline_ids() -> set[str]:
     lines = BASELINE.read_text().splitlines()
     return {line for line in lines if line and not line.startswith("#")}
+
+
+def retired_ids() -> dict[str, str]:
+    """Baseline id -> where the test went and why (tests/retired-ids.txt: id, a tab, the reason)."""
+    retired = {}
+    for line in RETIRED.read_text().splitlines():
+        if line and not line.startswith("#"):
+            test_id, tab, reason = line.partition("\t")
+            assert tab and reason.strip(), f"tests/retired-ids.txt: {test_id!r} needs a tab and a reason"
+            retired[test_id] = reason
+    return retired
 
 
 def collected_ids() -> set[str]:
@@ -43,5 +56,11 @@ def test_the_baseline_is_sorted_and_unique() -> None:
 
 
 def test_every_baseline_id_is_still_collected() -> None:
-    missing = sorted(baseline_ids() - collected_ids())
+    missing = sorted(baseline_ids() - collected_ids() - retired_ids().keys())
     assert not missing, f"{len(missing)} test ids are no longer collected:\n" + "\n".join(missing[:50])
+
+
+def test_a_retired_id_is_really_gone_and_was_in_the_baseline() -> None:
+    retired = retired_ids().keys()
+    assert retired <= baseline_ids(), sorted(retired - baseline_ids())[:20]
+    assert not retired & collected_ids(), "collected again: drop it from tests/retired-ids.txt"
