@@ -33,7 +33,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 from streampath_canary.burn_rates import BURN_RATE_WINDOWS, BurnRateWindow, window_label
-from streampath_canary.contract import SUCCESS
+from streampath_canary.contract import DEFAULT_DATAPOINTS_TO_ALARM, DEFAULT_EVALUATION_PERIODS, SUCCESS
 
 from streampath_cdk.canary_alarms import allow_alarms_to_publish, canary_metric
 from streampath_cdk.slo_metrics import SloPath, error_rate
@@ -79,7 +79,7 @@ class SloAlarms(Construct):
     default None: a topic of its own, encrypted with ``topic_key``, SSL only), ``topic_key`` (needed when
     ``ticket_topic`` is None). ``heartbeat_period`` (default None: no heartbeat, the threshold alarms
     watch for silence) with ``heartbeat_evaluation_periods`` / ``heartbeat_datapoints_to_alarm`` (M of N,
-    default 3 of 5) and ``heartbeat_suppressor`` (an alarm that already pages for a failing canary).
+    default the contract's, 3 of 5) and ``heartbeat_suppressor`` (an alarm that already pages for a failing canary).
     """
 
     def __init__(
@@ -94,8 +94,8 @@ class SloAlarms(Construct):
         ticket_topic: sns.ITopic | None = None,
         topic_key: kms.IKey | None = None,
         heartbeat_period: cdk.Duration | None = None,
-        heartbeat_evaluation_periods: int = 5,
-        heartbeat_datapoints_to_alarm: int = 3,
+        heartbeat_evaluation_periods: int = DEFAULT_EVALUATION_PERIODS,
+        heartbeat_datapoints_to_alarm: int = DEFAULT_DATAPOINTS_TO_ALARM,
         heartbeat_suppressor: cw.IAlarm | None = None,
     ) -> None:
         super().__init__(scope, construct_id)

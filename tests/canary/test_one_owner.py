@@ -20,7 +20,9 @@ READERS = (
     "cdk/streampath_cdk/canary_dashboard.py",
     "cdk/streampath_cdk/canary_function.py",
     "cdk/streampath_cdk/streaming_canary.py",
+    "cdk/streampath_cdk/slo_alarms.py",
     "stacks/canary_stack.py",
+    "stacks/canary_slo.py",
 )
 #: Where the rules' words may appear besides the contract: nowhere in the product's code.
 SOURCE_DIRS = ("streampath", "streampath_cdk", "stacks", "lambda/canary", "examples")
