@@ -32,12 +32,15 @@ import time
 from collections import defaultdict
 from collections.abc import Generator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
 
-from tests.support.installs import Built, build_distributions
+if TYPE_CHECKING:
+    # Imported where used: this file is also the scheduler a test copies into a bare project of its own.
+    from tests.support.installs import Built
+
 
 #: Where pytest's cache keeps each group's seconds of the last run (one key per group below it).
 GROUP_SECONDS_KEY = "streampath/xdist-group-seconds"
@@ -201,6 +204,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    from tests.support.installs import build_distributions
+
     return build_distributions(tmp_path_factory.mktemp("dist"))
 
 

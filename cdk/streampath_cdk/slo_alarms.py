@@ -79,7 +79,8 @@ class SloAlarms(Construct):
     default None: a topic of its own, encrypted with ``topic_key``, SSL only), ``topic_key`` (needed when
     ``ticket_topic`` is None). ``heartbeat_period`` (default None: no heartbeat, the threshold alarms
     watch for silence) with ``heartbeat_evaluation_periods`` / ``heartbeat_datapoints_to_alarm`` (M of N,
-    default the contract's, 3 of 5) and ``heartbeat_suppressor`` (an alarm that already pages for a failing canary).
+    default the contract's, 3 of 5) and ``heartbeat_suppressor`` (an alarm that already pages for a
+    failing canary).
     """
 
     def __init__(

@@ -141,7 +141,13 @@ def test_system_packages_found_on_path_need_no_apt(
     extra = tmp_path / "bin"
     extra.mkdir()
     (extra / "curl").symlink_to(curl)
-    for name in ("nginx", "haproxy", "caddy"):
+    # Every command of scripts/apt-packages.txt (its second column; curl and chromium are handled above).
+    commands = [
+        [*line.split(), line.split()[0]][1]
+        for line in (checkout_copy / "scripts" / "apt-packages.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    for name in (c for c in commands if c not in ("curl", "chromium")):
         found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
         assert found, f"{name} is not installed: make bootstrap-all"
         (extra / name).symlink_to(found)

@@ -95,10 +95,12 @@ def error_result(path: PathSpec, protocol: ProtocolName, kind: str, message: str
 def load_probe() -> ModuleType:
     """Import the probe library once per container and return the ``streamprobe`` module.
 
-    This is every import the first probe needs: ``streamprobe`` imports httpx and httpcore, and httpcore
-    imports h2 (its HTTP/2 connection) with them.
+    This is every import the first probe needs: ``streamprobe.probing`` imports httpx and httpcore, and
+    httpcore imports h2 (its HTTP/2 connection) with them. ``import streamprobe`` alone loads nothing of
+    that (the package is lazy), so the probing module is imported here, outside any probe's timing.
     """
     import streamprobe
+    import streamprobe.probing  # the HTTP stack, loaded here rather than inside a timed probe
 
     return streamprobe
 
