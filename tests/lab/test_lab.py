@@ -17,6 +17,7 @@ import pytest
 from lab.run import LabReport
 from lab.topology import PATH_NAMES, Lab
 from tests.lab.conftest import EVENTS, INTERVAL_MS, lab_processes
+from tests.support.signals import default_sigint
 
 pytestmark = pytest.mark.lab
 
@@ -231,6 +232,7 @@ def test_ctrl_c_stops_every_component() -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=default_sigint,
     )
     workdir = Path("/nonexistent")
     try:

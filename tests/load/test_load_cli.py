@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.servers import refused_port
+from tests.support.signals import default_sigint
 
 pytestmark = pytest.mark.timing
 
@@ -90,7 +91,9 @@ def test_bad_input_is_a_one_line_usage_error(app_port: int, args: list[str], say
 def test_ctrl_c_prints_what_finished_and_exits_1(app_port: int) -> None:
     argv = [sys.executable, "-m", "streamprobe", "load", url(app_port, 3, 100)]
     argv += ["--concurrency", "2", "--duration", "60", "--json"]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_sigint
+    )
     time.sleep(2.5)  # a few streams of 200 ms have finished
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
