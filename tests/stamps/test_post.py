@@ -150,7 +150,7 @@ CASES: list[tuple[bytes, str | None]] = [
     (b'{"prompt": "Authorization: Basic dXNlcjpwYXNzd29yZA=="}', "an Authorization value"),
     (b'{"jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjMifQ.sig"}', "a JSON Web Token"),
     # An access key id's shape, assembled so that no secret scanner takes this file for a leak.
-    (b'{"aws": "' + b"AKIA" + b"ABCDEFGHIJKLMNOP" + b'"}', "an API key"),
+    pytest.param(b'{"aws": "' + b"AKIA" + b"ABCDEFGHIJKLMNOP" + b'"}', "an API key", id="aws-key-shaped"),
     (b'{"gh": "ghp_abcdefghijklmnopqrstuvwxyz0123"}', "an API key"),
     (b"plain words with a Bearer", None),
 ]
