@@ -141,7 +141,7 @@ def test_cli_refuses_a_body_over_the_cap(tmp_path: Path) -> None:
     assert proc.returncode == 2 and f"more than the limit of {MAX_BODY_BYTES}" in proc.stderr
 
 
-CASES: list[tuple[bytes, str | None]] = [
+CASES = [
     (PROMPT, None),
     (b'{"max_tokens": 20, "prompt": "Explain OAuth authorization flows"}', None),
     (b'{"conversation_id": "550e8400-e29b-41d4-a716-446655440000"}', None),
