@@ -16,7 +16,7 @@ from constructs import Construct
 
 from streampath import naming
 from streampath.config.apigateway import ApiGatewayConfig
-from streampath_cdk.canary_function import RETENTION
+from streampath_cdk.log_retention import RETENTION
 from streampath_cdk.nag import acknowledge
 from streampath_cdk.streaming_nlb import StreamingNlb
 from streampath_cdk.streaming_rest_api import PublicOrigin, RestApiDomain, StreamingRestApi, VpcLinkOrigin

@@ -29,7 +29,8 @@ from streampath import naming
 from streampath.config.canary import CanaryConfig, RegionalCanary
 from streampath_cdk.canary_alarms import ForwardAlarmState, PageForRemoteAlarms, alarm_arn
 from streampath_cdk.canary_dashboard import CanaryDashboard, RegionSeries
-from streampath_cdk.canary_function import RETENTION, VpcPlacement
+from streampath_cdk.canary_function import VpcPlacement
+from streampath_cdk.log_retention import RETENTION
 from streampath_cdk.streaming_canary import CanaryParts, compose_canary
 
 

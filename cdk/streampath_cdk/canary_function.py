@@ -46,6 +46,7 @@ from streampath_canary.contract import (
 
 from streampath_cdk import nag
 from streampath_cdk.local_bundling import LocalPythonBundler, python_asset_code, requirement_names
+from streampath_cdk.log_retention import RETENTION
 
 #: The canary's runtime: its distribution (whose requirements the asset installs) and its package.
 CANARY_DISTRIBUTION: Final = "streampath-canary"
@@ -83,37 +84,6 @@ ASSET_EXCLUDE: Final = (
     "streamprobe/trace.py",
     # Markers for type checkers.
     "*/py.typed",
-)
-#: The contract's log retention values (days, the YAML's ``log_retention_days``) -> the CDK enum, in order.
-RETENTION: Final = dict(
-    zip(
-        contract.LOG_RETENTION_DAYS,
-        (
-            logs.RetentionDays.ONE_DAY,
-            logs.RetentionDays.THREE_DAYS,
-            logs.RetentionDays.FIVE_DAYS,
-            logs.RetentionDays.ONE_WEEK,
-            logs.RetentionDays.TWO_WEEKS,
-            logs.RetentionDays.ONE_MONTH,
-            logs.RetentionDays.TWO_MONTHS,
-            logs.RetentionDays.THREE_MONTHS,
-            logs.RetentionDays.FOUR_MONTHS,
-            logs.RetentionDays.FIVE_MONTHS,
-            logs.RetentionDays.SIX_MONTHS,
-            logs.RetentionDays.ONE_YEAR,
-            logs.RetentionDays.THIRTEEN_MONTHS,
-            logs.RetentionDays.EIGHTEEN_MONTHS,
-            logs.RetentionDays.TWO_YEARS,
-            logs.RetentionDays.THREE_YEARS,
-            logs.RetentionDays.FIVE_YEARS,
-            logs.RetentionDays.SIX_YEARS,
-            logs.RetentionDays.SEVEN_YEARS,
-            logs.RetentionDays.EIGHT_YEARS,
-            logs.RetentionDays.NINE_YEARS,
-            logs.RetentionDays.TEN_YEARS,
-        ),
-        strict=True,
-    )
 )
 
 # The AWSLambdaVPCAccessExecutionRole actions, written out (no managed policies).

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from streampath.config import load_config_by_name
-from tests.config.test_validation import Mutation, all_of, problems_of, setting
+from tests.config.mutations import Mutation, all_of, problems_of, setting
 
 SLO = {"objective": 99.5, "window_days": 28, "good": "first_event<=2000,buffering<=500"}
 

@@ -23,7 +23,7 @@ from streampath_cdk.streaming_rest_api import (
     StreamingRestApi,
     VpcLinkOrigin,
 )
-from tests.config.test_validation import write_config
+from tests.config.mutations import write_config
 from tests.support.cdk import Synthesised, cdk_context, cfn_lint_errors, synth_config
 
 METHOD = "AWS::ApiGateway::Method"

@@ -13,7 +13,7 @@ from aws_cdk.assertions import Match, Template
 from streampath.config import load_config
 from streampath_cdk.streaming_distribution import StreamingDistribution
 from streampath_cdk.streaming_origins import OriginTimeouts, shared_vpc_origin
-from tests.config.test_validation import DEFAULT, all_of, problems_of, setting, write_config
+from tests.config.mutations import DEFAULT, all_of, problems_of, setting, write_config
 from tests.support.cdk import cdk_context, cfn_lint_errors
 
 ORIGIN = ("cloudfront", "origin")

@@ -134,7 +134,9 @@ DEFAULT_SCHEDULE_MINUTES: Final = 1
 DEFAULT_MEMORY_MB: Final = 512
 #: The Lambda timeout (s): the schedule period, so one run can never overlap the next.
 DEFAULT_TIMEOUT_S: Final = 60
-#: Bounds connect, TLS, the wait for headers and any silence inside a stream (s); the probe's own default.
+#: Bounds connect, TLS, the wait for headers and any silence inside a stream (s). The canary's own choice,
+#: not the laptop probe's: long enough for a cold TLS handshake across Regions, short enough that a dead
+#: path costs one probe's slot and not the run's deadline.
 DEFAULT_PROBE_TIMEOUT_S: Final = 10
 #: Bounds one probe's whole stream (s): a streamcheck stream lasts 2 s, a chat answer some more.
 DEFAULT_MAX_DURATION_S: Final = 30
