@@ -15,6 +15,11 @@ A test can also name its group itself with ``@pytest.mark.xdist_group("name")`` 
 handed out longest first, by the seconds each took in the previous run on this checkout (pytest's cache),
 so the longest group never starts last.
 
+The ``timing`` group always runs on the first worker (``gw0``), and every other worker lowers its own CPU
+priority (``nice`` +10, inherited by the servers its tests start): so the timing-sensitive tests get a core
+whenever they want one, and the other workers (``make test`` starts more than there are cores) soak up the
+time those tests spend waiting on streams, sleeps and subprocesses.
+
 The scheduler is pytest-xdist's ``loadscope`` with these groups as its scopes: each worker writes the
 groups it collected to a file named after the controller's pid, which the controller reads when it
 schedules. (xdist's own ``loadgroup`` renames each node id with an ``@group`` suffix, which pytest 9.2's
@@ -49,7 +54,11 @@ MODULE_SCOPES = ("module", "class")
 
 
 #: Markers whose tests share one group (pyproject.toml's markers say what each means).
-MARKER_GROUPS = {"lab": "timing", "browser": "timing", "timing": "timing"}
+TIMING_GROUP = "timing"
+MARKER_GROUPS = {"lab": TIMING_GROUP, "browser": TIMING_GROUP, "timing": TIMING_GROUP}
+#: The worker that runs the timing group at normal priority; the others step back by BACKGROUND_NICENESS.
+TIMING_WORKER = "gw0"
+BACKGROUND_NICENESS = 10
 
 
 def shared_state_group(item: pytest.Item) -> str | None:
@@ -148,7 +157,22 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
                 path.unlink(missing_ok=True)
             return self.groups.get(nodeid, nodeid)
 
+        def _assign_work_unit(self, node: Any) -> None:
+            scope = next_scope_for(node.gateway.id, list(self.workqueue))
+            if scope is None:
+                return  # only the timing group is left, and it waits for its own worker
+            self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
     return SharedStateScheduling(config, log)
+
+
+def next_scope_for(worker: str, queued: list[str]) -> str | None:
+    """The queued group ``worker`` runs next: the timing group on the timing worker only (first, if it
+    is still queued), else the longest group queued."""
+    if worker == TIMING_WORKER and TIMING_GROUP in queued:
+        return TIMING_GROUP
+    return next((scope for scope in queued if scope != TIMING_GROUP), None)
 
 
 _group_seconds: defaultdict[str, float] = defaultdict(float)
@@ -197,6 +221,9 @@ def pytest_runtest_makereport(
 def pytest_configure(config: pytest.Config) -> None:
     # Known without pytest-xdist too (-p no:xdist, --strict-markers): the groups are set either way.
     config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker with its group")
+    worker = getattr(config, "workerinput", None)
+    if worker is not None and worker["workerid"] != TIMING_WORKER:
+        os.nice(BACKGROUND_NICENESS)
 
 
 # --- the distributions, built once a session (tests/dist, tests/examples, tests/probe/test_install) ---

@@ -8,10 +8,16 @@ parametrized id), in the same commit, for review.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+# One worker for the module: its one collection of the suite (collected_ids) serves both tests that read it.
+pytestmark = pytest.mark.xdist_group("tests/test_collected_ids.py")
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "tests" / "collected-ids.txt"
@@ -34,7 +40,8 @@ def retired_ids() -> dict[str, str]:
     return retired
 
 
-def collected_ids() -> set[str]:
+@functools.cache  # one collection of the whole suite serves every test here (they run on one worker)
+def collected_ids() -> frozenset[str]:
     # Not under xdist (its output differs), and with no PYTEST_ADDOPTS of the caller's shell.
     env = {key: value for key, value in os.environ.items() if key != "PYTEST_ADDOPTS"}
     proc = subprocess.run(
@@ -46,7 +53,7 @@ def collected_ids() -> set[str]:
         timeout=300,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    return {line for line in proc.stdout.splitlines() if "::" in line}
+    return frozenset(line for line in proc.stdout.splitlines() if "::" in line)
 
 
 def test_the_baseline_is_sorted_and_unique() -> None:

@@ -89,6 +89,46 @@ def test_groups_run_on_one_worker_each(tmp_path: Path) -> None:
     }, proc.stdout
 
 
+def test_the_timing_group_runs_on_the_first_worker_and_the_others_step_back(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    write_project(project)
+    seen = tmp_path / "seen"
+    seen.mkdir()
+    # Every test records its worker and that worker's niceness.
+    for test_file in (project / "tests").rglob("test_*.py"):
+        text = test_file.read_text().replace("time.sleep(0.2)", "time.sleep(0.2); record_here()")
+        test_file.write_text(
+            text
+            + "\n\ndef record_here():\n"
+            + "    import inspect, os\n"
+            + "    caller = inspect.stack()[1]\n"
+            + "    worker = os.environ['PYTEST_XDIST_WORKER']\n"
+            + "    name = f'{os.path.basename(caller.filename)}.{caller.function}.{worker}'\n"
+            + f"    with open(os.path.join({str(seen)!r}, name), 'w') as out:\n"
+            + "        out.write(str(os.nice(0)))\n"
+        )
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-n", "3", "--dist", "loadgroup", "--no-loadscope-reorder", "-q"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    base = os.nice(0)
+    records = {path.name: int(path.read_text()) for path in seen.iterdir()}
+    assert len(records) == 4 + 2 + 2 + 2 + 6, sorted(records)
+    workers = {name.rsplit(".", 1)[1] for name in records}
+    assert workers >= {"gw0", "gw1"}, sorted(records)
+    for name, niceness in records.items():
+        worker = name.rsplit(".", 1)[1]
+        assert niceness == (base if worker == "gw0" else min(base + 10, 19)), (name, niceness)
+    # The two tests of each timing area ran on the timing worker.
+    timing = [name for name in records if name.startswith(("test_lab.", "test_web.", "test_load."))]
+    assert len(timing) == 6 and all(name.endswith(".gw0") for name in timing), sorted(records)
+
+
 @pytest.mark.parametrize("ci", ["true", ""])
 def test_a_skip_fails_only_under_ci(tmp_path: Path, ci: str) -> None:
     (tmp_path / "tests").mkdir()

@@ -6,6 +6,7 @@ cfn-lint at error level, then the streaming-critical properties of its templates
 (the dev venv's editable installs), and as a user installs it: the example copied out of the clone into a
 fresh venv that has the streampath-cdk, streampath-canary and streamprobe wheels (built from this clone,
 not editable) and the rest of its requirements.txt. The canary's asset holds the same files both ways.
+That venv is kept between runs for the same wheels, requirements and pins (tests/support/run_cache.py).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 
 from streampath_cdk.local_bundling import WHEEL_CACHE_ENV_VAR, wheel_dir
+from tests.support import run_cache
 from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner, cfn_lint_errors
-from tests.support.installs import Venv, clean_env
+from tests.support.installs import CONSTRAINTS, Venv, clean_env
 
 pytestmark = pytest.mark.slow
 
@@ -79,10 +81,17 @@ def _wheels_install(root: Path, distributions: Path, downloads: Path) -> tuple[P
     the wheels in ``distributions`` (and third-party wheels): ``(app folder, python)``."""
     app = root / "app"
     shutil.copytree(EXAMPLE, app, ignore=shutil.ignore_patterns("__pycache__", "cdk.out"))
-    venv = Venv.create(root / "venv")
     requirements = ["-r", str(app / "requirements.txt")]
-    venv.install(requirements, wanted=requirements, downloads=downloads, links=[distributions])
-    return app, venv.python
+
+    def build(folder: Path) -> bool:
+        venv = Venv.create(folder / "venv")
+        venv.install(requirements, wanted=requirements, downloads=downloads, links=[distributions])
+        return True
+
+    # Kept between runs for the same wheels, requirements and pins (tests/support/run_cache.py).
+    key = run_cache.digest([], [app / "requirements.txt", CONSTRAINTS, *sorted(distributions.glob("*.whl"))])
+    python = run_cache.entry("example-app-venv", key, build, lambda folder: Venv(folder / "venv").python)
+    return app, python
 
 
 def _synth(root: Path, app_dir: Path, python: Path) -> Synth:

@@ -9,7 +9,9 @@ checkout, with an environment that cannot reach the dev venv's packages.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -17,9 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from streampath_cdk.local_bundling import canonical_name, wheel_dir
+from tests.support import run_cache
 from tests.support.cdk import REPO_ROOT
+from tests.support.run_cache import tool_versions
 
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
+#: How scripts/dist.sh lists what it copies: the files git would commit (tracked, and new but not ignored).
+GIT_LS_FILES = ("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -140,8 +146,42 @@ class Built:
 
 
 def build_distributions(out: Path) -> Built:
-    """Every distribution's sdist and wheel, built as ``make dist`` builds them, into ``out``."""
-    result = subprocess.run(
-        [REPO_ROOT / "scripts" / "dist.sh", out], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT
+    """Every distribution's sdist and wheel, built as ``make dist`` builds them, into ``out``.
+
+    Built once for the inputs of the build (every file ``scripts/dist.sh`` copies, the script itself,
+    constraints.txt, the build tools' versions) and kept between runs (tests/support/run_cache.py): a
+    re-run with the same inputs gets the same files and the same ``twine check`` report.
+    """
+    script = REPO_ROOT / "scripts" / "dist.sh"
+
+    def build(folder: Path) -> bool:
+        result = subprocess.run(
+            [script, folder / "files"], capture_output=True, text=True, timeout=900, cwd=REPO_ROOT
+        )
+        report = {"returncode": result.returncode, "stdout": result.stdout, "stderr": result.stderr}
+        (folder / "result.json").write_text(json.dumps(report))
+        return result.returncode == 0
+
+    def use(folder: Path) -> Built:
+        report = json.loads((folder / "result.json").read_text())
+        if (folder / "files").is_dir():
+            shutil.copytree(folder / "files", out, dirs_exist_ok=True)
+        result = subprocess.CompletedProcess([str(script), str(out)], **report)
+        return Built(out, result)
+
+    key = run_cache.digest(
+        tool_versions("build", "setuptools", "wheel", "twine"), [script, CONSTRAINTS, *distribution_files()]
     )
-    return Built(out, result)
+    return run_cache.entry("dist", key, build, use)
+
+
+def distribution_files() -> list[Path]:
+    """The files ``scripts/dist.sh`` copies into each build: what git would commit under each folder."""
+    listed = subprocess.run(
+        [*GIT_LS_FILES, *distribution_folders()],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return sorted(REPO_ROOT / name for name in listed.stdout.decode().split("\0") if name)
