@@ -128,7 +128,7 @@ def test_home_region_pages_for_the_remote_alarms_by_the_names_they_have_there(
         },
     )
     # The home Region's own burn-rate pages notify the topic directly (alarm actions, same Region).
-    assert f"StreamPath-slo-canary-chat-SloFastBurn" in paging_composites(home).values()
+    assert "StreamPath-slo-canary-chat-SloFastBurn" in paging_composites(home).values()
 
 
 def test_a_rule_of_the_longest_alarm_arns_stays_under_eventbridges_pattern_quota() -> None:
