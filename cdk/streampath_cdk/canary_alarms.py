@@ -386,8 +386,9 @@ ALARM_NAME_MAX_CHARS: Final = 255
 ALARM_ARN_MAX_CHARS: Final = (
     len("arn:aws:cloudwatch:ap-southeast-2:123456789012:alarm:") + ALARM_NAME_MAX_CHARS
 )
-#: What a rule's pattern holds besides its ARNs (source, detail-type, keys and brackets), rounded up.
-PATTERN_OVERHEAD_CHARS: Final = 160
+#: What a rule's pattern holds besides its ARNs (source, detail-type, the suppression filter, keys and
+#: brackets, with JSON's spaces), rounded up.
+PATTERN_OVERHEAD_CHARS: Final = 256
 #: ARNs one rule matches, so that its pattern stays under the quota whatever the alarms' names (each
 #: ARN quoted and comma-separated): alarms beyond it get another rule.
 ALARMS_PER_RULE: Final = (EVENT_PATTERN_MAX_CHARS - PATTERN_OVERHEAD_CHARS) // (ALARM_ARN_MAX_CHARS + 3)
@@ -402,9 +403,19 @@ def _groups(arns: Sequence[str]) -> list[list[str]]:
     return [list(arns[i : i + ALARMS_PER_RULE]) for i in range(0, len(arns), ALARMS_PER_RULE)]
 
 
-def _state_changes(arns: Sequence[str]) -> events.EventPattern:
+def _state_changes(arns: Sequence[str], *, when_actions_run: bool = False) -> events.EventPattern:
+    """The state changes of these alarms; ``when_actions_run``: only those on which the alarm's own
+    actions run. A composite whose actions its ``ActionsSuppressor`` holds back still changes state, and
+    its event says so (``detail.state.actionsSuppressedBy``: ``Alarm``, ``WaitPeriod`` or
+    ``ExtensionPeriod``); when the wait period ends without the suppressor firing, a new event (ALARM to
+    ALARM) comes without it (CloudWatch's "Alarm events and EventBridge" examples). Matching on its
+    absence makes a forwarded page obey the suppressor as an alarm action does: one page per incident,
+    not one per burn-rate pair."""
     return events.EventPattern(
-        source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE], resources=list(arns)
+        source=["aws.cloudwatch"],
+        detail_type=[ALARM_STATE_CHANGE],
+        resources=list(arns),
+        detail={"state": {"actionsSuppressedBy": [{"exists": False}]}} if when_actions_run else None,
     )
 
 
@@ -412,9 +423,12 @@ class ForwardAlarmState(Construct):
     """Sends the state changes of ``alarms`` (this Region's alarms that page) to the default event bus of
     ``home_region`` (same account).
 
-    EventBridge delivers to an event bus in another Region; each rule assumes one role, allowed to put
-    events on that one bus only. A rule matches at most :data:`ALARMS_PER_RULE` alarms (the quota on a
-    pattern's size): ``.rules``, in order.
+    Why EventBridge: an alarm action must be an SNS topic in the alarm's own Region, and SNS does not
+    deliver to a topic in another Region; one topic per Region with the same e-mails subscribed would
+    mean one confirmation per Region and pages from several places. EventBridge delivers to an event bus
+    in another Region; each rule assumes one role, allowed to put events on that one bus only. A rule
+    matches at most :data:`ALARMS_PER_RULE` alarms (the quota on a pattern's size): ``.rules``, in
+    order.
     """
 
     def __init__(
@@ -478,7 +492,7 @@ class PageForRemoteAlarms(Construct):
                 self,
                 _rule_id(index),
                 description="streampath canary: page for the other Regions' composite alarms",
-                event_pattern=_state_changes(group),
+                event_pattern=_state_changes(group, when_actions_run=True),
                 targets=[events_targets.SnsTopic(topic, message=message)],
             )
             for index, group in enumerate(_groups(alarm_arns))

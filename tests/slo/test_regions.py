@@ -112,6 +112,8 @@ def test_home_region_pages_for_the_remote_alarms_by_the_names_they_have_there(
     for rule in home_rules:
         assert len(rule["EventPattern"]["resources"]) <= ALARMS_PER_RULE
         assert len(json.dumps(rule["EventPattern"])) < EVENT_PATTERN_MAX_CHARS
+        # A forwarded page obeys the composite's ActionsSuppressor, as an alarm action does.
+        assert rule["EventPattern"]["detail"] == {"state": {"actionsSuppressedBy": [{"exists": False}]}}
     Template.from_json(home).all_resources_properties(
         "AWS::Events::Rule",
         {
@@ -131,16 +133,28 @@ def test_home_region_pages_for_the_remote_alarms_by_the_names_they_have_there(
     assert "StreamPath-slo-canary-chat-SloFastBurn" in paging_composites(home).values()
 
 
-def test_a_rule_of_the_longest_alarm_arns_stays_under_eventbridges_pattern_quota() -> None:
+def test_rules_of_the_longest_alarm_arns_stay_under_eventbridges_pattern_quota() -> None:
+    import aws_cdk as cdk
+    from aws_cdk import aws_kms as kms
+    from aws_cdk import aws_sns as sns
+
+    from streampath_cdk.canary_alarms import PageForRemoteAlarms
+
     longest_region = max(COMMERCIAL_REGIONS, key=len)
     arn = f"arn:aws:cloudwatch:{longest_region}:{ACCOUNT}:alarm:{'a' * ALARM_NAME_MAX_CHARS}"
     assert len(arn) <= ALARM_ARN_MAX_CHARS
-    pattern = {
-        "source": ["aws.cloudwatch"],
-        "detail-type": ["CloudWatch Alarm State Change"],
-        "resources": [arn] * ALARMS_PER_RULE,
-    }
-    assert len(json.dumps(pattern)) <= EVENT_PATTERN_MAX_CHARS
+    stack = cdk.Stack(cdk.App(), "Home", env=cdk.Environment(account=ACCOUNT, region=HOME))
+    key = kms.Key(stack, "Key")
+    PageForRemoteAlarms(
+        stack,
+        "Pages",
+        topic=sns.Topic(stack, "Topic", master_key=key),
+        key=key,
+        alarm_arns=[arn] * (ALARMS_PER_RULE + 1),
+    )
+    patterns = [r["EventPattern"] for r in rules(Template.from_stack(stack).to_json())]
+    assert [len(p["resources"]) for p in patterns] == [ALARMS_PER_RULE, 1]
+    assert all(len(json.dumps(p)) <= EVENT_PATTERN_MAX_CHARS for p in patterns)
     assert ALARMS_PER_RULE >= 1
 
 
