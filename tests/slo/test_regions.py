@@ -152,7 +152,7 @@ def test_rules_of_the_longest_alarm_arns_stay_under_eventbridges_pattern_quota()
         key=key,
         alarm_arns=[arn] * (ALARMS_PER_RULE + 1),
     )
-    patterns = [r["EventPattern"] for r in rules(Template.from_stack(stack).to_json())]
+    patterns = [r["EventPattern"] for r in rules(dict(Template.from_stack(stack).to_json()))]
     assert [len(p["resources"]) for p in patterns] == [ALARMS_PER_RULE, 1]
     assert all(len(json.dumps(p)) <= EVENT_PATTERN_MAX_CHARS for p in patterns)
     assert ALARMS_PER_RULE >= 1
