@@ -8,9 +8,11 @@ references are ``Fn::GetStackOutput``, which reads another Region's stack output
 
 One stack per Region the canary runs in (docs/regions.md), each given its :class:`RegionalCanary`
 (``CanaryStackProps.deployment``). The home Region's keeps the single-Region names and logical ids,
-holds the VPC placement and the one dashboard (``other_regions``: the other Regions' canaries), and pages
-for their composite alarms; another Region's stack names its alarms and function after its Region and
-forwards its composite's state changes to the home Region.
+holds the VPC placement and the one dashboard (``other_regions``: the other Regions' canaries, their SLO
+rows beside its own), and pages for their alarms that page; another Region's stack names its alarms and
+function after its Region and forwards the state changes of its alarms that page (the threshold composite,
+and with burn rates paging the SLO's page composites) to the home Region. Both sides list the same alarms:
+the home Region's by name (``remote_page_alarm_names``), the other Region's by reference.
 """
 
 from __future__ import annotations
@@ -24,10 +26,15 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from stacks.canary_slo import CanarySlo, add_slo
+from stacks.canary_slo import CanarySlo, add_slo, remote_page_alarm_names
 from streampath import naming
 from streampath.config.canary import CanaryConfig, RegionalCanary
-from streampath_cdk.canary_alarms import ForwardAlarmState, PageForRemoteAlarms, alarm_arn
+from streampath_cdk.canary_alarms import (
+    ForwardAlarmState,
+    PageForRemoteAlarms,
+    alarm_arn,
+    degraded_alarm_name,
+)
 from streampath_cdk.canary_dashboard import CanaryDashboard, RegionSeries
 from streampath_cdk.canary_function import VpcPlacement
 from streampath_cdk.log_retention import RETENTION
@@ -88,8 +95,9 @@ class CanaryStack(cdk.Stack):
         if deployment.home:
             self._page_for_other_regions()
         else:
+            paging = [self.alarms.composite, *(self.slo.alarms.page_alarms if self.slo.alarms else [])]
             self.forwarding = ForwardAlarmState(
-                self, "ForwardToHome", alarm=self.alarms.composite, home_region=props.home_region
+                self, "ForwardToHome", alarms=paging, home_region=props.home_region
             )
         self._outputs()
 
@@ -101,6 +109,14 @@ class CanaryStack(cdk.Stack):
         several = bool(props.other_regions) or not home
         prefix = naming.canary_alarm_prefix(props.env_name, self.region, props.home_region)
         period = cdk.Duration.minutes(canary.schedule_minutes)
+        other_regions = [
+            RegionSeries(
+                region=other.region,
+                paths=other.path_specs(props.front_door_base_urls),
+                function_name=naming.canary_function_name(props.env_name, other.region),
+            )
+            for other in props.other_regions
+        ]
         parts = compose_canary(
             self,
             paths=deployment.path_specs(props.front_door_base_urls),
@@ -134,6 +150,7 @@ class CanaryStack(cdk.Stack):
             alarm_name_prefix=prefix,
             threshold_alarms=parts.alarms,
             period=period,
+            other_regions=other_regions,
         )
         # One dashboard for every Region, in the home Region.
         dashboard = (
@@ -142,14 +159,7 @@ class CanaryStack(cdk.Stack):
                 "Dashboard",
                 alarms=parts.alarms,
                 dashboard_name=naming.canary_dashboard_name(props.env_name),
-                other_regions=[
-                    RegionSeries(
-                        region=other.region,
-                        paths=other.path_specs(props.front_door_base_urls),
-                        function_name=naming.canary_function_name(props.env_name, other.region),
-                    )
-                    for other in props.other_regions
-                ],
+                other_regions=other_regions,
                 top_widgets=self.slo.widgets,
             )
             if home
@@ -167,15 +177,20 @@ class CanaryStack(cdk.Stack):
             topic=self.alarms.topic,
             key=self.alarms.key,
             alarm_arns=[
-                alarm_arn(
-                    self,
-                    other.region,
-                    f"{naming.canary_alarm_prefix(props.env_name, other.region, props.home_region)}"
-                    "-StreamingDegraded",
-                )
+                alarm_arn(self, other.region, name)
                 for other in props.other_regions
+                for name in self._paging_alarm_names(other)
             ],
         )
+
+    def _paging_alarm_names(self, other: RegionalCanary) -> list[str]:
+        """Another Region's alarms that page, by name: its threshold composite, then its SLO's."""
+        props = self.props
+        prefix = naming.canary_alarm_prefix(props.env_name, other.region, props.home_region)
+        return [
+            degraded_alarm_name(prefix),
+            *remote_page_alarm_names(props.canary, prefix, other.path_names),
+        ]
 
     def _outputs(self) -> None:
         props = self.props

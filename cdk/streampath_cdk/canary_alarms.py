@@ -146,6 +146,11 @@ def _threshold(thresholds: AlarmThresholds, metric_name: str) -> int:
     }[metric_name]
 
 
+def degraded_alarm_name(prefix: str) -> str:
+    """The name of the top "streaming degraded" composite (the one that notifies)."""
+    return f"{prefix}-StreamingDegraded"
+
+
 class CanaryAlarms(Construct):
     """``.topic``, ``.key``, ``.composite``, ``.by_path[name]``, ``.function_alarms``; and what it alarms
     on: ``.paths``, ``.function``, ``.namespace``, ``.period``, ``.thresholds`` (a dashboard reads them).
@@ -188,7 +193,7 @@ class CanaryAlarms(Construct):
         self.composite = cw.CompositeAlarm(
             self,
             "StreamingDegraded",
-            composite_alarm_name=f"{alarm_name_prefix}-StreamingDegraded",
+            composite_alarm_name=degraded_alarm_name(alarm_name_prefix),
             alarm_description=f"streaming degraded{self._where_run}: at least one path buffers, starts "
             "slowly or fails, or the canary itself is failing. See the canary dashboard for which path and "
             "protocol.",
@@ -373,14 +378,62 @@ def alarm_arn(scope: Construct, region: str, alarm_name: str) -> str:
     )
 
 
-class ForwardAlarmState(Construct):
-    """Sends ``alarm``'s state changes to the default event bus of ``home_region`` (same account).
+#: EventBridge's default quota on an event pattern, in characters (adjustable per account, not by a stack).
+EVENT_PATTERN_MAX_CHARS: Final = 2048
+#: CloudWatch's limit on an alarm's name.
+ALARM_NAME_MAX_CHARS: Final = 255
+#: The longest alarm ARN: ``arn:aws:cloudwatch:<region, at most 14>:<12-digit account>:alarm:<name>``.
+ALARM_ARN_MAX_CHARS: Final = (
+    len("arn:aws:cloudwatch:ap-southeast-2:123456789012:alarm:") + ALARM_NAME_MAX_CHARS
+)
+#: What a rule's pattern holds besides its ARNs (source, detail-type, the suppression filter, keys and
+#: brackets, with JSON's spaces), rounded up.
+PATTERN_OVERHEAD_CHARS: Final = 256
+#: ARNs one rule matches, so that its pattern stays under the quota whatever the alarms' names (each
+#: ARN quoted and comma-separated): alarms beyond it get another rule.
+ALARMS_PER_RULE: Final = (EVENT_PATTERN_MAX_CHARS - PATTERN_OVERHEAD_CHARS) // (ALARM_ARN_MAX_CHARS + 3)
 
-    EventBridge delivers to an event bus in another Region; the rule assumes a role allowed to put events
-    on that one bus only.
+
+def _rule_id(index: int) -> str:
+    """``Rule``, ``Rule2``, ...: the first rule keeps the id it had when one rule was enough."""
+    return "Rule" if index == 0 else f"Rule{index + 1}"
+
+
+def _groups(arns: Sequence[str]) -> list[list[str]]:
+    return [list(arns[i : i + ALARMS_PER_RULE]) for i in range(0, len(arns), ALARMS_PER_RULE)]
+
+
+def _state_changes(arns: Sequence[str], *, when_actions_run: bool = False) -> events.EventPattern:
+    """The state changes of these alarms; ``when_actions_run``: only those on which the alarm's own
+    actions run. A composite whose actions its ``ActionsSuppressor`` holds back still changes state, and
+    its event says so (``detail.state.actionsSuppressedBy``: ``Alarm``, ``WaitPeriod`` or
+    ``ExtensionPeriod``); when the wait period ends without the suppressor firing, a new event (ALARM to
+    ALARM) comes without it (CloudWatch's "Alarm events and EventBridge" examples). Matching on its
+    absence makes a forwarded page obey the suppressor as an alarm action does: one page per incident,
+    not one per burn-rate pair."""
+    return events.EventPattern(
+        source=["aws.cloudwatch"],
+        detail_type=[ALARM_STATE_CHANGE],
+        resources=list(arns),
+        detail={"state": {"actionsSuppressedBy": [{"exists": False}]}} if when_actions_run else None,
+    )
+
+
+class ForwardAlarmState(Construct):
+    """Sends the state changes of ``alarms`` (this Region's alarms that page) to the default event bus of
+    ``home_region`` (same account).
+
+    Why EventBridge: an alarm action must be an SNS topic in the alarm's own Region, and SNS does not
+    deliver to a topic in another Region; one topic per Region with the same e-mails subscribed would
+    mean one confirmation per Region and pages from several places. EventBridge delivers to an event bus
+    in another Region; each rule assumes one role, allowed to put events on that one bus only. A rule
+    matches at most :data:`ALARMS_PER_RULE` alarms (the quota on a pattern's size): ``.rules``, in
+    order.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, alarm: cw.IAlarm, home_region: str) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, alarms: Sequence[cw.IAlarm], home_region: str
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         bus_arn = stack.format_arn(
@@ -394,29 +447,28 @@ class ForwardAlarmState(Construct):
             ),
             description=f"streampath canary: forward the composite alarm's state to {home_region}",
         )
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            description=f"streampath canary: the composite alarm's state changes to {home_region}",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"],
-                detail_type=[ALARM_STATE_CHANGE],
-                resources=[alarm.alarm_arn],
-            ),
-            targets=[
-                events_targets.EventBus(
-                    events.EventBus.from_event_bus_arn(self, "HomeBus", bus_arn), role=role
-                )
-            ],
+        home_bus = events_targets.EventBus(
+            events.EventBus.from_event_bus_arn(self, "HomeBus", bus_arn), role=role
         )
+        self.rules = [
+            events.Rule(
+                self,
+                _rule_id(index),
+                description=f"streampath canary: the composite alarm's state changes to {home_region}",
+                event_pattern=_state_changes(group),
+                targets=[home_bus],
+            )
+            for index, group in enumerate(_groups([alarm.alarm_arn for alarm in alarms]))
+        ]
 
 
 class PageForRemoteAlarms(Construct):
-    """Publishes the state changes of other Regions' composite alarms (forwarded to this Region's default
+    """Publishes the state changes of other Regions' alarms that page (forwarded to this Region's default
     event bus by :class:`ForwardAlarmState`) to ``topic``: one page per incident, whichever Region it is in.
 
-    ``alarm_arns``: the remote composites (see :func:`alarm_arn`). ``key``: the topic's KMS key, which
-    EventBridge must be allowed to use.
+    ``alarm_arns``: the remote alarms (see :func:`alarm_arn`), matched by exact ARN, so an alarm another
+    tool forwards here pages only if it is one of them. ``key``: the topic's KMS key, which EventBridge
+    must be allowed to use. A rule matches at most :data:`ALARMS_PER_RULE` alarms: ``.rules``, in order.
     """
 
     def __init__(
@@ -435,12 +487,13 @@ class PageForRemoteAlarms(Construct):
             f"{field('$.detail.alarmName')} is {field('$.detail.state.value')} in {field('$.region')}: "
             f"{field('$.detail.state.reason')}"
         )
-        self.rule = events.Rule(
-            self,
-            "Rule",
-            description="streampath canary: page for the other Regions' composite alarms",
-            event_pattern=events.EventPattern(
-                source=["aws.cloudwatch"], detail_type=[ALARM_STATE_CHANGE], resources=list(alarm_arns)
-            ),
-            targets=[events_targets.SnsTopic(topic, message=message)],
-        )
+        self.rules = [
+            events.Rule(
+                self,
+                _rule_id(index),
+                description="streampath canary: page for the other Regions' composite alarms",
+                event_pattern=_state_changes(group, when_actions_run=True),
+                targets=[events_targets.SnsTopic(topic, message=message)],
+            )
+            for index, group in enumerate(_groups(alarm_arns))
+        ]

@@ -19,6 +19,15 @@ notifies. Only the composites have actions.
   Extension period: the suppressed pair's own short window (30 min, 6 h), how long it can stay in ALARM
   after the incident ends (its short window draining): without it the slower alarm would page (or open
   a ticket) for an incident already paged and over.
+
+Another Region's page composites (and its heartbeat composite) page at home the way its threshold
+composite does (docs/regions.md): an alarm action must be an SNS topic in the alarm's own Region, so
+``CanaryStack`` forwards their state changes to the home Region's default event bus with EventBridge
+(:class:`~streampath_cdk.canary_alarms.ForwardAlarmState`, over ``.page_alarms``), and the home Region's
+rule (:class:`~streampath_cdk.canary_alarms.PageForRemoteAlarms`, over :func:`page_alarm_names`, the
+same names without a reference to the other stack) publishes them to its page topic. EventBridge, not one
+topic per Region that the team subscribes to: that is how the threshold alarms already reach the team, so
+one subscription (the home topic's) sees every Region's page, whichever kind of alarm it comes from.
 """
 
 from __future__ import annotations
@@ -37,6 +46,28 @@ from streampath_canary.contract import DEFAULT_DATAPOINTS_TO_ALARM, DEFAULT_EVAL
 
 from streampath_cdk.canary_alarms import allow_alarms_to_publish, canary_metric
 from streampath_cdk.slo_metrics import SloPath, error_rate
+
+
+def burn_alarm_name(prefix: str, path: str, window: BurnRateWindow) -> str:
+    """The name of a path's composite for one window pair (the one that notifies)."""
+    return f"{prefix}-{path}-Slo{window.name}"
+
+
+def silent_alarm_name(prefix: str) -> str:
+    """The name of the heartbeat composite ("the canary publishes nothing for a path")."""
+    return f"{prefix}-CanarySilent"
+
+
+def page_alarm_names(prefix: str, paths: Sequence[str], *, heartbeat: bool) -> list[str]:
+    """The names of the alarms :class:`SloAlarms` pages with (its ``.page_alarms``, in that order), for
+    a stack that refers to them by name only (another Region's)."""
+    names = [
+        burn_alarm_name(prefix, path, window)
+        for path in paths
+        for window in BURN_RATE_WINDOWS
+        if window.severity == "page"
+    ]
+    return [*names, silent_alarm_name(prefix)] if heartbeat else names
 
 
 @dataclass(frozen=True)
@@ -72,7 +103,8 @@ class PathSloAlarms:
 
 
 class SloAlarms(Construct):
-    """``.by_path[name]`` (:class:`PathSloAlarms`), ``.ticket_topic``, ``.heartbeats``, ``.silent``.
+    """``.by_path[name]`` (:class:`PathSloAlarms`), ``.ticket_topic``, ``.heartbeats``, ``.silent``,
+    ``.page_alarms`` (the alarms that notify ``page_topic``, named as :func:`page_alarm_names` says).
 
     Props (keyword-only): ``namespace``, ``alarm_name_prefix``, ``paths`` (each with its objective),
     ``page_topic`` (the page composites notify it, alarm and OK), ``ticket_topic`` (the 1x composites;
@@ -148,6 +180,17 @@ class SloAlarms(Construct):
                 page_action,
             )
 
+    @property
+    def page_alarms(self) -> list[cw.IAlarm]:
+        """The composites that page: each path's page pairs, then the heartbeat's (when built)."""
+        pages: list[cw.IAlarm] = [
+            burn.composite
+            for alarms in self.by_path.values()
+            for burn in alarms.burn.values()
+            if burn.window.severity == "page"
+        ]
+        return [*pages, self.silent] if self.silent is not None else pages
+
     def _pair(
         self,
         namespace: str,
@@ -182,7 +225,7 @@ class SloAlarms(Construct):
         composite = cw.CompositeAlarm(
             self,
             f"{window.name}-{path.name}",
-            composite_alarm_name=f"{prefix}-{path.name}-Slo{window.name}",
+            composite_alarm_name=burn_alarm_name(prefix, path.name, window),
             alarm_description=(
                 f"{window.severity.upper()}: path {path.name} burns its error budget at over "
                 f"{window.burn_rate:g}x ({window_label(window.long_s)} and {window_label(window.short_s)} "
@@ -233,7 +276,7 @@ class SloAlarms(Construct):
         self.silent = cw.CompositeAlarm(
             self,
             "CanarySilent",
-            composite_alarm_name=f"{prefix}-CanarySilent",
+            composite_alarm_name=silent_alarm_name(prefix),
             alarm_description=(
                 "The canary publishes nothing for a path: the SLO is blind. Check the canary function's "
                 "schedule and its log group."
