@@ -20,12 +20,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from streamcheck.params import Bound, ParamError, parse_int_params
-from streamcheck.stamp import STAMP_HEADER, STAMP_PREFIX, StampMiddleware
+from streamcheck.stamp import NDJSON_STAMP_PREFIX, STAMP_HEADER, STAMP_PREFIX, StampMiddleware
 from streamcheck.stream import (
+    NDJSON_MEDIA_TYPE,
     STREAM_HEADERS,
     CancellableEventStream,
     StreamStats,
     format_event,
+    format_ndjson,
     stats,
 )
 
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
     from streamcheck.router import router
 
 __all__ = [
+    "NDJSON_MEDIA_TYPE",
+    "NDJSON_STAMP_PREFIX",
     "STAMP_HEADER",
     "STAMP_PREFIX",
     "STREAM_HEADERS",
@@ -42,6 +46,7 @@ __all__ = [
     "StampMiddleware",
     "StreamStats",
     "format_event",
+    "format_ndjson",
     "parse_int_params",
     "router",
     "stats",

@@ -24,6 +24,16 @@ class Bound:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class Choice:
+    """One query parameter that takes one of a few words: its name, the words and the default."""
+
+    name: str
+    values: tuple[str, ...]
+    default: str
+    description: str = ""
+
+
 class ParamError(ValueError):
     """A query parameter is missing its form or out of bounds; rendered as a 422 naming it."""
 
@@ -92,3 +102,27 @@ def openapi_parameters(bounds: Iterable[Bound]) -> list[dict[str, Any]]:
         }
         for b in bounds
     ]
+
+
+def parse_choice(query: QueryParams, choice: Choice) -> str:
+    """The word given for ``choice`` (at most once, one of its values), or its default."""
+    given = query.getlist(choice.name)
+    if not given:
+        return choice.default
+    if len(given) > 1:
+        raise ParamError(choice.name, "must be given at most once", ",".join(given))
+    if given[0] not in choice.values:
+        words = ", ".join(choice.values)
+        raise ParamError(choice.name, f"must be one of {words}, got {given[0]!r}", given[0])
+    return given[0]
+
+
+def openapi_choice(choice: Choice) -> dict[str, Any]:
+    """The OpenAPI description of a :class:`Choice` parameter."""
+    return {
+        "name": choice.name,
+        "in": "query",
+        "required": False,
+        "description": choice.description,
+        "schema": {"type": "string", "enum": list(choice.values), "default": choice.default},
+    }

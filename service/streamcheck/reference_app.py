@@ -1,4 +1,5 @@
-"""The reference app: the streamcheck router plus a chat-like generic SSE stream.
+"""The reference app: the streamcheck router plus a chat-like generic SSE stream (``format=ndjson``:
+NDJSON lines; ``format=text``: chunked ``text/plain``, one bare token per chunk).
 
 Run it with ``uvicorn streamcheck.reference_app:app``. ``create_app(gzip_sse=True)`` (or
 ``uvicorn --factory streamcheck.reference_app:create_gzip_sse_app``) adds a compression middleware that
@@ -20,10 +21,24 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 
 from streamcheck.gzip_hold import HoldingGZipMiddleware
-from streamcheck.params import Bound, ParamError, openapi_parameters, parse_int_params
+from streamcheck.params import (
+    Bound,
+    Choice,
+    ParamError,
+    openapi_choice,
+    openapi_parameters,
+    parse_choice,
+    parse_int_params,
+)
 from streamcheck.router import router
 from streamcheck.stamp import StampMiddleware
-from streamcheck.stream import CancellableEventStream, format_event
+from streamcheck.stream import (
+    NDJSON_MEDIA_TYPE,
+    SSE_MEDIA_TYPE,
+    CancellableEventStream,
+    format_event,
+    format_ndjson,
+)
 
 TOKENS = Bound("tokens", 1, 2000, 20, "number of token chunks")
 TOKEN_INTERVAL_MS = Bound("interval_ms", 0, 10_000, 100, "milliseconds between token chunks")
@@ -37,15 +52,34 @@ _SENTENCE = (
 _WORDS = tuple(_SENTENCE.split(" "))
 
 
-async def chat_tokens(tokens: int, interval_ms: int) -> AsyncIterator[bytes]:
+CHAT_FORMAT = Choice(
+    "format",
+    ("sse", "ndjson", "text"),
+    "sse",
+    'sse: data: {"token": ...} events, then data: [DONE]; ndjson: {"token": ...} lines, then '
+    '{"done": true}; text: text/plain, the bare tokens',
+)
+PLAIN_TEXT = "text/plain; charset=utf-8"
+
+
+async def chat_tokens(tokens: int, interval_ms: int, fmt: str = "sse") -> AsyncIterator[bytes]:
     t0 = time.monotonic()
     words = itertools.cycle(_WORDS)
     for i in range(tokens):
         delay = t0 + i * interval_ms / 1000.0 - time.monotonic()
         if delay > 0:
             await anyio.sleep(delay)
-        yield format_event({"token": (" " if i else "") + next(words)})
-    yield b"data: [DONE]\n\n"
+        token = (" " if i else "") + next(words)
+        if fmt == "text":
+            yield token.encode()
+        elif fmt == "ndjson":
+            yield format_ndjson({"token": token})
+        else:
+            yield format_event({"token": token})
+    if fmt == "ndjson":
+        yield format_ndjson({"done": True})
+    elif fmt == "sse":
+        yield b"data: [DONE]\n\n"
 
 
 def create_app(gzip_sse: bool = False, *, stamp: bool = True) -> FastAPI:
@@ -67,12 +101,13 @@ def create_app(gzip_sse: bool = False, *, stamp: bool = True) -> FastAPI:
         "/api/chat/stream",
         methods=["GET", "POST"],
         response_class=Response,
-        summary='Chat-like generic SSE: data: {"token": ...} chunks, then data: [DONE]',
-        openapi_extra={"parameters": openapi_parameters(CHAT_BOUNDS)},
+        summary='Chat-like generic SSE: data: {"token": ...} chunks, then data: [DONE] (or NDJSON, or text)',
+        openapi_extra={"parameters": [*openapi_parameters(CHAT_BOUNDS), openapi_choice(CHAT_FORMAT)]},
     )
     async def chat_stream(request: Request) -> Response:
         try:
             params = parse_int_params(request.query_params, CHAT_BOUNDS)
+            fmt = parse_choice(request.query_params, CHAT_FORMAT)
             if params["tokens"] * params["interval_ms"] > MAX_CHAT_MS:
                 raise ParamError(
                     "interval_ms",
@@ -82,9 +117,11 @@ def create_app(gzip_sse: bool = False, *, stamp: bool = True) -> FastAPI:
         except ParamError as exc:
             return exc.response()
         # Like a typical app: no-cache, but no X-Accel-Buffering hint for nginx.
+        media = {"sse": SSE_MEDIA_TYPE, "ndjson": NDJSON_MEDIA_TYPE, "text": PLAIN_TEXT}[fmt]
         return CancellableEventStream(
-            chat_tokens(params["tokens"], params["interval_ms"]),
+            chat_tokens(params["tokens"], params["interval_ms"], fmt),
             headers={"Cache-Control": "no-cache"},
+            media_type=media,
         )
 
     # Added first, so innermost: stamps date what the routes send, before any other middleware.

@@ -18,6 +18,10 @@ from starlette.types import Receive, Scope, Send
 with contextlib.suppress(ImportError):
     importlib.import_module("anyio._backends._asyncio")
 
+SSE_MEDIA_TYPE = "text/event-stream"
+#: The media type of our NDJSON streams (``application/jsonl`` is read and stamped too).
+NDJSON_MEDIA_TYPE = "application/x-ndjson"
+
 # Headers every SSE response of ours carries: no caching, no transformation (compression) by
 # intermediaries that honour no-transform, and no buffering by nginx (X-Accel-Buffering).
 STREAM_HEADERS: Mapping[str, str] = {
@@ -39,6 +43,11 @@ def format_event(data: Mapping[str, Any] | str, *, event: str | None = None, id:
         lines.append(f"event: {event}")
     lines.extend(f"data: {line}" for line in payload.split("\n"))
     return ("\n".join(lines) + "\n\n").encode()
+
+
+def format_ndjson(data: Mapping[str, Any]) -> bytes:
+    """One NDJSON line: ``data`` JSON-encoded like :func:`format_event`'s, then ``\\n``."""
+    return (json.dumps(data) + "\n").encode()
 
 
 class StreamStats:
@@ -84,21 +93,27 @@ stats = StreamStats()
 
 
 class CancellableEventStream(StreamingResponse):
-    """A ``text/event-stream`` response whose generator stops as soon as the client disconnects.
+    """A ``text/event-stream`` response (or ``media_type``: NDJSON, plain text) whose generator stops as
+    soon as the client disconnects.
 
     Starlette only watches for ``http.disconnect`` when the server speaks ASGI spec < 2.4; with 2.4 it
     relies on ``send`` failing, which a generator sleeping between events would not reach for up to
     ``interval_ms``. This response always watches, cancels the generator mid-sleep, and closes it.
     """
 
-    media_type = "text/event-stream"
+    media_type = SSE_MEDIA_TYPE
 
-    def __init__(self, content: AsyncIterator[bytes], headers: Mapping[str, str] | None = None) -> None:
-        # Exactly ``text/event-stream`` as docs/contracts/streamcheck.md says (Starlette would append
+    def __init__(
+        self,
+        content: AsyncIterator[bytes],
+        headers: Mapping[str, str] | None = None,
+        media_type: str = SSE_MEDIA_TYPE,
+    ) -> None:
+        # Exactly the media type, as docs/contracts/streamcheck.md says (Starlette would append
         # "; charset=utf-8").
-        merged = {"Content-Type": "text/event-stream", **STREAM_HEADERS}
+        merged = {"Content-Type": media_type, **STREAM_HEADERS}
         merged.update(headers or {})
-        super().__init__(content, status_code=200, headers=merged, media_type="text/event-stream")
+        super().__init__(content, status_code=200, headers=merged, media_type=media_type)
         self._generator = content
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Final, Literal
 
+from .formats import EVENT_STREAM, media_type
 from .redact import cut_secret_tail, mask_url_text, redact, sanitise, shown
 from .result import ErrorInfo, EventArrival
 
@@ -91,7 +92,7 @@ def http_status_error(
 
 
 def is_event_stream(content_type: str | None) -> bool:
-    return (content_type or "").split(";")[0].strip().lower() == "text/event-stream"
+    return media_type(content_type) == EVENT_STREAM
 
 
 def content_type_error(

@@ -26,6 +26,7 @@ from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default
 from .dial import DialBackend, ProbeStream, is_ip_literal, resolve
 from .errors import classify
 from .exceptions import InvalidRequest, ProbeFailure
+from .formats import EventParser, parser_for
 from .fronts import fronts_in
 from .messages import (
     HEADER_CHARS,
@@ -34,7 +35,6 @@ from .messages import (
     end_note,
     excerpt_budget,
     http_status_error,
-    is_event_stream,
     max_duration_error,
     peer_name,
     shown_excerpt,
@@ -186,7 +186,8 @@ class _Probe:
         self.ended = False  # the body ended normally
         self.cut = False  # the read stopped itself at max_duration (between two decoded pieces)
         self.content_encoding: str | None = None  # as the server sent it (the result shows it redacted)
-        self.parser = SSEParser(options.max_event_bytes)
+        # SSE until the response's Content-Type names another format
+        self.parser: EventParser = SSEParser(options.max_event_bytes)
         # On a shared connection: when each of this stream's DATA frames was read (by any thread)
         self.frame_arrivals: deque[tuple[float, int]] | None = None
         self.shared_first_byte: float | None = None
@@ -358,9 +359,11 @@ class _Probe:
                 secrets=self.secrets,
             )
             raise ProbeFailure.of(error)
-        if not is_event_stream(content_type):
+        parser = parser_for(resp.headers, self.o.max_event_bytes)
+        if parser is None:
             excerpt = self._excerpt(resp)
             raise ProbeFailure.of(content_type_error(self.where, content_type, excerpt, secrets=self.secrets))
+        self.parser = parser
 
     def _excerpt(self, resp: httpx.Response) -> str:
         """The body's first bytes, decoded, redacted and sanitised, read within the timeout."""
@@ -467,7 +470,7 @@ class _Probe:
         for ev in events:
             sent_ms: float | None = None
             seq: int | None = None
-            if '"sent_ms"' in ev.data:
+            if self.parser.send_times and '"sent_ms"' in ev.data:
                 try:
                     payload = json.loads(ev.data)
                 except ValueError:
@@ -521,7 +524,8 @@ class _Probe:
         note = end_note(self.events, cut=cut, ended=self.ended, max_duration=self.o.max_duration)
         if note:
             r.notes.append(note)
-        r.notes += stamp_notes(self.parser.bad_stamps, asked=self.o.stamp, arrivals=self.events)
+        asked = self.o.stamp and self.parser.stampable
+        r.notes += stamp_notes(self.parser.send_stamps.bad, asked=asked, arrivals=self.events)
         return conclude(r, self.secrets)
 
 

@@ -52,7 +52,45 @@ class EventTooLarge(Exception):
         self.limit = limit
 
 
+class SendStamps:
+    """The send-time stamps of one stream, whatever its format writes them as: the first valid stamp
+    since the last event taken dates the next event; stamps never go backwards."""
+
+    def __init__(self) -> None:
+        self.valid = 0  # valid stamps seen
+        self.bad: dict[BadStamp, int] = {}  # stamps ignored, by reason
+        self._pending: float | None = None  # the stamp waiting for the next event
+        self._last: float | None = None  # the latest valid stamp
+
+    def read(self, value: bytes) -> None:
+        """A stamp's value as written (``12.345``): kept, or ignored and counted by reason."""
+        if not _STAMP_VALUE.fullmatch(value):
+            self.ignore("not a number")
+            return
+        ms = float(value)  # digits and one dot only: finite and >= 0
+        if self._last is not None and ms < self._last:
+            self.ignore("backwards")
+            return
+        self.valid += 1
+        self._last = ms
+        if self._pending is None:
+            self._pending = ms
+
+    def ignore(self, reason: BadStamp) -> None:
+        self.bad[reason] = self.bad.get(reason, 0) + 1
+
+    def take(self) -> float | None:
+        """The send time of the event being dispatched (None: no stamp since the last one)."""
+        stamp, self._pending = self._pending, None
+        return stamp
+
+
 class SSEParser:
+    #: The events' JSON ``sent_ms`` is read (streamcheck mode).
+    send_times: Final = True
+    #: ``StampMiddleware`` can stamp this format: no stamps on a stamped request is worth a note.
+    stampable: Final = True
+
     def __init__(self, max_event_bytes: int | None = None) -> None:
         self.max_event_bytes = max_event_bytes
         self._buf = bytearray()  # the current, unterminated line
@@ -66,10 +104,17 @@ class SSEParser:
         self.last_event_id = ""
         self.retry: int | None = None
         self.comments = 0  # comment lines seen (heartbeats such as ": ping"), stamps included
-        self.stamps = 0  # valid stamps seen
-        self.bad_stamps: dict[BadStamp, int] = {}  # stamps ignored, by reason
-        self._stamp: float | None = None  # the stamp waiting for the next dispatch
-        self._last_stamp: float | None = None  # the latest valid stamp (stamps never go backwards)
+        self.send_stamps = SendStamps()
+
+    @property
+    def stamps(self) -> int:
+        """Valid stamps seen."""
+        return self.send_stamps.valid
+
+    @property
+    def bad_stamps(self) -> dict[BadStamp, int]:
+        """Stamps ignored, by reason."""
+        return self.send_stamps.bad
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
         """Parse more bytes; return the events completed by them (possibly none)."""
@@ -134,11 +179,11 @@ class SSEParser:
         if raw[0] == 0x3A:  # ":" comment
             self.comments += 1
             if raw.startswith(STAMP_PREFIX):
-                self._read_stamp(raw[len(STAMP_PREFIX) :])
+                self.send_stamps.read(raw[len(STAMP_PREFIX) :])
             return None
         if STAMP_PREFIX in raw:
             # A stamp written inside a line is part of that line's value, not a send time.
-            self._bad("mid-line")
+            self.send_stamps.ignore("mid-line")
         line = raw.decode("utf-8", errors="replace")
         name, colon, value = line.partition(":")
         if colon and value.startswith(" "):
@@ -154,28 +199,12 @@ class SSEParser:
             self.retry = int(value)
         return None
 
-    def _read_stamp(self, value: bytes) -> None:
-        if not _STAMP_VALUE.fullmatch(value):
-            self._bad("not a number")
-            return
-        ms = float(value)  # digits and one dot only: finite and >= 0
-        if self._last_stamp is not None and ms < self._last_stamp:
-            self._bad("backwards")
-            return
-        self.stamps += 1
-        self._last_stamp = ms
-        if self._stamp is None:
-            self._stamp = ms
-
-    def _bad(self, reason: BadStamp) -> None:
-        self.bad_stamps[reason] = self.bad_stamps.get(reason, 0) + 1
-
     def _dispatch(self) -> SSEEvent | None:
         data, event_type = self._data, self._event_type
         self._data, self._event_type = [], ""
         if not data:
             return None  # an event with no data is not dispatched (a stamp waits for the next one)
-        stamp, self._stamp = self._stamp, None
+        stamp = self.send_stamps.take()
         self._event_bytes = 0
         return SSEEvent(
             event=event_type or "message",
