@@ -13,6 +13,10 @@ The streams are the user's request over HTTP/1.1 without compression, each on a 
 probe's ``--timeout`` (waiting for its head, queued included) and ``--max-duration``, so the check costs
 about one stream per step of the cap; a queued stream whose wait outlasts ``--timeout`` is a ``timeout``
 error, not a hang.
+
+With so few streams a stall of the client's machine (a busy CPU delaying two TLS handshakes) can look like
+a step, so a cap seen is checked once more and named only when the same cap shows again: a real cap
+repeats, a stall seldom does. A path without a cap costs one round of streams, a capped one two.
 """
 
 from __future__ import annotations
@@ -43,19 +47,30 @@ def check_stream_count(streams: int) -> None:
 
 @dataclass(frozen=True)
 class ConcurrencyCheck:
-    """``streams`` opened at once and what their first bytes showed."""
+    """``streams`` opened at once, one round or two (``rounds``), and what their first bytes showed."""
 
     streams: int
-    summary: LoadSummary
+    rounds: tuple[LoadSummary, ...]
+
+    @property
+    def summary(self) -> LoadSummary:
+        """The last round (the one a cap is confirmed by)."""
+        return self.rounds[-1]
 
     @property
     def cap(self) -> CapEstimate | None:
+        """The cap every round showed alike, else None."""
+        caps = [r.cap for r in self.rounds]
+        first = caps[0]
+        if first is None or any(c is None or c.cap != first.cap for c in caps):
+            return None
         return self.summary.cap
 
     def to_dict(self) -> dict[str, Any]:
         s = self.summary
         return {
             "streams": self.streams,
+            "rounds": len(self.rounds),
             "finished": s.finished,
             "errors": {kind: n for kind, n in s.errors.items() if n},
             "ttfb_ms": s.values.ttfb.percentiles(),
@@ -66,11 +81,15 @@ class ConcurrencyCheck:
 def check_concurrency(
     url: str, options: ProbeOptions, streams: int = DEFAULT_CONCURRENT_STREAMS
 ) -> ConcurrencyCheck:
-    """Open ``streams`` streams of ``url`` at once (HTTP/1.1, identity) and estimate a cap."""
+    """Open ``streams`` streams of ``url`` at once (HTTP/1.1, identity) and estimate a cap; once more
+    when one shows, to confirm it."""
     check_stream_count(streams)
     one = dataclasses.replace(options, http="h1", accept_encoding="identity")
-    summary = run_load(url, one, LoadPlan(concurrency=streams, streams=streams))
-    return ConcurrencyCheck(streams, summary)
+    plan = LoadPlan(concurrency=streams, streams=streams)
+    first = run_load(url, one, plan)
+    if first.cap is None:
+        return ConcurrencyCheck(streams, (first,))
+    return ConcurrencyCheck(streams, (first, run_load(url, one, plan)))
 
 
 def cap_fixes(
