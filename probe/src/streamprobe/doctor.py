@@ -7,6 +7,9 @@ Every cell is the same request as the options say -- stamps asked for (``stamp``
 (``data``) included -- so an application's own chat endpoint is diagnosed as exactly as streamcheck
 when it mounts ``StampMiddleware``. An advertised HTTP/3 row is skipped for a request with a body (the
 HTTP/3 transport sends none yet).
+
+After the matrix, a few streams at once (``streamprobe.concurrency``) show a hop that serves only some of
+them at a time; a cap found is reported beside the matrix's ``diagnosis_code``, never as one.
 """
 
 from __future__ import annotations
