@@ -134,6 +134,8 @@ def serve(lab: Lab) -> int:
     for path in lab.paths.values():
         print(f"{path.name:<18} {path.streamcheck_url(20, 100)}")
     print(f"{'block-proxy':<18} {lab.chat_paths['block-proxy'].chat_url(300, 10)}")
+    if lab.capped is not None:
+        print(f"{lab.capped.name:<18} {lab.capped.streamcheck_url(5, 100)}")
     print("Ctrl-C stops every component.", flush=True)
     try:
         while True:

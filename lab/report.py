@@ -6,7 +6,8 @@ from pathlib import Path
 
 from streamprobe import ProbeResult
 
-from lab.run import COLUMNS, ChatRow, LabReport
+from lab.run import COLUMNS, IDLE_INTERVAL_MS, ChatRow, LabReport
+from lab.topology import APIGW_IDLE_TIMEOUT_S
 
 CELL_WIDTH = 44
 
@@ -90,7 +91,27 @@ def render_load_row(report: LabReport) -> list[str]:
     if s.cap is not None:
         lines.append(f"  diagnosis: {s.cap.message}")
         lines += [f"  {fix.line()}" for fix in s.fixes]
+    doctor = report.capped_doctor
+    if doctor is not None and doctor.concurrency is not None:
+        lines.append(
+            f"streamprobe doctor on capped-haproxy ({doctor.concurrency.streams} streams at once after its "
+            f"matrix): {doctor.diagnosis}"
+        )
     return lines
+
+
+def render_idle_row(report: LabReport) -> list[str]:
+    """The idle row: the STREAM stand-in cuts a stream silent longer than its idle timeout."""
+    row = report.idle
+    if row is None:
+        return []
+    return [
+        "",
+        f"Idle: a first event, then {IDLE_INTERVAL_MS / 1000:g} s of silence through {row.path.name} (idle "
+        f"timeout {APIGW_IDLE_TIMEOUT_S:g} s here; API Gateway's: 30 s edge-optimized, 5 min Regional):",
+        f"  doctor ({row.doctor.diagnosis_code}): {row.doctor.diagnosis}",
+        *(f"  {fix.line()}" for fix in row.doctor.fixes),
+    ]
 
 
 def render_chat(report: LabReport) -> list[str]:
@@ -185,6 +206,7 @@ def render_table(report: LabReport) -> str:
         lines += ["* " + f for f in footnotes]
     lines += render_chat(report)
     lines += render_load_row(report)
+    lines += render_idle_row(report)
     lines += ["", "Paths:"]
     lines += [f"  {p.path.name:<{name_w}} {p.path.hops}  [{p.path.stands_for}]" for p in report.paths]
     extra = [row.path for row in report.chat if row.path.name not in {p.path.name for p in report.paths}]
@@ -192,7 +214,11 @@ def render_table(report: LabReport) -> str:
     buffered = [p for p in report.paths if p.buffered]
     if buffered:
         lines += ["", "Doctor (HTTP/1.1, HTTP/2 x identity, compressed) for each path that did not stream:"]
-        lines += [f"  {p.path.name:<{name_w}} {p.diagnosis or '(doctor not run)'}" for p in buffered]
+        for p in buffered:
+            lines.append(f"  {p.path.name:<{name_w}} {p.diagnosis or '(doctor not run)'}")
+            fixes = [f["id"] for f in (p.doctor or {}).get("fixes", [])]
+            if fixes:
+                lines.append(f"  {'':<{name_w}} fixes: {', '.join(fixes)}")
     lines += ["", f"({len(report.paths)} paths probed in {report.elapsed_s:.1f} s)"]
     return "\n".join(lines)
 

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from streamprobe import HttpChoice, ProbeOptions, ProbeResult, probe
+from streamprobe.doctor import DoctorReport
 from streamprobe.load import LoadPlan, LoadSummary, run_load
 from streamprobe.progress import Progress
 
 from lab.caddy import chromium_quic_args, quic_url
 from lab.curl_reference import CurlReading, read_with_curl
-from lab.topology import CHAT_PATH_NAMES, Lab, LabPath
+from lab.topology import APIGW_IDLE_TIMEOUT_S, CHAT_PATH_NAMES, Lab, LabPath
 
 COLUMNS = ("h1", "h2", "h3")
 # What each column asks for: HTTP/1.1 forced, HTTP/2 offered next to HTTP/1.1 (ALPN) as a browser does
@@ -67,8 +68,30 @@ class PathReport:
 CHAT_TOKENS, CHAT_INTERVAL_MS = 300, 10
 
 
-#: The load row: 12 streams at once of 5 events 100 ms apart (each holds the capped hop ~400 ms).
-LOAD_STREAMS, LOAD_EVENTS, LOAD_INTERVAL_MS = 12, 5, 100
+#: The load row: 8 streams at once of 5 events 100 ms apart (each holds the capped hop ~400 ms): 4 steps
+#: behind a cap of 2, the last first event ~1.2 s late, within the default SLO's 2 s.
+LOAD_STREAMS, LOAD_EVENTS, LOAD_INTERVAL_MS = 8, 5, 100
+
+#: The idle row: a first event at once, then a silence past the STREAM stand-in's idle timeout.
+IDLE_EVENTS, IDLE_INTERVAL_MS = 2, int(APIGW_IDLE_TIMEOUT_S * 1000 * 1.5)
+IDLE_PATH = "apigw-stream"
+
+
+@dataclass
+class IdleRow:
+    """The doctor on a stream silent longer than the STREAM stand-in's idle timeout: the cut, named."""
+
+    path: LabPath
+    url: str
+    doctor: DoctorReport
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.path.name,
+            "idle_timeout_s": APIGW_IDLE_TIMEOUT_S,
+            "silence_ms": IDLE_INTERVAL_MS,
+            "doctor": self.doctor.to_dict(),
+        }
 
 
 @dataclass
@@ -102,6 +125,8 @@ class LabReport:
     browser_note: str | None = None  # why the browser column is empty, when it is
     chat: list[ChatRow] = field(default_factory=list)
     load: LoadSummary | None = None  # the load row: many streams at once through the capped hop
+    capped_doctor: DoctorReport | None = None  # the doctor on the capped hop (its few streams at once)
+    idle: IdleRow | None = None  # the STREAM stand-in cutting a silent stream
     chat_tokens: int = CHAT_TOKENS
     chat_interval_ms: int = CHAT_INTERVAL_MS
 
@@ -143,6 +168,8 @@ class LabReport:
                 "rows": [row.to_dict() for row in self.chat],
             },
             "load": None if self.load is None else self.load.to_dict(),
+            "capped_doctor": None if self.capped_doctor is None else self.capped_doctor.to_dict(),
+            "apigw_idle": None if self.idle is None else self.idle.to_dict(),
         }
 
 
@@ -265,6 +292,22 @@ def run_load_row(path: LabPath) -> LoadSummary:
     return run_load(url, ProbeOptions(name=path.name), plan)
 
 
+def run_capped_doctor(path: LabPath, timeout: float) -> DoctorReport:
+    """The doctor on the capped hop: its matrix streams, its few streams at once show the cap."""
+    from streamprobe.doctor import run_doctor as doctor
+
+    url = path.streamcheck_url(LOAD_EVENTS, LOAD_INTERVAL_MS)
+    return doctor(url, ProbeOptions(name=path.name, timeout=timeout))
+
+
+def run_idle_row(path: LabPath, timeout: float) -> IdleRow:
+    """The doctor on a stream silent past the STREAM stand-in's idle timeout: it names the cut."""
+    from streamprobe.doctor import run_doctor as doctor
+
+    url = path.streamcheck_url(IDLE_EVENTS, IDLE_INTERVAL_MS)
+    return IdleRow(path, url, doctor(url, ProbeOptions(name=path.name, timeout=timeout)))
+
+
 def run_lab(
     lab: Lab,
     *,
@@ -302,6 +345,11 @@ def run_lab(
                 cells[column] = None if job is None else job.result()
             report.paths.append(PathReport(path, cells))
         recheck_partial(lab, report, timeout)
+        idle = (
+            pool.submit(run_idle_row, lab.paths[IDLE_PATH], timeout)
+            if doctor and IDLE_PATH in {p.name for p in paths}
+            else None
+        )
         if chat:
             report.chat = run_chat(
                 lab,
@@ -313,6 +361,10 @@ def run_lab(
         if load and only is None and lab.capped is not None:
             report.load = run_load_row(lab.capped)
             progress.done("capped-haproxy load", f"{report.load.good} of {report.load.finished} good")
+            # after the load row, never beside it: both would queue for the same capped slots
+            if doctor:
+                report.capped_doctor = run_capped_doctor(lab.capped, timeout)
+                progress.done("capped-haproxy doctor", report.capped_doctor.diagnosis)
         # --- browser column: after the probes, one path at a time (a single Chromium) ---
         browser_cells, report.browser_note = (
             run_browser(paths, events, interval_ms, timeout, quic_cert=lab.tls.cert_pem if lab.tls else None)
@@ -334,5 +386,8 @@ def run_lab(
                 if p.path.name in doctor_jobs:
                     p.diagnosis, p.doctor = doctor_jobs[p.path.name].result()
                     progress.done(f"{p.path.name} doctor", p.diagnosis)
+        if idle is not None:
+            report.idle = idle.result()
+            progress.done(f"{IDLE_PATH} idle doctor", report.idle.doctor.diagnosis)
     report.elapsed_s = time.monotonic() - started
     return report

@@ -8,6 +8,9 @@ load ~3): one chain at a time took 117 s, its 23 streaming readings 0.9 ms media
 once took 41 s, 3.7 ms median, 108 ms worst, with the same verdict on every hop and the same hop named
 in every chain. A few ms against a 285 ms streaming bound: concurrency does not change the answer.
 
+The chains have no concurrency cap (the load row's ``capped-haproxy`` has one), so the traces here skip
+the few streams at once that look for one (``concurrent_streams=0``): the story stays as quick as before.
+
 A fix is applied only where the lab knows how (``LAB_FIXES``: re-render that nginx's config and reload
 it, or restart the app with the fix), the chain traced again, and the fix reverted, so each fix is tried
 alone from the chain's faulty state.
@@ -135,7 +138,9 @@ def _try_fix(
     done = lab.set_faults(spec.name, change(faulty))
     try:
         progress.note(f"fix {fix.fix.id} at {fix.hop} applied: tracing again")
-        after = run_trace(lab.hops(spec.name, events, interval_ms), options, progress=progress)
+        after = run_trace(
+            lab.hops(spec.name, events, interval_ms), options, concurrent_streams=0, progress=progress
+        )
     finally:
         lab.set_faults(spec.name, faulty)
     return FixAttempt(fix, True, f"{meaning}: {'; '.join(done)}", after)
@@ -145,7 +150,9 @@ def tell_chain(
     lab: ChainLab, spec: ChainSpec, options: ProbeOptions, events: int, interval_ms: int, progress: Progress
 ) -> ChainStory:
     """Trace the chain; for the first hop that buffers, try each of its fixes alone and trace again."""
-    traced = run_trace(lab.hops(spec.name, events, interval_ms), options, progress=progress)
+    traced = run_trace(
+        lab.hops(spec.name, events, interval_ms), options, concurrent_streams=0, progress=progress
+    )
     story = ChainStory(spec, traced)
     if traced.first_buffering_hop is not None:
         for fix in traced.fixes:

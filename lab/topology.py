@@ -11,7 +11,14 @@ buffering-nginx    client ──────────────────
 tls-nginx-defaults client ══TLS h2/h1══▶ nginx proxy_buffering on ─▶ seed nginx ─────▶ app
 caddy-h3           client ══TLS h3/h2/h1═▶ caddy (QUIC on UDP too) ──────────────────▶ app
 caddy-h3-buffering client ══TLS h3/h2/h1═▶ caddy ──────────▶ nginx gzip+buffering ──▶ app
+apigw-buffered     client ──────────────────────────────────▶ API Gateway stand-in ─▶ app  (BUFFERED)
+apigw-stream       client ──────────────────────────────────▶ API Gateway stand-in ─▶ app  (STREAM)
 ```
+
+The API Gateway stand-ins (``lab.apigw_proxy``) act as a REST API's HTTP_PROXY integration in each
+response transfer mode: ``BUFFERED`` holds the whole response, ``STREAM`` forwards each piece and cuts a
+stream silent for ``APIGW_IDLE_TIMEOUT_S`` (API Gateway: 30 s edge-optimized, 5 min Regional; a few
+seconds here, so the idle row's slow stream crosses it quickly).
 
 The chat rows (``Lab.chat_paths``) read the app's own chat stream (no ``X-Accel-Buffering``, stamped by
 ``StampMiddleware`` when asked) through ``direct``, ``compression-fault``, ``buffering-nginx`` and one
@@ -20,9 +27,10 @@ more hop that only they use::
 block-proxy        client ──────────────────────────────────▶ block proxy (4 KiB) ──▶ app
 
 The load row (``Lab.capped``) opens many streams at once (``streamprobe load``) through a hop that serves
-at most ``CAPPED_MAXCONN`` of them at a time::
+at most ``CAPPED_MAXCONN`` of them at a time (fewer than the doctor's few streams at once, so the doctor and
+trace name it too)::
 
-capped-haproxy     client ──────────────────────────────────▶ haproxy maxconn 4 ────▶ app
+capped-haproxy     client ──────────────────────────────────▶ haproxy maxconn 2 ────▶ app
 """
 
 from __future__ import annotations
@@ -84,11 +92,16 @@ PATH_NAMES = (
     "tls-nginx-defaults",
     "caddy-h3",
     "caddy-h3-buffering",
+    "apigw-buffered",
+    "apigw-stream",
 )
 #: The paths the chat rows read, in order: streamed, held by the app's own compression middleware, held by
 #: a buffering nginx (X-Accel ignored), forwarded in 4 KiB blocks.
 #: Streams the capped hop serves at once (the load row opens more than this).
-CAPPED_MAXCONN = 4
+CAPPED_MAXCONN = 2
+#: The STREAM stand-in's idle timeout: a few seconds, where API Gateway's are 30 s (edge-optimized) and
+#: 5 min (Regional).
+APIGW_IDLE_TIMEOUT_S = 2.0
 CHAT_PATH_NAMES = ("direct", "compression-fault", "buffering-nginx", "block-proxy")
 BLOCK_BYTES = 4096
 
@@ -202,12 +215,21 @@ class Lab:
         argv = [find_binary("nginx"), "-p", f"{tmp}/", "-c", str(conf), "-e", str(tmp / "error.log")]
         return ManagedProcess(name, argv, log_path=tmp / "stderr.log", ports=ports, cwd=tmp)
 
-    def _block_proxy(self, name: str, port: int, upstream: int) -> ManagedProcess:
+    def _python_proxy(self, name: str, module: str, port: int, upstream: int, *args: str) -> ManagedProcess:
+        """One of the lab's own proxies (``python -m lab.<module>``), run from the checkout."""
         tmp = self._dir(name)
-        argv = [sys.executable, "-m", "lab.block_proxy", "--port", str(port), "--upstream", str(upstream)]
-        argv += ["--block", str(BLOCK_BYTES)]
+        argv = [
+            sys.executable,
+            "-m",
+            f"lab.{module}",
+            "--port",
+            str(port),
+            "--upstream",
+            str(upstream),
+            *args,
+        ]
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-        return ManagedProcess(name, argv, log_path=tmp / "block-proxy.log", ports=[port], cwd=tmp, env=env)
+        return ManagedProcess(name, argv, log_path=tmp / f"{name}.log", ports=[port], cwd=tmp, env=env)
 
     def _haproxy(self, name: str, config: str, port: int) -> ManagedProcess:
         tmp = self._dir(name)
@@ -232,6 +254,8 @@ class Lab:
             "caddy_buffering",
             "block",
             "capped",
+            "apigw_buffered",
+            "apigw_stream",
         )
         ports = dict(zip(names, free_ports(len(names)), strict=True))
         p = ports
@@ -282,11 +306,26 @@ class Lab:
                 cert_pem=tls.cert_pem,
                 key_pem=tls.key_pem,
             ),
-            self._block_proxy("block-proxy", p["block"], p["app"]),
+            self._python_proxy(
+                "block-proxy", "block_proxy", p["block"], p["app"], "--block", str(BLOCK_BYTES)
+            ),
             self._haproxy(
                 "capped-haproxy",
                 configs.haproxy_capped(port=p["capped"], upstream_port=p["app"], maxconn=CAPPED_MAXCONN),
                 p["capped"],
+            ),
+            self._python_proxy(
+                "apigw-buffered", "apigw_proxy", p["apigw_buffered"], p["app"], "--mode", "buffered"
+            ),
+            self._python_proxy(
+                "apigw-stream",
+                "apigw_proxy",
+                p["apigw_stream"],
+                p["app"],
+                "--mode",
+                "stream",
+                "--idle-timeout",
+                str(APIGW_IDLE_TIMEOUT_S),
             ),
         ]
         for proc in self.processes:
@@ -375,6 +414,22 @@ class Lab:
                 True,
                 True,
                 offers_h3=True,
+            ),
+            LabPath(
+                "apigw-buffered",
+                http(p["apigw_buffered"]),
+                "API Gateway stand-in (BUFFERED) -> app",
+                "API Gateway whose HTTP_PROXY integration is left at ResponseTransferMode BUFFERED",
+                False,
+                False,
+            ),
+            LabPath(
+                "apigw-stream",
+                http(p["apigw_stream"]),
+                f"API Gateway stand-in (STREAM, idle {APIGW_IDLE_TIMEOUT_S:g} s) -> app",
+                "an API Gateway REST API whose integration streams (ResponseTransferMode STREAM)",
+                False,
+                False,
             ),
         ]
         self.paths = {path.name: path for path in paths}

@@ -101,6 +101,7 @@ def test_doctor_explains_each_path_that_did_not_stream(report: LabReport) -> Non
         "buffering-nginx",
         "tls-nginx-defaults",
         "caddy-h3-buffering",
+        "apigw-buffered",
     }
     for name in not_streaming:
         p = report.path(name)
@@ -132,7 +133,7 @@ def test_chart_is_a_png(report: LabReport, tmp_path: Path) -> None:
 
 def test_report_json_shape(report: LabReport) -> None:
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data) == {"lab", "paths", "chat", "load"}
+    assert set(data) == {"lab", "paths", "chat", "load", "capped_doctor", "apigw_idle"}
     assert data["lab"]["events"] == EVENTS and data["lab"]["interval_ms"] == INTERVAL_MS
     assert [p["name"] for p in data["paths"]] == list(PATH_NAMES)
     for p in data["paths"]:
@@ -160,8 +161,8 @@ def test_report_json_shape(report: LabReport) -> None:
 def test_components_are_isolated(lab: Lab) -> None:
     # Every process runs in its own session with its files under the lab's temporary directory.
     # 2 uvicorn, 3 nginx (alb-like serves tls-nginx-defaults too), 3 haproxy (one the load row's capped
-    # hop), caddy, the block proxy
-    assert len(lab.pids) == 10
+    # hop), caddy, the block proxy, the two API Gateway stand-ins
+    assert len(lab.pids) == 12
     for pid in lab.pids:
         assert os.getsid(pid) == pid
     names = {p.name for p in lab.processes}

@@ -19,7 +19,7 @@ STREAM_MS = 900  # (10 - 1) x 100 ms
 HOP_KEYS = {"name", "url", "kind", "http", "result", "added_delay_ms"}
 TRACE_KEYS = {
     "hops", "first_buffering_hop", "previous_hop", "added_delay_ms", "summary", "diagnosis_code",
-    "diagnosis", "fixes", "notes", "doctor",
+    "diagnosis", "fixes", "notes", "doctor", "concurrency",
 }  # fmt: skip
 
 
@@ -51,6 +51,8 @@ def test_json_names_the_first_buffering_hop_and_every_hop_in_order(chain: Chain)
     assert d["fixes"] and {f["hop"] for f in d["fixes"]} == {"alb"}
     assert {f["kind"] for f in d["fixes"]} == {"alb"}  # guessed from the name
     assert d["summary"].startswith("buffering starts at alb (after nginx): +")
+    # a few streams at once through the outermost hop that streamed: no cap on this chain
+    assert d["concurrency"]["hop"] == "nginx" and d["concurrency"]["cap"] is None
 
 
 def test_inner_hops_are_read_over_http1_the_outermost_like_a_browser(chain: Chain) -> None:
@@ -74,8 +76,9 @@ def test_human_output_one_row_per_hop_then_where_buffering_starts(chain: Chain) 
     start = lines[6]
     assert start.startswith("buffering starts at alb (after nginx): +") and start.endswith(" ms")
     assert int(start.split("+")[1].removesuffix(" ms")) > 0.7 * STREAM_MS
-    assert lines[7].startswith("cause: buffered in every combination")
-    assert lines[8:] and all(line.startswith("try: alb: ") for line in lines[8:])
+    assert lines[7].startswith("at once through nginx: 4 streams, first bytes ")
+    assert lines[8].startswith("cause: buffered in every combination")
+    assert lines[9:] and all(line.startswith("try: alb: ") for line in lines[9:])
     assert proc.stderr == ""  # no progress when stderr is not a terminal
 
 
@@ -183,10 +186,11 @@ def test_secret_headers_go_to_every_hop_and_are_never_printed() -> None:
     for proc in (as_json, human):
         assert proc.returncode == 1, proc.stderr
         assert "tr4ce-s3cret-77" not in proc.stdout + proc.stderr
-    # 3 hops + the doctor's HTTP/1.1 cells at alb, twice (its HTTP/2 cells get no HTTP/2 answer from
-    # these cleartext HTTP/1.1 servers, so they send no request); every SSE request carries the secret
+    # 3 hops + the doctor's HTTP/1.1 cells at alb + 4 streams at once through nginx (the outermost hop
+    # that streamed), twice (the doctor's HTTP/2 cells get no HTTP/2 answer from these cleartext
+    # HTTP/1.1 servers, so they send no request); every SSE request carries the secret
     requests = [h for h in seen if h.get("accept") == "text/event-stream"]
-    assert len(requests) == 2 * (3 + 2)
+    assert len(requests) == 2 * (3 + 2 + 4)
     assert all(h.get("authorization") == SECRET for h in requests)
     d = json.loads(as_json.stdout)
     assert all(h["result"]["header_names"] == ["Authorization"] for h in d["hops"])

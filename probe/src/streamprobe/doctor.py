@@ -7,6 +7,9 @@ Every cell is the same request as the options say -- stamps asked for (``stamp``
 (``data``) included -- so an application's own chat endpoint is diagnosed as exactly as streamcheck
 when it mounts ``StampMiddleware``. An advertised HTTP/3 row is skipped for a request with a body (the
 HTTP/3 transport sends none yet).
+
+After the matrix, a few streams at once (``streamprobe.concurrency``) show a hop that serves only some of
+them at a time; a cap found is reported beside the matrix's ``diagnosis_code``, never as one.
 """
 
 from __future__ import annotations
@@ -16,6 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .altsvc import advertises_h3
+from .concurrency import (
+    DEFAULT_CONCURRENT_STREAMS,
+    ConcurrencyCheck,
+    cap_fixes,
+    check_concurrency,
+    check_stream_count,
+)
 from .decoding import default_accept_encoding
 from .diagnosis import DiagnosisCode, classify
 from .exceptions import InvalidRequest
@@ -77,6 +87,14 @@ class DoctorReport:
     diagnosis_code: DiagnosisCode = "none"
     fixes: list[HopFix] = field(default_factory=list)
     stopped_early: str | None = None  # why the other cells were skipped (the connection itself failed)
+    #: A few streams at once (``streamprobe.concurrency``): None when not run (asked not to, or the
+    #: plainest request failed).
+    concurrency: ConcurrencyCheck | None = None
+
+    @property
+    def capped(self) -> bool:
+        """Streams queued behind a concurrency cap."""
+        return self.concurrency is not None and self.concurrency.cap is not None
 
     def state(self, http: HttpRow, encoding: Encoding) -> CellState:
         result = self.cells.get((http, encoding))
@@ -93,7 +111,7 @@ class DoctorReport:
         states = [self.state(h, e) for h, e in self.cells]
         if "error" in states:
             return 2
-        if all(s in ("streaming", "not offered") for s in states):
+        if all(s in ("streaming", "not offered") for s in states) and not self.capped:
             return 0
         return 1
 
@@ -120,6 +138,7 @@ class DoctorReport:
             "diagnosis_code": self.diagnosis_code,
             "fixes": [f.to_dict() for f in self.fixes],
             "stopped_early": self.stopped_early,
+            "concurrency": None if self.concurrency is None else self.concurrency.to_dict(),
             **({"browser": self.browser.to_dict()} if self.browser is not None else {}),
         }
 
@@ -159,6 +178,7 @@ def run_doctor(
     *,
     browser: bool = False,
     http3: bool = False,
+    concurrent_streams: int = DEFAULT_CONCURRENT_STREAMS,
     progress: Progress | None = None,
 ) -> DoctorReport:
     """Probe ``url`` four times (sequentially, so the probes do not disturb each other), and twice more
@@ -169,10 +189,15 @@ def run_doctor(
 
     ``browser``: also read it once in headless Chromium (``report.browser``; raises
     ``streamprobe.browser.BrowserUnavailable`` before any probe when Chromium/Playwright is missing).
+    ``concurrent_streams``: then open that many streams at once (HTTP/1.1, identity) to see a
+    concurrency cap (``streamprobe.concurrency``; 0: not done); skipped when the HTTP/1.1 identity cell
+    failed. A cap is added to the diagnosis sentence, its fixes to ``fixes``, the check to
+    ``report.concurrency``; ``diagnosis_code`` stays the matrix's.
     ``progress``: told which cell runs and each result (stderr on a terminal, in the CLI).
     """
     options = options or ProbeOptions()
     options.validate()
+    check_stream_count(concurrent_streams)
     progress = progress or Progress.off()
     # A bad URL is an InvalidRequest before anything is probed.
     shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))
@@ -212,18 +237,29 @@ def run_doctor(
         for encoding in ENCODINGS:
             cells[("h3", encoding)] = _probe_cell(url, options, "h3", encoding, compressed, progress)
     found = classify(cells)
+    concurrency = None
+    if concurrent_streams and cells[("h1", "identity")].error is None:
+        label = f"{options.name} {concurrent_streams} streams at once"
+        progress.start(label)
+        concurrency = check_concurrency(url, options, concurrent_streams)
+        progress.done(label, concurrency.cap.message if concurrency.cap else "no concurrency cap seen")
+    sentence = found.sentence + (f" ({stopped})" if stopped else "")
+    if concurrency is not None and concurrency.cap is not None:
+        sentence += f"; {concurrency.cap.message}"
+    fixes = fixes_for(
+        found.code,
+        hop_kind(found.hop),
+        errors=[r.error.kind for r in cells.values() if r.error is not None],
+    )
     report = DoctorReport(
         shown,
         cells,
         compressed,
-        found.sentence + (f" ({stopped})" if stopped else ""),
+        sentence,
         diagnosis_code=found.code,
-        fixes=fixes_for(
-            found.code,
-            hop_kind(found.hop),
-            errors=[r.error.kind for r in cells.values() if r.error is not None],
-        ),
+        fixes=fixes + [f for f in cap_fixes(concurrency) if f not in fixes],
         stopped_early=stopped,
+        concurrency=concurrency,
     )
     if browser:
         from .browser import probe_browser

@@ -394,6 +394,9 @@ def fixes_for(
     return [HopFix(hop or FIXES[fid].kind, FIXES[fid]) for fid in dict.fromkeys(ids)]
 
 
-def concurrency_cap_fixes() -> list[HopFix]:
-    """The fixes for streams that queue behind a concurrency cap, per kind of hop that caps."""
-    return [HopFix(FIXES[fid].kind, FIXES[fid]) for fid in CONCURRENCY_CAP_FIXES]
+def concurrency_cap_fixes(kind: HopKind = "proxy", hop: str | None = None) -> list[HopFix]:
+    """The fixes for streams that queue behind a concurrency cap, per kind of hop that caps: when the
+    capping hop's ``kind`` is known, its own fixes first, named ``hop``; the others after, named by kind."""
+    fixes = [FIXES[fid] for fid in CONCURRENCY_CAP_FIXES]
+    own = [f for f in fixes if f.kind == kind]
+    return [HopFix(hop or f.kind, f) for f in own] + [HopFix(f.kind, f) for f in fixes if f not in own]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .altsvc import advertises_h3
+from .concurrency import ConcurrencyCheck
 from .doctor import ENCODINGS, ROW_LABELS, DoctorReport, Encoding, HttpRow
 from .repeat import RepeatReport
 from .result import ProbeResult
@@ -119,9 +120,23 @@ def render_doctor(rep: DoctorReport) -> str:
     if errors:
         lines.append("errors")
         lines += errors
+    if rep.concurrency is not None:
+        lines.append(at_once_line(rep.concurrency))
     lines.append(f"diagnosis: {rep.diagnosis}")
     lines += [f.line() for f in rep.fixes]
     return "\n".join(lines)
+
+
+def at_once_line(check: ConcurrencyCheck, hop: str | None = None) -> str:
+    """The concurrency check in one line: how many streams, and when their first bytes came."""
+    ttfb = check.summary.values.ttfb.percentiles()
+    where = f" through {hop}" if hop else ""
+    line = f"at once{where}: {check.streams} streams, first bytes {ms(ttfb['p50'])} (p50) .. "
+    line += f"{ms(ttfb['max'])} (max)"
+    errors = {kind: n for kind, n in check.summary.errors.items() if n}
+    if errors:
+        line += "; errors: " + ", ".join(f"{kind} {n}" for kind, n in errors.items())
+    return line
 
 
 def render_trace(rep: TraceReport) -> str:
@@ -149,6 +164,8 @@ def render_trace(rep: TraceReport) -> str:
     if errors:
         lines += ["errors", *errors]
     lines.append(rep.summary)
+    if rep.concurrency is not None:
+        lines.append(at_once_line(rep.concurrency[1], rep.concurrency[0]))
     lines.append(f"cause: {rep.diagnosis}" if rep.first_buffering_hop else f"diagnosis: {rep.diagnosis}")
     lines += [f.line() for f in rep.fixes]
     lines += [f"note: {n}" for n in rep.notes]

@@ -8,6 +8,11 @@ Each hop is read the way the next hop reads it: the inner hops over HTTP/1.1 (an
 CloudFront all talk HTTP/1.1 to their upstream, forwarding the browser's Accept-Encoding), the outermost
 the way a browser does (HTTP/2 offered). ``--http1``/``--http2`` read every hop that way instead. The
 request headers (secrets included) go to every hop; only their names are ever shown.
+
+Then a few streams at once (``streamprobe.concurrency``) through the outermost hop that streamed: a cap
+anywhere inside it limits it too. When its first bytes come in steps, the hops inside it are checked
+the same way from the application outward, and the first that shows the cap is named with the cap's
+fixes (its own kind's first). Only then: a path without a cap costs one such check.
 """
 
 from __future__ import annotations
@@ -19,6 +24,13 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from .chain import ChainJudgement, judge_chain
+from .concurrency import (
+    DEFAULT_CONCURRENT_STREAMS,
+    ConcurrencyCheck,
+    cap_fixes,
+    check_concurrency,
+    check_stream_count,
+)
 from .diagnosis import BUFFERING_CODES, DiagnosisCode, idle_diagnosis
 from .exceptions import InvalidRequest
 from .fixes import HOP_KINDS, HopFix, HopKind, fixes_for, hop_kind, kind_of
@@ -126,6 +138,16 @@ class TraceReport:
     fixes: list[HopFix] = field(default_factory=list)
     doctor: Any = None  # the doctor's DoctorReport for the first buffering hop, when it ran
     notes: list[str] = field(default_factory=list)
+    #: (hop name, its check): the hop that shows a concurrency cap, else the outermost hop checked;
+    #: None when no check ran.
+    concurrency: tuple[str, ConcurrencyCheck] | None = None
+
+    @property
+    def capped_hop(self) -> str | None:
+        """The first hop (from the application outward) whose streams queue behind a cap."""
+        if self.concurrency is None or self.concurrency[1].cap is None:
+            return None
+        return self.concurrency[0]
 
     @property
     def first_buffering_hop(self) -> str | None:
@@ -142,7 +164,7 @@ class TraceReport:
         verdicts = [h.result.verdict for h in self.hops]
         if "error" in verdicts:
             return 2
-        return 0 if all(v == "streaming" for v in verdicts) else 1
+        return 0 if all(v == "streaming" for v in verdicts) and self.capped_hop is None else 1
 
     def to_dict(self) -> dict[str, Any]:
         i = self.judgement.first_buffering
@@ -157,6 +179,9 @@ class TraceReport:
             "fixes": [f.to_dict() for f in self.fixes],
             "notes": list(self.notes),
             "doctor": None if self.doctor is None else self.doctor.to_dict(),
+            "concurrency": None
+            if self.concurrency is None
+            else {"hop": self.concurrency[0], **self.concurrency[1].to_dict()},
         }
 
 
@@ -186,11 +211,17 @@ def _buffering_summary(report_hops: list[HopReading], j: ChainJudgement) -> str:
 
 
 def run_trace(
-    hops: Sequence[Hop], options: ProbeOptions | None = None, *, progress: Progress | None = None
+    hops: Sequence[Hop],
+    options: ProbeOptions | None = None,
+    *,
+    concurrent_streams: int = DEFAULT_CONCURRENT_STREAMS,
+    progress: Progress | None = None,
 ) -> TraceReport:
-    """Probe every hop in order, judge the chain, and ask the doctor about the first hop that buffers."""
+    """Probe every hop in order, judge the chain, and ask the doctor about the first hop that buffers;
+    then look for a concurrency cap with ``concurrent_streams`` streams at once (0: not done)."""
     options = options or ProbeOptions()
     options.validate()
+    check_stream_count(concurrent_streams)
     progress = progress or Progress.off()
     results: list[ProbeResult] = []
     asked: list[HttpChoice] = []
@@ -213,7 +244,49 @@ def run_trace(
             f"{readings[j].hop.name} streamed although {report.first_buffering_hop} before it buffered: "
             "are the hops ordered from the application outward, and does it route through that hop?"
         )
+    if concurrent_streams:
+        _find_cap(report, options, concurrent_streams, progress)
     return report
+
+
+def _streamed(judgement: ChainJudgement, count: int) -> int:
+    """How many hops, from the application outward, were read without buffering or error."""
+    ends = (judgement.first_buffering, judgement.stopped_at, judgement.ambiguous_at)
+    return min((i for i in ends if i is not None), default=count)
+
+
+def _find_cap(report: TraceReport, options: ProbeOptions, streams: int, progress: Progress) -> None:
+    """Check the outermost hop that streamed; when it shows a cap, the first hop inside that does too."""
+    count = _streamed(report.judgement, len(report.hops))
+    if count == 0:
+        return
+
+    def check(reading: HopReading) -> ConcurrencyCheck:
+        label = f"{reading.hop.name}: {streams} streams at once"
+        progress.start(label)
+        found = check_concurrency(
+            reading.hop.url, dataclasses.replace(options, name=reading.hop.name), streams
+        )
+        progress.done(label, found.cap.message if found.cap else "no concurrency cap seen")
+        return found
+
+    outer = report.hops[count - 1]
+    report.concurrency = (outer.hop.name, check(outer))
+    if report.concurrency[1].cap is None:
+        return
+    for reading in report.hops[: count - 1]:
+        inner = check(reading)
+        if inner.cap is not None:
+            report.concurrency = (reading.hop.name, inner)
+            break
+    name, found = report.concurrency
+    assert found.cap is not None
+    hop = next(r.hop for r in report.hops if r.hop.name == name)
+    report.diagnosis += f"; {name}: {found.cap.message}"
+    report.summary += (
+        f"; {name} serves about {found.cap.cap} stream{'s' if found.cap.cap != 1 else ''} at a time"
+    )
+    report.fixes += [f for f in cap_fixes(found, hop.kind, name) if f not in report.fixes]
 
 
 def _conclude(
@@ -276,7 +349,13 @@ def _ask_doctor(
     hop = readings[j.first_buffering]
     summary = _buffering_summary(readings, j)
     progress.note(f"{summary}; asking the doctor about {hop.hop.name}")
-    doctor = run_doctor(hop.hop.url, dataclasses.replace(options, name=hop.hop.name), progress=progress)
+    # The trace looks for a concurrency cap itself (``_find_cap``), across the hops.
+    doctor = run_doctor(
+        hop.hop.url,
+        dataclasses.replace(options, name=hop.hop.name),
+        concurrent_streams=0,
+        progress=progress,
+    )
     code: DiagnosisCode = doctor.diagnosis_code
     sentence = doctor.diagnosis
     if code not in BUFFERING_CODES and code != "error":

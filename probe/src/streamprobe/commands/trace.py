@@ -13,7 +13,7 @@ from ..progress import Progress
 from ..request_args import add_request_arguments, probe_options_from
 from ..trace import parse_hops, run_trace
 from ..usage import UsageError
-from .arguments import add_json_argument
+from .arguments import add_concurrency_argument, add_json_argument
 
 NAME: Final = "trace"
 HELP: Final = "probe each hop from the app outward; name the first that buffers"
@@ -25,9 +25,11 @@ them; the outermost like a browser (--http1/--http2 read every hop that way). He
 
 The kind of a hop (for its fixes) is guessed from its name (ingress, nginx, haproxy, alb, nlb,
 cloudfront/cdn, apigw/api-gateway, app/pod/direct) or its AWS host name (*.execute-api.*, *.cloudfront.net),
-or told with --kind NAME=KIND."""
+or told with --kind NAME=KIND. Then a few streams at once through the outermost hop that streamed show
+a concurrency cap, and the first hop from the application outward that has it is named."""
 EPILOG: Final = (
-    "exit status: 0 every hop streams; 1 a hop buffers (or is inconclusive); 2 an error or a usage error"
+    "exit status: 0 every hop streams, no concurrency cap seen; 1 a hop buffers (or is inconclusive), or a "
+    "cap; 2 an error or a usage error"
 )
 
 
@@ -56,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "cloudfront, apigateway or proxy (repeatable; default: guessed from the name)",
     )
     add_request_arguments(parser, http_flags=("h1", "h2"))
+    add_concurrency_argument(parser)
     add_json_argument(parser)
 
 
@@ -66,6 +69,6 @@ def run(args: argparse.Namespace) -> int:
     except InvalidRequest as exc:
         raise UsageError(str(exc)) from None
     progress = Progress.for_terminal("trace: ", json_output=args.json)
-    traced = run_trace(hops, options, progress=progress)
+    traced = run_trace(hops, options, concurrent_streams=args.concurrent_streams, progress=progress)
     print(json.dumps(traced.to_dict(), indent=2) if args.json else render_trace(traced))
     return traced.exit_code
