@@ -55,6 +55,21 @@ def test_doctor_without_the_check_and_without_a_cap(capped_port: int, app_port: 
     assert "concurrency cap" not in human.stdout
 
 
+def test_a_request_with_a_body_is_repeated_only_when_asked(capped_port: int) -> None:
+    chat = f"http://127.0.0.1:{capped_port}/api/chat/stream?tokens=4&interval_ms=100"
+    body = ("--data", '{"prompt": "hi"}', "--header", "Content-Type: application/json")
+    default = streamprobe("doctor", chat, *body, "--json")
+    d = json.loads(default.stdout)
+    assert d["concurrency"] is None, default.stdout  # a POST is another answer each time: not repeated
+    assert any("--concurrent-streams 4 runs it" in note for note in d["notes"]), d["notes"]
+    human = streamprobe("trace", f"haproxy={chat}", *body)
+    assert "note: no concurrency check: the request has a body" in human.stdout, human.stdout
+    asked = streamprobe("doctor", chat, *body, "--concurrent-streams", "3", "--json")
+    checked = json.loads(asked.stdout)
+    assert checked["concurrency"]["streams"] == 3 and checked["notes"] == [], asked.stdout
+    assert checked["concurrency"]["cap"]["cap"] == CAP, asked.stdout
+
+
 def test_trace_names_the_capped_hop_with_its_own_fix_first(capped_port: int, app_port: int) -> None:
     proc = streamprobe(
         "trace", f"pod={url(app_port)}", f"haproxy={url(capped_port)}", "--concurrent-streams", "3"

@@ -3,7 +3,8 @@
 A concurrency cap (an ALB Target Optimizer's ``maxConcurrency``, HAProxy ``maxconn``, uvicorn
 ``--limit-concurrency``, a pool of sync workers) leaves a single probe untouched: one stream always
 finds a free slot. Only streams open at the same time show it, by first bytes that come in steps of one
-stream's length. So the doctor and trace open ``DEFAULT_CONCURRENT_STREAMS`` streams at once and read
+stream's length. So the doctor and trace open ``DEFAULT_CONCURRENT_STREAMS`` streams at once (for a request
+without a body, unless told otherwise: see ``streams_to_open``) and read
 their first bytes with ``streamprobe load``'s rule (``streamprobe.load.steps.estimate_cap``, the one
 owner of that rule): with 4 streams a cap of 1, 2 or 3 shows (the ALB Target Optimizer's default is
 1); a larger one needs ``streamprobe load --concurrency N`` with N above it.
@@ -35,6 +36,24 @@ from .options import ProbeOptions
 DEFAULT_CONCURRENT_STREAMS: Final = 4
 #: More at once is a load test (``streamprobe load``), not a diagnosis.
 MAX_CONCURRENT_STREAMS: Final = 8
+
+
+def streams_to_open(asked: int | None, options: ProbeOptions) -> tuple[int, str | None]:
+    """The streams the doctor or trace opens at once, and why none when the default chose none.
+
+    ``asked`` is ``--concurrent-streams`` (None: not given). Not given, a request without a body gets
+    ``DEFAULT_CONCURRENT_STREAMS``; a request with one gets none: a POST to a chat endpoint starts a model
+    answer (paid tokens, a row in someone's history) each time, so it is only repeated when asked for.
+    """
+    if asked is not None:
+        check_stream_count(asked)
+        return asked, None
+    if options.data is not None:
+        return 0, (
+            "no concurrency check: the request has a body and each stream would be another answer; "
+            f"--concurrent-streams {DEFAULT_CONCURRENT_STREAMS} runs it"
+        )
+    return DEFAULT_CONCURRENT_STREAMS, None
 
 
 def check_stream_count(streams: int) -> None:

@@ -20,11 +20,10 @@ from typing import Any, Final
 
 from .altsvc import advertises_h3
 from .concurrency import (
-    DEFAULT_CONCURRENT_STREAMS,
     ConcurrencyCheck,
     cap_fixes,
     check_concurrency,
-    check_stream_count,
+    streams_to_open,
 )
 from .decoding import default_accept_encoding
 from .diagnosis import DiagnosisCode, classify
@@ -90,6 +89,8 @@ class DoctorReport:
     #: A few streams at once (``streamprobe.concurrency``): None when not run (asked not to, or the
     #: plainest request failed).
     concurrency: ConcurrencyCheck | None = None
+    #: What the reader should know beside the diagnosis (a check that was not run, and how to run it).
+    notes: list[str] = field(default_factory=list)
 
     @property
     def capped(self) -> bool:
@@ -139,6 +140,7 @@ class DoctorReport:
             "fixes": [f.to_dict() for f in self.fixes],
             "stopped_early": self.stopped_early,
             "concurrency": None if self.concurrency is None else self.concurrency.to_dict(),
+            "notes": list(self.notes),
             **({"browser": self.browser.to_dict()} if self.browser is not None else {}),
         }
 
@@ -178,7 +180,7 @@ def run_doctor(
     *,
     browser: bool = False,
     http3: bool = False,
-    concurrent_streams: int = DEFAULT_CONCURRENT_STREAMS,
+    concurrent_streams: int | None = None,
     progress: Progress | None = None,
 ) -> DoctorReport:
     """Probe ``url`` four times (sequentially, so the probes do not disturb each other), and twice more
@@ -190,14 +192,15 @@ def run_doctor(
     ``browser``: also read it once in headless Chromium (``report.browser``; raises
     ``streamprobe.browser.BrowserUnavailable`` before any probe when Chromium/Playwright is missing).
     ``concurrent_streams``: then open that many streams at once (HTTP/1.1, identity) to see a
-    concurrency cap (``streamprobe.concurrency``; 0: not done); skipped when the HTTP/1.1 identity cell
-    failed. A cap is added to the diagnosis sentence, its fixes to ``fixes``, the check to
+    concurrency cap (``streamprobe.concurrency``; 0: not done; None: ``streams_to_open``'s default,
+    none for a request with a body, and a note says so); skipped when the HTTP/1.1 identity cell failed.
+    A cap is added to the diagnosis sentence, its fixes to ``fixes``, the check to
     ``report.concurrency``; ``diagnosis_code`` stays the matrix's.
     ``progress``: told which cell runs and each result (stderr on a terminal, in the CLI).
     """
     options = options or ProbeOptions()
     options.validate()
-    check_stream_count(concurrent_streams)
+    concurrent_streams, skipped_check = streams_to_open(concurrent_streams, options)
     progress = progress or Progress.off()
     # A bad URL is an InvalidRequest before anything is probed.
     shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))
@@ -260,6 +263,7 @@ def run_doctor(
         fixes=fixes + [f for f in cap_fixes(concurrency) if f not in fixes],
         stopped_early=stopped,
         concurrency=concurrency,
+        notes=[skipped_check] if skipped_check else [],
     )
     if browser:
         from .browser import probe_browser

@@ -124,6 +124,7 @@ def render_doctor(rep: DoctorReport) -> str:
         lines.append(at_once_line(rep.concurrency))
     lines.append(f"diagnosis: {rep.diagnosis}")
     lines += [f.line() for f in rep.fixes]
+    lines += [f"note: {n}" for n in rep.notes]
     return "\n".join(lines)
 
 

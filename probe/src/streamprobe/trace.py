@@ -25,11 +25,10 @@ from typing import Any, Final
 
 from .chain import ChainJudgement, judge_chain
 from .concurrency import (
-    DEFAULT_CONCURRENT_STREAMS,
     ConcurrencyCheck,
     cap_fixes,
     check_concurrency,
-    check_stream_count,
+    streams_to_open,
 )
 from .diagnosis import BUFFERING_CODES, DiagnosisCode, idle_diagnosis
 from .exceptions import InvalidRequest
@@ -214,14 +213,15 @@ def run_trace(
     hops: Sequence[Hop],
     options: ProbeOptions | None = None,
     *,
-    concurrent_streams: int = DEFAULT_CONCURRENT_STREAMS,
+    concurrent_streams: int | None = None,
     progress: Progress | None = None,
 ) -> TraceReport:
     """Probe every hop in order, judge the chain, and ask the doctor about the first hop that buffers;
-    then look for a concurrency cap with ``concurrent_streams`` streams at once (0: not done)."""
+    then look for a concurrency cap with ``concurrent_streams`` streams at once (0: not done; None:
+    ``streams_to_open``'s default, none for a request with a body, and a note says so)."""
     options = options or ProbeOptions()
     options.validate()
-    check_stream_count(concurrent_streams)
+    concurrent_streams, skipped_check = streams_to_open(concurrent_streams, options)
     progress = progress or Progress.off()
     results: list[ProbeResult] = []
     asked: list[HttpChoice] = []
@@ -246,6 +246,8 @@ def run_trace(
         )
     if concurrent_streams:
         _find_cap(report, options, concurrent_streams, progress)
+    if skipped_check:
+        report.notes.append(skipped_check)
     return report
 
 

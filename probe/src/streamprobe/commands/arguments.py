@@ -47,9 +47,10 @@ def add_concurrency_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrent-streams",
         type=_stream_count,
-        default=DEFAULT_CONCURRENT_STREAMS,
+        default=None,
         metavar="N",
         help=f"then open N streams at once (HTTP/1.1) to see a hop that serves fewer at a time (ALB Target "
         f"Optimizer, HAProxy maxconn, uvicorn --limit-concurrency); 0 or 2..{MAX_CONCURRENT_STREAMS}, "
-        f"0 skips it (default {DEFAULT_CONCURRENT_STREAMS}: caps below it show)",
+        f"0 skips it (default {DEFAULT_CONCURRENT_STREAMS}: caps below it show; 0 for a request with a "
+        "body, whose every stream is another answer)",
     )
