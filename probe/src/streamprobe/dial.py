@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpcore
 
@@ -85,6 +85,18 @@ def resolve(host: str, port: int, timeout: float, resolver: Resolver | None = No
     if not result:
         raise ProbeFailure("dns", f"DNS lookup of {host} returned no address")
     return list(result)
+
+
+@runtime_checkable
+class StreamTimes(Protocol):
+    """What a shared connection tells each read about its own stream (``network_stream``): when each
+    piece of its body was read and when its response began, whichever thread read them."""
+
+    def data_arrivals(self, stream_id: int) -> deque[tuple[float, int]] | None: ...
+
+    def first_byte_of(self, stream_id: int) -> float | None: ...
+
+    def forget(self, stream_id: int) -> None: ...
 
 
 class ProbeStream(httpcore.NetworkStream):
