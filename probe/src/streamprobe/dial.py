@@ -109,9 +109,15 @@ class ProbeStream(httpcore.NetworkStream):
         self._frames: FrameCounter | None = None
         self._counting = False  # decided at the first read: the request has been sent by then
 
+    def _timeout(self, timeout: float | None) -> None:
+        # settimeout() is a system call that lets go of the GIL every time (ioctl FIONBIO), even for the
+        # value the socket has: with hundreds of streams each read would hand the GIL to another thread.
+        if self._sock.gettimeout() != timeout:
+            self._sock.settimeout(timeout)
+
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            self._sock.settimeout(timeout)
+            self._timeout(timeout)
             data = self._sock.recv(max_bytes)
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(str(exc)) from exc
@@ -139,7 +145,7 @@ class ProbeStream(httpcore.NetworkStream):
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         try:
             while buffer:
-                self._sock.settimeout(timeout)
+                self._timeout(timeout)
                 sent = self._sock.send(buffer)
                 buffer = buffer[sent:]
         except TimeoutError as exc:
