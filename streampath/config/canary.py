@@ -41,7 +41,6 @@ from streampath_canary.contract import (
     duplicate_names_problem,
     durations_problem,
     h2_scheme_problem,
-    h3_body_problem,
     h3_scheme_problem,
     name_problem,
     namespace_problem,
@@ -296,7 +295,6 @@ class CanaryPathConfig(StrictModel):
             scheme = urlsplit(self.url).scheme
             field_problem("protocols", h2_scheme_problem(self.protocols, scheme))
             field_problem("protocols", h3_scheme_problem(self.protocols, scheme))
-        field_problem("protocols", h3_body_problem(self.protocols, self.body))
         for header in self.headers:
             field_problem(f"headers.{header}", plain_header_problem(header))
         # Never the body itself in the message: it is the problem.

@@ -166,16 +166,14 @@ class AppConfig(StrictModel):
         self, canary: CanaryConfig, cloudfront: CloudFrontConfig | None
     ) -> CanaryConfig:
         """``canary`` with :data:`CLOUDFRONT_HTTP3_PROTOCOLS` on every cloudfront front-door path that
-        names no ``protocols`` and sends no ``body``, when the distribution serves HTTP/3: browsers reach
-        it over QUIC once its ``Alt-Svc`` told them, so that is the protocol to measure too. Explicit
-        ``protocols`` stay; a path with a body keeps h1 and h2 (the probe's h3 requests carry none)."""
+        names no ``protocols``, when the distribution serves HTTP/3: browsers reach it over QUIC once its
+        ``Alt-Svc`` told them (a chat POST included), so that is the protocol to measure too. Explicit
+        ``protocols`` stay."""
         if cloudfront is None or cloudfront.http_version not in CLOUDFRONT_HTTP3_VERSIONS:
             return canary
         paths = tuple(
             path.model_copy(update={"protocols": CLOUDFRONT_HTTP3_PROTOCOLS})
-            if path.front_door == "cloudfront"
-            and "protocols" not in path.model_fields_set
-            and path.body is None
+            if path.front_door == "cloudfront" and "protocols" not in path.model_fields_set
             else path
             for path in canary.paths
         )

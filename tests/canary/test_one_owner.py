@@ -37,7 +37,6 @@ DEFAULTS = {
 RULE_WORDS = (
     "'h2' needs an https URL",
     "'h3' needs an https URL",
-    "probes send no request body",
     "so runs cannot overlap",
     "must be greater than max_duration",
     "must not carry credentials",

@@ -95,9 +95,19 @@ def test_written_protocols_stay(tmp_path: Path) -> None:
     assert protocols(load(tmp_path, path_setting(CLOUDFRONT, protocols=["h3"])))["cloudfront"] == ("h3",)
 
 
-def test_a_post_path_with_a_body_keeps_h1_and_h2(tmp_path: Path) -> None:
+def test_a_post_path_with_a_body_is_probed_over_h3_too(tmp_path: Path) -> None:
     chat = path_setting(CLOUDFRONT, method="POST", body={"messages": [{"role": "user", "content": "hi"}]})
-    assert protocols(load(tmp_path, chat))["cloudfront"] == ("h1", "h2")
+    assert protocols(load(tmp_path, chat))["cloudfront"] == ("h1", "h2", "h3")
+
+
+def test_a_post_path_with_a_body_and_h3_is_accepted(tmp_path: Path) -> None:
+    chat = path_setting(CLOUDFRONT, protocols=["h1", "h3"], method="POST", body={"q": "hi"})
+    cfg = load(tmp_path, chat)  # no ConfigError: the probe sends the body over HTTP/3
+    assert protocols(cfg)["cloudfront"] == ("h1", "h3")
+    assert cfg.enabled_canary is not None
+    path = next(p for p in cfg.enabled_canary.paths if p.name == "cloudfront")
+    spec = path.spec("https://x.example/api", None)
+    assert (spec.protocols, spec.method, spec.body) == (("h1", "h3"), "POST", '{"q":"hi"}')
 
 
 def test_the_rule_spans_sections_a_canary_section_alone_keeps_the_plain_default() -> None:
@@ -132,16 +142,11 @@ def test_environment_estimate_counts_h3(tmp_path: Path) -> None:
             "protocols or change http_version",
         ),
         (
-            path_setting(CLOUDFRONT, protocols=["h1", "h3"], method="POST", body={"q": "hi"}),
-            "canary.paths[2].protocols: 'h3' probes send no request body, so this path's h3 probe could not "
-            "run; probe a path with a body over h1 and h2",
-        ),
-        (
             path_setting(ALB, protocols=["h3", "h3"]),
             "canary.paths[0].protocols: protocol 'h3' is listed twice",
         ),
     ],
-    ids=["http-url", "nlb-front-door", "cloudfront-without-http3", "with-a-body", "twice"],
+    ids=["http-url", "nlb-front-door", "cloudfront-without-http3", "twice"],
 )
 def test_h3_refused_where_it_cannot_work(tmp_path: Path, mutate: Mutation, line: str) -> None:
     assert problems(tmp_path, mutate) == [line]

@@ -3,10 +3,15 @@ front of the buffering nginx is held over every protocol; paths without an HTTP/
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 from streamprobe.altsvc import advertises_h3
+from streamprobe.probing import probe
 
-from lab.run import LabReport
+from lab.run import LabReport, probe_options
+from lab.topology import Lab
 from tests.lab.conftest import EVENTS, INTERVAL_MS
 
 pytestmark = pytest.mark.lab
@@ -30,6 +35,26 @@ def test_caddy_streams_over_h3_h2_and_h1(report: LabReport) -> None:
         r.buffering_delay_ms for r in (h3, h2, h1)
     ]
     assert advertises_h3(h2.alt_svc) and advertises_h3(h1.alt_svc)  # what makes browsers switch
+
+
+def test_a_chat_post_over_h3_is_judged_like_over_h2(lab: Lab) -> None:
+    """The app's chat endpoint, POSTed to through Caddy as a chat frontend sends the user's message: the
+    HTTP/3 reading gives the same verdict, mode and events as the HTTP/2 one."""
+    path = lab.paths["caddy-h3"]
+    url = path.chat_url(40, 50)  # a 2 s answer: streaming <= 200 ms of delay
+    body = json.dumps({"messages": [{"role": "user", "content": "Say hello in five words."}]}).encode()
+    read = {}
+    for http in ("h2", "h3"):
+        options = dataclasses.replace(probe_options(lab, path, "h1", 10.0), http=http)
+        read[http] = probe(url, dataclasses.replace(options, method="POST", data=body))
+    h2, h3 = read["h2"], read["h3"]
+    assert h2.error is None and h3.error is None, (h2.error, h3.error)
+    assert (h2.protocol, h3.protocol) == ("HTTP/2", "HTTP/3")
+    assert (h3.verdict, h3.mode) == (h2.verdict, h2.mode) == ("streaming", "stamped")
+    assert [(e.event, e.seq, e.stamp_ms is not None) for e in h3.arrivals] == [
+        (e.event, e.seq, e.stamp_ms is not None) for e in h2.arrivals
+    ]
+    assert len(h3.arrivals) == 41  # 40 tokens and [DONE]
 
 
 def test_h3_does_not_undo_a_buffering_hop_behind_it(report: LabReport) -> None:

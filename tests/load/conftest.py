@@ -1,7 +1,8 @@
 """Real servers for the load tests, each in a process of its own (a server in the test's process would
 share its GIL with hundreds of reading threads and delay its own events): the reference app under
 uvicorn, the same app behind a concurrency-capped HAProxy and behind a buffering nginx, and under
-hypercorn with TLS + h2 behind a wrapper that lists the connections it served."""
+hypercorn with TLS + h2 (and + HTTP/3) behind a wrapper that lists the connections and requests it
+served."""
 
 from __future__ import annotations
 
@@ -72,11 +73,26 @@ def tls(load_tmp: Path) -> TLSFiles:
     return make_tls(load_tmp / "tls")
 
 
-@pytest.fixture(scope="session")
-def h2_port(load_tmp: Path, tls: TLSFiles) -> Iterator[int]:
+def counting_hypercorn(workdir: Path, tls: TLSFiles, *, quic: bool = False) -> Iterator[int]:
+    """``tests.load.counting_app`` under hypercorn with TLS (h2 + HTTP/1.1) in a process of its own;
+    with ``quic`` HTTP/3 too, on the UDP port of the same number (as Caddy and CloudFront serve it)."""
     (port,) = free_ports(1)
     argv = [sys.executable, "-m", "hypercorn", "tests.load.counting_app:app", "--bind", f"127.0.0.1:{port}"]
+    if quic:
+        argv += ["--quic-bind", f"127.0.0.1:{port}"]
     argv += ["--certfile", tls.cert_pem, "--keyfile", tls.key_pem, "--log-level", "warning"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    process = ManagedProcess("h2", argv, log_path=load_tmp / "h2.log", ports=[port], cwd=REPO, env=env)
+    name = "h3" if quic else "h2"
+    process = ManagedProcess(name, argv, log_path=workdir / f"{name}.log", ports=[port], cwd=REPO, env=env)
     yield from _serve(process)
+
+
+@pytest.fixture(scope="session")
+def h2_port(load_tmp: Path, tls: TLSFiles) -> Iterator[int]:
+    yield from counting_hypercorn(load_tmp, tls)
+
+
+@pytest.fixture(scope="session")
+def h3_port(load_tmp: Path, tls: TLSFiles) -> Iterator[int]:
+    """The counting app over HTTP/3 (and h2 + HTTP/1.1 on TCP, for its ``/connections`` listing)."""
+    yield from counting_hypercorn(load_tmp, tls, quic=True)

@@ -59,3 +59,11 @@ def test_probe_cold_start_refuses_fewer_than_seven_pairs() -> None:
         check=False,
     )
     assert proc.returncode == 2 and "at least 7" in proc.stderr
+
+
+def test_event_cost_bench_runs() -> None:
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "event_cost.py")], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("probe's own work per event: best "), done.stdout

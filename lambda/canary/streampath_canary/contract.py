@@ -284,7 +284,6 @@ class PathSpec:
         problem = (
             name_problem(self.name)
             or protocols_problem(self.protocols)
-            or h3_body_problem(self.protocols, self.body)
             or request_problem(self.method, self.body, self.headers)
         )
         if problem:
@@ -468,16 +467,6 @@ def h3_scheme_problem(protocols: Sequence[str], scheme: str) -> str | None:
         return (
             "'h3' needs an https URL: HTTP/3 runs over QUIC, which always carries TLS, so every h3 probe "
             "would fail; remove h3 from protocols"
-        )
-    return None
-
-
-def h3_body_problem(protocols: Sequence[str], body: object) -> str | None:
-    """The probe's HTTP/3 requests carry no body yet."""
-    if body is not None and "h3" in protocols:
-        return (
-            "'h3' probes send no request body, so this path's h3 probe could not run; probe a path with a "
-            "body over h1 and h2"
         )
     return None
 
@@ -748,7 +737,6 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     if problem:
         # The problem never quotes the body: it may hold what it should not.
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
-    _check(f"{where}.protocols", h3_body_problem(protocols, body), protocols)
     good = raw.get("good")
     _check(
         f"{where}.good", None if good is None or isinstance(good, str) else "must be an SLO spec string", good

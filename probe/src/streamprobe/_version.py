@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import functools
+import threading
+
+# Hundreds of load streams start at once: one of them reads the metadata, the others wait for it.
+_READING = threading.Lock()
+
+
+def package_version(distribution: str = "streamprobe") -> str:
+    """``distribution``'s version as installed; ``0+unknown`` when run from a tree never installed."""
+    with _READING:
+        return _read_version(distribution)
 
 
 @functools.cache
-def package_version(distribution: str = "streamprobe") -> str:
-    """``distribution``'s version as installed; ``0+unknown`` when run from a tree never installed."""
+def _read_version(distribution: str) -> str:
     # Imported here: importlib.metadata costs milliseconds that `import streamprobe` need not pay.
     from importlib.metadata import PackageNotFoundError, version
 

@@ -175,6 +175,8 @@ class Decoder:
     def iter_decode(self, data: bytes) -> Iterator[bytes]:
         """Decoded ``data`` in pieces of at most ``PIECE_BYTES``: a compression bomb is inflated only as
         far as the caller reads (the SSE parser stops at ``max_event_bytes``)."""
+        if not self._chain:  # no Content-Encoding: the bytes as they came, without a generator per read
+            return iter((data,) if data else ())
         return self._through(0, data)
 
     def _through(self, index: int, data: bytes) -> Iterator[bytes]:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import httpcore
 
@@ -87,6 +87,18 @@ def resolve(host: str, port: int, timeout: float, resolver: Resolver | None = No
     return list(result)
 
 
+@runtime_checkable
+class StreamTimes(Protocol):
+    """What a shared connection tells each read about its own stream (``network_stream``): when each
+    piece of its body was read and when its response began, whichever thread read them."""
+
+    def data_arrivals(self, stream_id: int) -> deque[tuple[float, int]] | None: ...
+
+    def first_byte_of(self, stream_id: int) -> float | None: ...
+
+    def forget(self, stream_id: int) -> None: ...
+
+
 class ProbeStream(httpcore.NetworkStream):
     """httpcore's network stream over one socket, reporting to the probe: first response byte,
     ALPN, sockets. Socket errors become httpcore's exceptions, as its own streams raise them."""
@@ -97,9 +109,15 @@ class ProbeStream(httpcore.NetworkStream):
         self._frames: FrameCounter | None = None
         self._counting = False  # decided at the first read: the request has been sent by then
 
+    def _timeout(self, timeout: float | None) -> None:
+        # settimeout() is a system call that lets go of the GIL every time (ioctl FIONBIO), even for the
+        # value the socket has: with hundreds of streams each read would hand the GIL to another thread.
+        if self._sock.gettimeout() != timeout:
+            self._sock.settimeout(timeout)
+
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         try:
-            self._sock.settimeout(timeout)
+            self._timeout(timeout)
             data = self._sock.recv(max_bytes)
         except TimeoutError as exc:
             raise httpcore.ReadTimeout(str(exc)) from exc
@@ -127,7 +145,7 @@ class ProbeStream(httpcore.NetworkStream):
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         try:
             while buffer:
-                self._sock.settimeout(timeout)
+                self._timeout(timeout)
                 sent = self._sock.send(buffer)
                 buffer = buffer[sent:]
         except TimeoutError as exc:

@@ -5,8 +5,7 @@ or when asked (``--http3``): browsers switch to it once told, so it is the proto
 
 Every cell is the same request as the options say -- stamps asked for (``stamp``), ``method`` and body
 (``data``) included -- so an application's own chat endpoint is diagnosed as exactly as streamcheck
-when it mounts ``StampMiddleware``. An advertised HTTP/3 row is skipped for a request with a body (the
-HTTP/3 transport sends none yet).
+when it mounts ``StampMiddleware``; over HTTP/3 too.
 
 After the matrix, a few streams at once (``streamprobe.concurrency``) show a hop that serves only some of
 them at a time; a cap found is reported beside the matrix's ``diagnosis_code``, never as one.
@@ -233,9 +232,7 @@ def run_doctor(
         if stopped:
             break
     advertised = any(advertises_h3(r.alt_svc) for r in cells.values())
-    wants_h3 = http3 or (
-        advertised and shown.startswith("https://") and options.data is None and h3_available()
-    )
+    wants_h3 = http3 or (advertised and shown.startswith("https://") and h3_available())
     if wants_h3 and stopped is None:
         for encoding in ENCODINGS:
             cells[("h3", encoding)] = _probe_cell(url, options, "h3", encoding, compressed, progress)

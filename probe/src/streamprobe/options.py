@@ -65,10 +65,6 @@ class ProbeOptions:
         if self.data is not None:
             if self.method == "GET":
                 raise InvalidRequest("a request body needs method POST (--method POST)")
-            if self.http == "h3":
-                raise InvalidRequest(
-                    "an HTTP/3 probe sends no request body yet: use HTTP/2 or HTTP/1.1 for it"
-                )
             problem = body_problem(self.data, self.content_type())
             if problem:
                 raise InvalidRequest(f"the body {problem}")

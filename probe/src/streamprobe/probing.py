@@ -23,7 +23,7 @@ from ._version import package_version
 from .body import JSON_CONTENT_TYPE
 from .conclude import conclude
 from .decoding import BROTLI, CorruptBody, Decoder, UnsupportedEncoding, default_accept_encoding
-from .dial import DialBackend, ProbeStream, is_ip_literal, resolve
+from .dial import DialBackend, StreamTimes, is_ip_literal, resolve
 from .errors import classify
 from .exceptions import InvalidRequest, ProbeFailure
 from .formats import EventParser, parser_for
@@ -297,7 +297,7 @@ class _Probe:
             finally:
                 resp.close()
                 network = resp.extensions.get("network_stream")
-                if self.frame_arrivals is not None and isinstance(network, ProbeStream):
+                if self.frame_arrivals is not None and isinstance(network, StreamTimes):
                     network.forget(resp.extensions["stream_id"])
         except Exception as exc:
             if r.error is None:
@@ -331,7 +331,7 @@ class _Probe:
         r = self.result
         r.status = resp.status_code
         network, stream_id = resp.extensions.get("network_stream"), resp.extensions.get("stream_id")
-        if isinstance(network, ProbeStream) and isinstance(stream_id, int):
+        if isinstance(network, StreamTimes) and isinstance(stream_id, int):
             self.frame_arrivals = network.data_arrivals(stream_id)
             self.shared_first_byte = network.first_byte_of(stream_id)
         r.protocol = "HTTP/2" if resp.http_version == "HTTP/2" else "HTTP/1.1"
@@ -454,7 +454,8 @@ class _Probe:
     def _arrival(self, size: int) -> float:
         """When the socket read returned these bytes, not when parsing reached them: the events of one
         read (a proxy's block) arrived together. On a shared HTTP/2 connection, the read that completed
-        this DATA frame, whichever thread made it. Over QUIC: now."""
+        this DATA frame, whichever thread made it. Over QUIC: now; on a shared QUIC connection, the read
+        of the datagram that carried these bytes."""
         frames = self.frame_arrivals
         if frames:
             at, length = frames.popleft()

@@ -1,12 +1,13 @@
-"""Connections that many reads share, as a browser shares them: over HTTP/2 every stream to an origin
-is multiplexed on one connection (``count`` connections here, streams handed out round robin).
+"""Connections that many reads share, as a browser shares them: over HTTP/2 and HTTP/3 every stream to
+an origin is multiplexed on one connection (``count`` connections here, streams handed out round robin).
 
 Each read is still measured and judged by ``streamprobe.probe`` (the same request, timings, reading
 and verdict); only where its bytes travel differs:
 
 * ``connect``/``tls`` are timed by the stream that opened the connection (``None`` for the others);
 * an event's arrival is the connection's latest socket read when the stream reads it: never before
-  the bytes arrived, and never later than a read of its own would have seen them;
+  the bytes arrived, and never later than a read of its own would have seen them (over QUIC, the read
+  of the datagram that carried it: the connection's own thread reads every datagram as it comes);
 * a read's deadlines (``timeout``, ``max_duration``) end that read between pieces of its own body, or
   when the whole connection falls silent (the socket's read timeout); they never shut down a
   connection other streams are using. ``abort()`` shuts every connection down at once.
@@ -31,10 +32,9 @@ from .timing import PhaseClock, Watchdog, now
 
 
 def can_share(url: str, options: ProbeOptions) -> bool:
-    """Streams to this URL may multiplex on shared connections: HTTP/2 required, or offered over TLS.
-    HTTP/1.1 (and cleartext ``auto``) gets a connection per stream; HTTP/3 reads each open their own
-    QUIC connection for now."""
-    if options.http == "h2":
+    """Streams to this URL may multiplex on shared connections: HTTP/2 or HTTP/3 required, or HTTP/2
+    offered over TLS. HTTP/1.1 (and cleartext ``auto``) gets a connection per stream."""
+    if options.http in ("h2", "h3"):
         return True
     return options.http == "auto" and httpx.URL(url).scheme == "https"
 
@@ -48,7 +48,9 @@ class SharedConnections:
         if count < 1:
             raise ValueError("connections must be >= 1")
         if not can_share(url, options):
-            raise ValueError("only HTTP/2 (required, or offered over TLS) streams share connections")
+            raise ValueError(
+                "only HTTP/2 (required, or offered over TLS) and HTTP/3 streams share connections"
+            )
         target = httpx.URL(url)
         self.origin = (target.scheme, target.host, target.port)
         self.options = options
@@ -69,8 +71,14 @@ class SharedConnections:
                 where=peer_name(target.host, port),
             )
             backend.shared = True
-            limit = 1 if http2_only else max(1, per_connection_streams)
-            transport = DialTransport(context, not http2_only, True, backend, limit, limit)
+            transport: httpx.BaseTransport
+            if options.http == "h3":  # aioquic is imported only for HTTP/3
+                from .http3.transport import SharedH3Transport
+
+                transport = SharedH3Transport(backend, verify=options.verify, timeout=options.timeout)
+            else:
+                limit = 1 if http2_only else max(1, per_connection_streams)
+                transport = DialTransport(context, not http2_only, True, backend, limit, limit)
             self._slots.append((transport, backend))
         self._turn = itertools.cycle(range(count))
         self._lock = threading.Lock()
@@ -89,7 +97,8 @@ class SharedConnections:
 
     @property
     def opened(self) -> int:
-        """TCP connections opened so far (a dropped connection is opened again by the next stream)."""
+        """Connections (TCP, or QUIC for HTTP/3) opened so far (a dropped connection is opened again by
+        the next stream)."""
         return sum(backend.opened for _, backend in self._slots)
 
     @property

@@ -184,6 +184,10 @@ class SSEParser:
         if STAMP_PREFIX in raw:
             # A stamp written inside a line is part of that line's value, not a send time.
             self.send_stamps.ignore("mid-line")
+        if raw.startswith(b"data:"):
+            # Most lines: the value decoded alone is the same text (the prefix is whole ASCII characters).
+            self._data.append(raw[6 if raw[5:6] == b" " else 5 :].decode("utf-8", errors="replace"))
+            return None
         line = raw.decode("utf-8", errors="replace")
         name, colon, value = line.partition(":")
         if colon and value.startswith(" "):

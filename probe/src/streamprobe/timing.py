@@ -47,7 +47,16 @@ class Watchdog:
         The thread is woken only when the earliest deadline moves earlier: a later or cleared one
         is seen when it wakes for the old one. Waking it costs the probe a handoff of the GIL
         between threads, which would land inside the timed phases.
+
+        Moving an armed deadline later -- what the reader does on every piece of a stream -- takes no
+        lock: the thread would not be woken for it anyway, and it reads the deadlines again when it
+        wakes for the old one. Replacing a value in place is atomic and leaves the mapping's size alone
+        (the thread iterates it under its lock); a deadline is only ever moved by its one owner.
         """
+        current = self._deadlines.get(name)
+        if deadline is not None and current is not None and deadline >= current:
+            self._deadlines[name] = deadline
+            return
         with self._cond:
             earliest = min(self._deadlines.values(), default=None)
             if deadline is None:

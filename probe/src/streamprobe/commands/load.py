@@ -24,8 +24,8 @@ DESCRIPTION: Final = f"""Open --concurrency streams at once until --streams have
 passed. Each stream is measured and judged exactly as a single probe judges it; the run reports
 percentiles of ttfb, first event, buffering delay and gap p99, and the goodput: the share of streams
 judged without an error that meet every bound of the SLO (default {DEFAULT_SLO}).
-Over HTTP/2 the streams share --connections connections (default 1, as a browser); over HTTP/1.1 (and
-HTTP/3, for now) each stream has a connection of its own. When first bytes come in steps of about one
+Over HTTP/2 and HTTP/3 the streams share --connections connections (default 1, as a browser); over
+HTTP/1.1 each stream has a connection of its own. When first bytes come in steps of about one
 stream's length, it names the concurrency cap the streams queue behind."""
 EPILOG: Final = (
     "exit status: 0 goodput >= --min-goodput; 1 below it, or interrupted (Ctrl-C); "
@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_count,
         default=1,
         metavar="K",
-        help="HTTP/2: connections the streams share, round robin (1, as a browser)",
+        help="HTTP/2 and HTTP/3: connections the streams share, round robin (1, as a browser)",
     )
     add_goodput_arguments(parser)
     parser.add_argument("--records", metavar="FILE", help="write one NDJSON result per stream as it finishes")
