@@ -117,6 +117,14 @@ def too_large_error(where: str, max_event_bytes: int) -> ErrorInfo:
     )
 
 
+def message_too_large_error(where: str, max_event_bytes: int) -> ErrorInfo:
+    """A WebSocket message (its frames together) passed ``max_event_bytes``."""
+    return ErrorInfo(
+        "too_large",
+        f"a WebSocket message from {where} is larger than max_event_bytes ({max_event_bytes} bytes)",
+    )
+
+
 def unknown_encoding_error(where: str, name: str, why: str, secrets: Iterable[str]) -> ErrorInfo:
     """A ``Content-Encoding`` the probe cannot undo (the name is the server's: redacted, cut)."""
     return ErrorInfo("protocol", f"{where} used content-encoding {shown(name, secrets, 80)!r}: {why}")

@@ -48,7 +48,11 @@ def render_result(r: ProbeResult) -> str:
         f"  path       {r.path_name}    protocol {r.protocol}"
         f"{' (h3 advertised)' if r.protocol != 'HTTP/3' and advertises_h3(r.alt_svc) else ''}    "
         f"status {r.status if r.status is not None else '-'}    "
-        f"content-encoding {r.content_encoding or 'identity'}",
+        + (
+            f"WebSocket, close code {r.close_code if r.close_code is not None else '-'}"
+            if r.transport == "websocket"
+            else f"content-encoding {r.content_encoding or 'identity'}"
+        ),
         f"  events     {r.events} ({r.mode} mode)",
         f"  timings    {timings_line(r.timings_ms)}",
     ]
