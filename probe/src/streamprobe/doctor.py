@@ -18,6 +18,7 @@ from typing import Any, Final
 from .altsvc import advertises_h3
 from .decoding import default_accept_encoding
 from .diagnosis import DiagnosisCode, classify
+from .doctor_ws import WebSocketRow, websocket_row
 from .exceptions import InvalidRequest
 from .fixes import HopFix, fixes_for, hop_kind
 from .matrix import (  # re-exported: the doctor's vocabulary, as callers have imported it from here
@@ -77,6 +78,7 @@ class DoctorReport:
     diagnosis_code: DiagnosisCode = "none"
     fixes: list[HopFix] = field(default_factory=list)
     stopped_early: str | None = None  # why the other cells were skipped (the connection itself failed)
+    websocket: WebSocketRow | None = None  # the streamcheck WebSocket beside it, when the service offers one
 
     def state(self, http: HttpRow, encoding: Encoding) -> CellState:
         result = self.cells.get((http, encoding))
@@ -121,6 +123,7 @@ class DoctorReport:
             "fixes": [f.to_dict() for f in self.fixes],
             "stopped_early": self.stopped_early,
             **({"browser": self.browser.to_dict()} if self.browser is not None else {}),
+            "websocket": None if self.websocket is None else self.websocket.to_dict(),
         }
 
 
@@ -175,7 +178,8 @@ def run_doctor(
     options.validate()
     progress = progress or Progress.off()
     # A bad URL is an InvalidRequest before anything is probed.
-    shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))
+    target = prepare_url(url, dataclasses.replace(options, add_nonce=False))
+    shown = display_url(target)
     if http3:  # a usage error (no aioquic, an http:// URL) before the matrix
         from .http3 import check_available
 
@@ -225,6 +229,8 @@ def run_doctor(
         ),
         stopped_early=stopped,
     )
+    if stopped is None:
+        report.websocket = websocket_row(target, options)
     if browser:
         from .browser import probe_browser
 

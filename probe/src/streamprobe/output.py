@@ -115,6 +115,11 @@ def render_doctor(rep: DoctorReport) -> str:
     for http in rep.rows:
         row = [ROW_LABELS[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
         lines.append("  " + "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if rep.websocket is not None:  # one read: a WebSocket has no Accept-Encoding
+        r = rep.websocket.result
+        delay = ms(r.buffering_delay_ms)
+        state = f"error ({r.error.kind})" if r.error is not None else f"{r.verdict} {delay}"
+        lines.append(f"  {'WebSocket':<{widths[0]}}{state}")
     errors = [
         f"  {ROW_LABELS[h]} {e}: {r.error.kind}: {r.error.message}"
         for (h, e), r in rep.cells.items()
@@ -125,6 +130,9 @@ def render_doctor(rep: DoctorReport) -> str:
         lines += errors
     lines.append(f"diagnosis: {rep.diagnosis}")
     lines += [f.line() for f in rep.fixes]
+    if rep.websocket is not None:
+        lines.append(f"websocket: {rep.websocket.sentence}")
+        lines += [f.line() for f in rep.websocket.fixes]
     return "\n".join(lines)
 
 
