@@ -77,6 +77,10 @@ class PathReport:
 CHAT_TOKENS, CHAT_INTERVAL_MS = 300, 10
 
 
+#: The upgrade row's stream: short (its doctor reads it five times), long enough to judge (300 ms).
+UPGRADE_EVENTS, UPGRADE_INTERVAL_MS = 7, 50
+
+
 #: The load row: 12 streams at once of 5 events 100 ms apart (each holds the capped hop ~400 ms).
 LOAD_STREAMS, LOAD_EVENTS, LOAD_INTERVAL_MS = 12, 5, 100
 
@@ -342,9 +346,6 @@ def run_lab(
                 future = pool.submit(probe, url, probe_options(lab, path, column, timeout))
                 future.add_done_callback(_announce(progress, f"{path.name} {column}"))
                 jobs[(path.name, column)] = future
-        upgrade_job: Future[UpgradeRow] | None = None
-        if only is None and lab.no_upgrade is not None:  # beside the paths' probes, one read at a time
-            upgrade_job = pool.submit(run_upgrade_row, lab, lab.no_upgrade, events, interval_ms, timeout)
         for path in paths:
             cells: dict[str, ProbeResult | None] = {}
             for column in COLUMNS:
@@ -360,6 +361,11 @@ def run_lab(
                 timeout=timeout,
                 only=only,
             )
+        if only is None and lab.no_upgrade is not None:  # alone, as the chat rows: a short stream
+            report.upgrade = run_upgrade_row(
+                lab, lab.no_upgrade, UPGRADE_EVENTS, UPGRADE_INTERVAL_MS, timeout
+            )
+            progress.done(f"{report.upgrade.path.name} WebSocket", report.upgrade.diagnosis or "")
         if load and only is None and lab.capped is not None:
             report.load = run_load_row(lab.capped)
             progress.done("capped-haproxy load", f"{report.load.good} of {report.load.finished} good")
@@ -372,9 +378,6 @@ def run_lab(
         for p in report.paths:
             p.cells[BROWSER] = browser_cells.get(p.path.name)
         # --- end browser column ---
-        if upgrade_job is not None:
-            report.upgrade = upgrade_job.result()
-            progress.done(f"{report.upgrade.path.name} WebSocket", report.upgrade.diagnosis or "")
         if doctor:
             doctor_jobs = {
                 p.path.name: pool.submit(
