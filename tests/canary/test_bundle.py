@@ -146,7 +146,7 @@ def test_requirements_come_from_the_canarys_metadata_and_versions_from_this_envi
 ) -> None:
     canary = tomllib.loads((REPO_ROOT / "lambda" / "canary" / "pyproject.toml").read_text())
     declared = [re.split(r"[=<>]", spec, maxsplit=1)[0] for spec in canary["project"]["dependencies"]]
-    assert canary_requirements() == tuple(declared) == ("streamprobe[h3]", "aws-lambda-powertools")
+    assert canary_requirements() == tuple(declared) == ("streamprobe[h3,ws]", "aws-lambda-powertools")
     pins = installed_versions()
     assert pinned_requirements(("httpx[http2]", "aws-lambda-powertools"), pins, "here") == (
         f"httpx[http2]=={pins['httpx']}",

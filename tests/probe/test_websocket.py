@@ -176,3 +176,11 @@ def test_cli_ws_with_send_from_a_file(ws_server: WsServer, tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     assert result["transport"] == "websocket" and result["events"] == 3 and result["close_code"] == 1000
+
+
+def test_load_reads_websockets(h1_server: RunningServer) -> None:
+    from streamprobe.load import LoadPlan, run_load
+
+    url = ws_url(h1_server, "/api/streamcheck/ws?events=3&interval_ms=20")
+    summary = run_load(url, ProbeOptions(timeout=5), LoadPlan(concurrency=2, streams=4))
+    assert (summary.finished, summary.good, summary.connection_reuse) == (4, 4, "per-stream")
