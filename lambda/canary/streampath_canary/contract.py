@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import SplitResult, urlsplit
 
 from streamprobe.body import body_problem as probe_body_problem
+from streamprobe.body import message_problem
 from streamprobe.redact import mask_userinfo
 
 if TYPE_CHECKING:
@@ -852,7 +853,9 @@ def request_problem(
         return f'method must be "GET" or "POST", got {method!r}'
     if body is None:
         return None
-    if method == "GET" and not websocket:
+    if websocket:  # the socket's first message: any text
+        return message_problem(body, secret_hint=BODY_SECRET_HINT)
+    if method == "GET":
         return "a body needs method: POST (a chat endpoint reads its prompt from a POST)"
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)
     return body_problem(body, content_type)

@@ -9,7 +9,7 @@ from typing import Final, Literal, get_args
 
 import httpx
 
-from .body import body_problem
+from .body import body_problem, message_problem
 from .dial import Resolver
 from .exceptions import InvalidRequest
 from .redact import mask_url_text, redact, url_secrets
@@ -79,8 +79,7 @@ class ProbeOptions:
             if problem:
                 raise InvalidRequest(f"the body {problem}")
         if self.send is not None:
-            # any text (a message is not JSON unless the service says so); size and credentials checked
-            problem = body_problem(self.send, "text/plain")
+            problem = message_problem(self.send)
             if problem:
                 raise InvalidRequest(f"the message to send {problem}")
 
