@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 
 from .fixes import HopFix, websocket_upgrade_fixes
+from .messages import UPGRADE_REQUIRED
 from .options import STREAMCHECK_WS_PATH, ProbeOptions, is_streamcheck_url
 from .probing import probe
 from .result import ProbeResult
-from .websocket import UPGRADE_REQUIRED
 
 #: The answer of a service that does not offer the endpoint.
 NOT_FOUND = 404

@@ -128,11 +128,11 @@ def render_doctor(rep: DoctorReport) -> str:
     if errors:
         lines.append("errors")
         lines += errors
-    lines.append(f"diagnosis: {rep.diagnosis}")
-    lines += [f.line() for f in rep.fixes]
-    if rep.websocket is not None:
+    if rep.websocket is not None:  # its own finding, before the diagnosis of the HTTP matrix
         lines.append(f"websocket: {rep.websocket.sentence}")
         lines += [f.line() for f in rep.websocket.fixes]
+    lines.append(f"diagnosis: {rep.diagnosis}")
+    lines += [f.line() for f in rep.fixes]
     return "\n".join(lines)
 
 

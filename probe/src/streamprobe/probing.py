@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import importlib.util
 import json
 import re
 import ssl
@@ -29,6 +30,7 @@ from .exceptions import InvalidRequest, ProbeFailure
 from .fronts import fronts_in
 from .messages import (
     HEADER_CHARS,
+    WEBSOCKET_INSTALL_HINT,
     content_type_error,
     corrupt_body_error,
     end_note,
@@ -163,7 +165,10 @@ def check_request(url: str, options: ProbeOptions) -> httpx.URL:
     options.validate()
     if is_websocket_url(url):
         options.validate_websocket()
-        return prepare_url(url, options, websocket=True)
+        target = prepare_url(url, options, websocket=True)
+        if importlib.util.find_spec("websockets") is None:  # the [ws] extra
+            raise InvalidRequest(WEBSOCKET_INSTALL_HINT)
+        return target
     options.validate_http()
     target = prepare_url(url, options)
     if options.http == "h3":

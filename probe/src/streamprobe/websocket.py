@@ -32,6 +32,7 @@ from .errors import classify
 from .exceptions import ProbeFailure
 from .messages import (
     HEADER_CHARS,
+    UPGRADE_REQUIRED,
     Phase,
     end_note,
     excerpt_budget,
@@ -51,13 +52,10 @@ from .timing import now
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["CLEAN_CLOSE_CODES", "UPGRADE_REQUIRED", "probe_websocket"]
+__all__ = ["CLEAN_CLOSE_CODES", "probe_websocket"]
 
 #: Close codes of a stream that ended as meant: normal closure, going away.
 CLEAN_CLOSE_CODES: Final = (1000, 1001)
-#: A server that wanted an upgrade the request did not ask for (RFC 9110 15.5.22): the endpoint exists,
-#: but a hop in between dropped the request's ``Upgrade``/``Connection`` headers.
-UPGRADE_REQUIRED: Final = 426
 #: The close code a connection that ended without a close frame is reported with (RFC 6455 7.1.5).
 ABNORMAL_CLOSURE: Final = 1006
 #: Bytes of one socket read.
