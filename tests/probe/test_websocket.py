@@ -184,3 +184,40 @@ def test_load_reads_websockets(h1_server: RunningServer) -> None:
     url = ws_url(h1_server, "/api/streamcheck/ws?events=3&interval_ms=20")
     summary = run_load(url, ProbeOptions(timeout=5), LoadPlan(concurrency=2, streams=4))
     assert (summary.finished, summary.good, summary.connection_reuse) == (4, 4, "per-stream")
+
+
+def test_doctor_adds_the_websocket_row_when_the_service_offers_it(h1_server: RunningServer) -> None:
+    from streamprobe.doctor import run_doctor
+
+    report = run_doctor(h1_server.url("/api/streamcheck?events=5&interval_ms=50"), ProbeOptions(timeout=5))
+    assert report.websocket is not None and report.websocket.fixes == []
+    result = report.websocket.result
+    assert result.transport == "websocket" and result.verdict == "streaming" and result.mode == "streamcheck"
+    assert result.url.startswith(ws_url(h1_server, "/api/streamcheck/ws?events=5&interval_ms=50&nonce="))
+    row = report.to_dict()["websocket"]
+    assert row["state"] == "streaming" and row["result"]["transport"] == "websocket"
+
+
+def test_doctor_names_a_dropped_upgrade_with_its_fix(no_upgrade_server: RunningServer) -> None:
+    proc = cli("doctor", no_upgrade_server.url("/api/streamcheck?events=5&interval_ms=50"), "--timeout", "5")
+    lines = proc.stdout.splitlines()
+    assert any(line.split() == ["WebSocket", "error", "(http_status)"] for line in lines), proc.stdout
+    finding = next(i for i, line in enumerate(lines) if line.startswith("websocket: "))
+    assert "dropped the request's Upgrade and Connection headers" in lines[finding]
+    assert lines[finding + 1].startswith(
+        "try: nginx: in the location of the WebSocket: proxy_http_version 1.1;"
+    )
+    assert proc.returncode == 0  # the SSE matrix streams: the exit status is the HTTP matrix's
+
+
+def test_doctor_has_no_websocket_row_where_the_service_has_no_endpoint() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+    from streamcheck.router import streamcheck
+    from streamprobe.doctor import run_doctor
+
+    sse_only = Starlette(routes=[Route("/api/streamcheck", streamcheck)])
+    with uvicorn_server(sse_only) as srv:
+        report = run_doctor(srv.url("/api/streamcheck?events=3&interval_ms=20"), ProbeOptions(timeout=5))
+    assert report.websocket is None and report.to_dict()["websocket"] is None
+    assert report.exit_code == 0

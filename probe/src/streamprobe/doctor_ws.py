@@ -1,7 +1,8 @@
 """The doctor's WebSocket row: the same streamcheck events over ``<prefix>/streamcheck/ws``, when the
 service offers that endpoint, so one run compares the transports on the same path.
 
-A service without the endpoint answers the upgrade ``404``: no row. The endpoint answers a request that
+A service without the endpoint refuses the upgrade with ``404`` (``403`` from Starlette and uvicorn, which
+answer a WebSocket to no route so): no row. The endpoint answers a request that
 reached it without ``Upgrade`` with ``426`` (docs/contracts/streamcheck.md): a proxy in between dropped the
 upgrade, and the row names it with the fix.
 """
@@ -20,8 +21,9 @@ from .options import STREAMCHECK_WS_PATH, ProbeOptions, is_streamcheck_url
 from .probing import probe
 from .result import ProbeResult
 
-#: The answer of a service that does not offer the endpoint.
-NOT_FOUND = 404
+#: The answers of a service that does not offer the endpoint (Starlette refuses a WebSocket to a path it
+#: does not route with 403).
+NOT_OFFERED = (403, 404)
 
 
 @dataclass
@@ -50,13 +52,13 @@ def websocket_url_of(url: httpx.URL) -> str | None:
 
 def websocket_row(url: httpx.URL, options: ProbeOptions) -> WebSocketRow | None:
     """Read the WebSocket beside ``url`` once; None when ``url`` is no streamcheck URL or the service
-    does not offer the endpoint (404)."""
+    does not offer the endpoint (``NOT_OFFERED``)."""
     ws_url = websocket_url_of(url)
     if ws_url is None:
         return None
     ws_options = dataclasses.replace(options, http="auto", accept_encoding=None, method="GET", data=None)
     result = probe(ws_url, ws_options)
-    if result.error is not None and result.status == NOT_FOUND:
+    if result.error is not None and result.status in NOT_OFFERED:
         return None
     if result.error is None:
         delay = result.buffering_delay_ms
