@@ -51,8 +51,9 @@ def test_streamcheck_over_websocket_is_judged_exactly(h1_server: RunningServer) 
     assert r.buffering_delay_ms is not None and r.buffering_delay_ms <= 50
     t = r.timings_ms
     assert t["dns"] is None and t["tls"] is None  # an IP literal over ws://
-    assert t["connect"] is not None and t["ttfb"] is not None and t["first_event"] is not None
-    assert t["connect"] <= t["ttfb"] <= t["first_event"] <= t["total"]
+    connect, ttfb, first, total = t["connect"], t["ttfb"], t["first_event"], t["total"]
+    assert connect is not None and ttfb is not None and first is not None and total is not None
+    assert connect <= ttfb <= first <= total
     d = r.to_dict()
     assert d["transport"] == "websocket" and d["close_code"] == 1000
 

@@ -4,6 +4,7 @@ server in a thread, one handler per path, misbehaving on purpose where a test as
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import threading
 from collections.abc import Awaitable, Callable, Iterator
@@ -96,7 +97,7 @@ class WsServer:
 def websockets_server() -> Iterator[WsServer]:
     """The handlers above on a free port; the server PINGs every ``PING_INTERVAL_S``."""
     ready = threading.Event()
-    stop: list[Callable[[], None]] = []
+    stop: list[Callable[[], object]] = []
     ports: list[int] = []
 
     async def main() -> None:
@@ -106,7 +107,7 @@ def websockets_server() -> Iterator[WsServer]:
         ) as server:
             ports.append(server.sockets[0].getsockname()[1])
             loop = asyncio.get_running_loop()
-            stop.append(lambda: loop.call_soon_threadsafe(done.set))
+            stop.append(functools.partial(loop.call_soon_threadsafe, done.set))
             ready.set()
             await done.wait()
 
