@@ -16,6 +16,18 @@ from lab.certs import TlsFiles
 # default), so it only matters for an nginx that talks to the app directly.
 
 
+#: nginx's documented WebSocket proxying (https://nginx.org/en/docs/http/websocket.html): ``Upgrade`` and
+#: ``Connection`` are hop-by-hop, so nginx passes a client's upgrade only when told. With this map an
+#: upgrade request gets ``Connection: upgrade`` upstream and every other request ``Connection: ""`` (the
+#: kept-alive upstream SSE needs), so one location serves both. What a team switching to WebSockets
+#: adds; ``nginx_seed``'s ``no_upgrade_port`` is the seed's location without it.
+UPGRADE_MAP = """
+    map $http_upgrade $connection_upgrade { default upgrade; '' ''; }"""
+UPGRADE_HEADERS = """proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;"""
+NO_UPGRADE_HEADERS = 'proxy_set_header Connection "";'
+
+
 def nginx_main(tmp: Path, servers: str) -> str:
     """nginx as a non-daemon child: own pid/temp/log paths; ``user`` only when started as root."""
     user = "user root root;\n" if os.geteuid() == 0 else ""
@@ -40,21 +52,25 @@ http {{
 """
 
 
-def nginx_seed(tmp: Path, *, port: int, app_port: int, fault_port: int, fault_app_port: int) -> str:
+def nginx_seed(
+    tmp: Path, *, port: int, app_port: int, fault_port: int, fault_app_port: int, no_upgrade_port: int
+) -> str:
     """The seed's web nginx: ``location /api/`` with ``proxy_buffering off``, HTTP/1.1 keep-alive upstream.
 
-    Two server blocks: ``port`` in front of the reference app, ``fault_port`` in front of the app variant
-    whose compression middleware holds SSE (the compression-fault row: same nginx, faulty app).
+    Three server blocks: ``port`` in front of the reference app, ``fault_port`` in front of the app variant
+    whose compression middleware holds SSE (the compression-fault row: same nginx, faulty app), both passing
+    WebSocket upgrades (``UPGRADE_MAP``); and ``no_upgrade_port``, the seed's location exactly as the seed
+    wrote it (``Connection ""``, no ``Upgrade``): SSE streams, a WebSocket's upgrade never reaches the app.
     """
 
-    def server(listen: int, upstream: str) -> str:
+    def server(listen: int, upstream: str, headers: str) -> str:
         return f"""
     server {{
         listen 127.0.0.1:{listen};
         location /api/ {{
             proxy_pass http://{upstream};
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            {headers}
             proxy_set_header Host $host;
             proxy_buffering off;
             proxy_read_timeout 3600s;
@@ -62,11 +78,12 @@ def nginx_seed(tmp: Path, *, port: int, app_port: int, fault_port: int, fault_ap
         location = /healthz {{ proxy_pass http://{upstream}; }}
     }}"""
 
-    servers = f"""
+    servers = f"""{UPGRADE_MAP}
     upstream app {{ server 127.0.0.1:{app_port}; keepalive 8; }}
     upstream fault_app {{ server 127.0.0.1:{fault_app_port}; keepalive 8; }}
-{server(port, "app")}
-{server(fault_port, "fault_app")}"""
+{server(port, "app", UPGRADE_HEADERS)}
+{server(fault_port, "fault_app", UPGRADE_HEADERS)}
+{server(no_upgrade_port, "app", NO_UPGRADE_HEADERS)}"""
     return nginx_main(tmp, servers)
 
 
@@ -82,7 +99,7 @@ def nginx_buffering(tmp: Path, *, port: int, app_port: int) -> str:
     directly in front of the app would honour (turning buffering off, and gzip then flushes per chunk),
     so without this line the test stream would stream while an app stream without that header is held.
     """
-    servers = f"""
+    servers = f"""{UPGRADE_MAP}
     upstream app {{ server 127.0.0.1:{app_port}; keepalive 8; }}
     gzip on;
     gzip_types text/event-stream application/x-ndjson application/jsonl application/json;
@@ -92,7 +109,7 @@ def nginx_buffering(tmp: Path, *, port: int, app_port: int) -> str:
         location /api/ {{
             proxy_pass http://app;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            {UPGRADE_HEADERS}
             proxy_set_header Host $host;
             proxy_buffering on;
             proxy_ignore_headers X-Accel-Buffering;
@@ -125,7 +142,7 @@ def nginx_alb_like(tmp: Path, *, port: int, defaults_port: int, upstream_port: i
         location / {{
             proxy_pass http://seed;
             proxy_http_version 1.1;
-            proxy_set_header Connection "";
+            {UPGRADE_HEADERS}
             proxy_set_header Host $host;
             proxy_buffering {buffering};
             proxy_ignore_headers X-Accel-Buffering;
@@ -133,7 +150,7 @@ def nginx_alb_like(tmp: Path, *, port: int, defaults_port: int, upstream_port: i
         }}
     }}"""
 
-    servers = f"""
+    servers = f"""{UPGRADE_MAP}
     upstream seed {{ server 127.0.0.1:{upstream_port}; keepalive 8; }}
 {server(port, "off")}
 {server(defaults_port, "on")}"""

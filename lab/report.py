@@ -10,6 +10,8 @@ from lab.run import COLUMNS, IDLE_INTERVAL_MS, ChatRow, LabReport
 from lab.topology import APIGW_IDLE_TIMEOUT_S
 
 CELL_WIDTH = 44
+#: The table's columns, left to right: the probe's (``COLUMNS``), then headless Chromium's.
+TABLE_COLUMNS = (*COLUMNS, "browser")
 
 
 def _ms(value: float | None) -> str:
@@ -74,6 +76,26 @@ def _curl_cell(row: ChatRow) -> str:
     if c is None:
         return row.curl_note or "not run"
     return f"{_ms(c.delay_ms):>8}  {c.verdict}"
+
+
+def render_upgrade_row(report: LabReport) -> list[str]:
+    """The upgrade row: SSE and the WebSocket through an nginx without the upgrade headers."""
+    row = report.upgrade
+    if row is None:
+        return []
+    sse, _ = _cell(row.sse, "h1")
+    websocket = row.websocket
+    refused = websocket.error.message if websocket.error is not None else f"no error: {websocket.verdict}"
+    lines = [
+        "",
+        f"Upgrade row: {row.path.name} ({row.path.hops}):",
+        f"  SSE        {sse.strip()}",
+        f"  WebSocket  {refused}",
+        f"  doctor     {row.diagnosis or '(not run)'}",
+    ]
+    fixes = (row.doctor or {}).get("websocket") or {}
+    lines += [f"  try: {fix['hop']}: {fix['change']}" for fix in fixes.get("fixes", [])]
+    return lines
 
 
 def render_load_row(report: LabReport) -> list[str]:
@@ -162,14 +184,15 @@ def render_table(report: LabReport) -> str:
     name_w = max(len(p.path.name) for p in report.paths) + 1
     head1 = f"{'':{name_w}}| {'HTTP/1.1':<{CELL_WIDTH}}| {'h2 offered (ALPN h2, http/1.1)':<{CELL_WIDTH}}"
     head1 += f"| {'h3 (HTTP/3 over QUIC required)':<{CELL_WIDTH}}"
+    head1 += f"| {'WebSocket (ws/wss: HTTP/1.1 upgrade)':<{CELL_WIDTH}}"
     head1 += f"| {'browser (Chromium fetch + getReader)':<{CELL_WIDTH}}"
     sub = f"{'TTFB':>7} {'1st ev':>8} {'delay':>8}  verdict"
-    head2 = f"{'path':<{name_w}}" + f"| {sub:<{CELL_WIDTH}}" * 4
-    lines += [head1, head2, "-" * name_w + ("+" + "-" * (CELL_WIDTH + 1)) * 4]
+    head2 = f"{'path':<{name_w}}" + f"| {sub:<{CELL_WIDTH}}" * len(TABLE_COLUMNS)
+    lines += [head1, head2, "-" * name_w + ("+" + "-" * (CELL_WIDTH + 1)) * len(TABLE_COLUMNS)]
     footnotes: list[str] = []
     for p in report.paths:
         cells = []
-        for column in ("h1", "h2", "h3", "browser"):
+        for column in TABLE_COLUMNS:
             result = p.cells.get(column)
             if column == "browser" and result is None:
                 cells.append("not run")
@@ -197,6 +220,10 @@ def render_table(report: LabReport) -> str:
     lines.append("TTFB: first response byte; 1st ev: first complete event; delay: buffering delay")
     lines.append("(max - min of arrival minus send time: ~0 streamed, ~the stream's length when held).")
     lines.append(
+        "WebSocket: the same events as JSON messages from <prefix>/streamcheck/ws (TTFB: the 101 answer); "
+        "the lab's nginx pass upgrades (map $http_upgrade $connection_upgrade), the upgrade row's does not."
+    )
+    lines.append(
         "browser: headless Chromium read the stream with fetch + getReader() on the path's origin (lab "
         "certificates accepted); (h3)/(h2)/(h1): the protocol it got (QUIC forced on HTTP/3 fronts)."
     )
@@ -205,6 +232,7 @@ def render_table(report: LabReport) -> str:
     if footnotes:
         lines += ["* " + f for f in footnotes]
     lines += render_chat(report)
+    lines += render_upgrade_row(report)
     lines += render_load_row(report)
     lines += render_idle_row(report)
     lines += ["", "Paths:"]

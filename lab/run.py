@@ -25,11 +25,21 @@ from lab.caddy import chromium_quic_args, quic_url
 from lab.curl_reference import CurlReading, read_with_curl
 from lab.topology import APIGW_IDLE_TIMEOUT_S, CHAT_PATH_NAMES, Lab, LabPath
 
-COLUMNS = ("h1", "h2", "h3")
+COLUMNS = ("h1", "h2", "h3", "ws")
 # What each column asks for: HTTP/1.1 forced, HTTP/2 offered next to HTTP/1.1 (ALPN) as a browser does
-# on a first visit, and HTTP/3 required (paths with an HTTP/3 front only) as a browser does once Alt-Svc
-# has told it.
-COLUMN_HTTP: dict[str, HttpChoice] = {"h1": "h1", "h2": "auto", "h3": "h3"}
+# on a first visit, HTTP/3 required (paths with an HTTP/3 front only) as a browser does once Alt-Svc
+# has told it, and the same events over a WebSocket (an HTTP/1.1 upgrade, ws:// or wss://).
+COLUMN_HTTP: dict[str, HttpChoice] = {"h1": "h1", "h2": "auto", "h3": "h3", "ws": "h1"}
+WEBSOCKET = "ws"
+
+
+def column_url(path: LabPath, column: str, events: int, interval_ms: int) -> str:
+    """What a column reads: the streamcheck SSE URL, or for the WebSocket column its WebSocket."""
+    if column == WEBSOCKET:
+        return path.websocket_url(events, interval_ms)
+    return path.streamcheck_url(events, interval_ms)
+
+
 NOT_STREAMING = ("buffered", "partial")
 # --- browser column: headless Chromium reads each path with fetch + getReader() ---
 BROWSER = "browser"  # cells["browser"]: None when not run (--no-browser, or Chromium missing)
@@ -67,6 +77,9 @@ class PathReport:
 #: The chat rows' stream: 300 tokens 10 ms apart, a 3 s answer (~15 KiB with stamps: four 4 KiB blocks).
 CHAT_TOKENS, CHAT_INTERVAL_MS = 300, 10
 
+
+#: The upgrade row's stream: short (its doctor reads it five times), long enough to judge (300 ms).
+UPGRADE_EVENTS, UPGRADE_INTERVAL_MS = 7, 50
 
 #: The load row: 8 streams at once of 5 events 100 ms apart (each holds the capped hop ~400 ms): 4 steps
 #: behind a cap of 2, the last first event ~1.2 s late, within the default SLO's 2 s.
@@ -117,6 +130,28 @@ class ChatRow:
 
 
 @dataclass
+class UpgradeRow:
+    """SSE and the WebSocket through an nginx that drops the upgrade, and what the doctor says of it."""
+
+    path: LabPath
+    sse: ProbeResult
+    websocket: ProbeResult
+    doctor: dict[str, Any] | None
+    diagnosis: str | None  # the doctor's WebSocket sentence (or why the doctor could not run)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.path.name,
+            "hops": self.path.hops,
+            "url": self.path.base_url,
+            "sse": self.sse.to_dict(),
+            "websocket": self.websocket.to_dict(),
+            "diagnosis": self.diagnosis,
+            "doctor": self.doctor,
+        }
+
+
+@dataclass
 class LabReport:
     events: int
     interval_ms: int
@@ -127,6 +162,7 @@ class LabReport:
     load: LoadSummary | None = None  # the load row: many streams at once through the capped hop
     capped_doctor: DoctorReport | None = None  # the doctor on the capped hop (its few streams at once)
     idle: IdleRow | None = None  # the STREAM stand-in cutting a silent stream
+    upgrade: UpgradeRow | None = None  # the upgrade row: a WebSocket through an nginx that drops Upgrade
     chat_tokens: int = CHAT_TOKENS
     chat_interval_ms: int = CHAT_INTERVAL_MS
 
@@ -156,6 +192,7 @@ class LabReport:
                     "h1": "HTTP/1.1 forced",
                     "h2": "HTTP/2 offered with HTTP/1.1 (ALPN), like a browser",
                     "h3": "HTTP/3 over QUIC required, on paths with an HTTP/3 front",
+                    WEBSOCKET: "the same events over a WebSocket (ws:// or wss://, an HTTP/1.1 upgrade)",
                     BROWSER: "headless Chromium: fetch + getReader() on the path's origin",
                 },
                 "browser_note": self.browser_note,
@@ -170,6 +207,7 @@ class LabReport:
             "load": None if self.load is None else self.load.to_dict(),
             "capped_doctor": None if self.capped_doctor is None else self.capped_doctor.to_dict(),
             "apigw_idle": None if self.idle is None else self.idle.to_dict(),
+            "upgrade": None if self.upgrade is None else self.upgrade.to_dict(),
         }
 
 
@@ -270,7 +308,7 @@ def recheck_partial(lab: Lab, report: LabReport, timeout: float) -> None:
             first = p.cells.get(column)
             if first is None or first.verdict != "partial":
                 continue
-            url = p.path.streamcheck_url(report.events, report.interval_ms)
+            url = column_url(p.path, column, report.events, report.interval_ms)
             p.rechecked[column] = first
             p.cells[column] = probe(url, probe_options(lab, p.path, column, timeout))
 
@@ -282,6 +320,18 @@ def _announce(progress: Progress, label: str) -> Callable[[Future[ProbeResult]],
         progress.result(label, future.result())
 
     return done
+
+
+def run_upgrade_row(lab: Lab, path: LabPath, events: int, interval_ms: int, timeout: float) -> UpgradeRow:
+    """SSE and the WebSocket through ``path`` (an nginx without the upgrade headers), then the doctor on
+    the SSE URL: its WebSocket row names the dropped upgrade and the fix."""
+    sse = probe(path.streamcheck_url(events, interval_ms), probe_options(lab, path, "h1", timeout))
+    websocket = probe(path.websocket_url(events, interval_ms), probe_options(lab, path, WEBSOCKET, timeout))
+    diagnosis, doctor = run_doctor(lab, path, path.streamcheck_url(events, interval_ms), timeout)
+    if doctor is not None:
+        row = doctor.get("websocket")
+        diagnosis = "the doctor offered no WebSocket row" if row is None else str(row["sentence"])
+    return UpgradeRow(path, sse, websocket, doctor, diagnosis)
 
 
 def run_load_row(path: LabPath) -> LoadSummary:
@@ -331,10 +381,10 @@ def run_lab(
     jobs: dict[tuple[str, str], Any] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-probe") as pool:
         for path in paths:
-            url = path.streamcheck_url(events, interval_ms)
             for column in COLUMNS:
                 if (column == "h2" and not path.tls) or (column == "h3" and not path.offers_h3):
                     continue
+                url = column_url(path, column, events, interval_ms)
                 future = pool.submit(probe, url, probe_options(lab, path, column, timeout))
                 future.add_done_callback(_announce(progress, f"{path.name} {column}"))
                 jobs[(path.name, column)] = future
@@ -358,6 +408,11 @@ def run_lab(
                 timeout=timeout,
                 only=only,
             )
+        if only is None and lab.no_upgrade is not None:  # alone, as the chat rows: a short stream
+            report.upgrade = run_upgrade_row(
+                lab, lab.no_upgrade, UPGRADE_EVENTS, UPGRADE_INTERVAL_MS, timeout
+            )
+            progress.done(f"{report.upgrade.path.name} WebSocket", report.upgrade.diagnosis or "")
         if load and only is None and lab.capped is not None:
             report.load = run_load_row(lab.capped)
             progress.done("capped-haproxy load", f"{report.load.good} of {report.load.finished} good")

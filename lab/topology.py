@@ -26,6 +26,14 @@ more hop that only they use::
 
 block-proxy        client ──────────────────────────────────▶ block proxy (4 KiB) ──▶ app
 
+The upgrade row (``Lab.no_upgrade``) reads SSE and the WebSocket through the seed nginx's location as the
+seed wrote it, without ``proxy_set_header Upgrade``/``Connection``::
+
+nginx-no-upgrade   client ──────────────────────────────────▶ seed nginx (no Upgrade) ▶ app
+
+Every other nginx passes upgrades (``lab.configs.UPGRADE_MAP``), so the WebSocket column is measured
+through each path's own hops.
+
 The load row (``Lab.capped``) opens many streams at once (``streamprobe load``) through a hop that serves
 at most ``CAPPED_MAXCONN`` of them at a time (fewer than the doctor's few streams at once, so the doctor and
 trace name it too)::
@@ -71,6 +79,15 @@ class LabPath:
     def chat_url(self, tokens: int, interval_ms: int) -> str:
         """The reference app's chat stream (``data: {"token": ...}`` events, no send times of its own)."""
         return f"{self.base_url}/chat/stream?tokens={tokens}&interval_ms={interval_ms}"
+
+    def websocket_url(self, events: int, interval_ms: int) -> str:
+        """The same streamcheck events over the path's WebSocket (ws:// or wss://, an HTTP/1.1 upgrade)."""
+        base = (
+            "wss" + self.base_url.removeprefix("https")
+            if self.tls
+            else "ws" + self.base_url.removeprefix("http")
+        )
+        return f"{base}/streamcheck/ws?events={events}&interval_ms={interval_ms}"
 
     def streamcheck_url(self, events: int, interval_ms: int, pad: int = 0, nonce: str | None = None) -> str:
         url = f"{self.base_url}/streamcheck?events={events}&interval_ms={interval_ms}"
@@ -129,6 +146,7 @@ class Lab:
         self.paths: dict[str, LabPath] = {}
         self.chat_paths: dict[str, LabPath] = {}  # CHAT_PATH_NAMES
         self.capped: LabPath | None = None  # the load row's concurrency-capped hop
+        self.no_upgrade: LabPath | None = None  # the upgrade row's nginx, which drops WebSocket upgrades
         self.tls: TlsFiles | None = None
         self._lock = threading.Lock()
         self._stopped = False
@@ -245,6 +263,7 @@ class Lab:
             "fault_app",
             "seed",
             "seed_fault",
+            "seed_no_upgrade",
             "buffering",
             "alb",
             "alb_defaults",
@@ -270,8 +289,9 @@ class Lab:
                     app_port=p["app"],
                     fault_port=p["seed_fault"],
                     fault_app_port=p["fault_app"],
+                    no_upgrade_port=p["seed_no_upgrade"],
                 ),
-                [p["seed"], p["seed_fault"]],
+                [p["seed"], p["seed_fault"], p["seed_no_upgrade"]],
             ),
             self._nginx(
                 "buffering-nginx",
@@ -444,6 +464,14 @@ class Lab:
         )
         every = {**self.paths, block.name: block}
         self.chat_paths = {name: every[name] for name in CHAT_PATH_NAMES}
+        self.no_upgrade = LabPath(
+            "nginx-no-upgrade",
+            http(p["seed_no_upgrade"]),
+            'seed nginx (Connection "", no Upgrade) -> app',
+            "an nginx in front of a WebSocket without proxy_set_header Upgrade/Connection",
+            False,
+            False,
+        )
         self.capped = LabPath(
             "capped-haproxy",
             http(p["capped"]),

@@ -38,10 +38,11 @@ from streampath_canary.contract import (
     INTER_EVENT_GAP_P99,
     MAX_INTER_EVENT_GAP,
     METRIC_UNITS,
-    PROTOCOL_LABELS,
+    SERIES_LABELS,
     SUCCESS,
     TIME_TO_FIRST_BYTE,
     TIME_TO_FIRST_EVENT,
+    WEBSOCKET,
     PathSpec,
     ProtocolName,
 )
@@ -69,6 +70,7 @@ PROTOCOL_HUES: Final[dict[ProtocolName, tuple[str, str]]] = {
     "h1": PALETTE[0],
     "h2": PALETTE[1],
     "h3": PALETTE[2],
+    "ws": PALETTE[4],
 }
 PATH_HUES: Final = tuple(hue for hue in PALETTE if hue not in (PALETTE[2], PALETTE[3]))
 #: Graphs are 6 high; with several Regions, 4 wide (6 per 24-column row).
@@ -98,7 +100,7 @@ def region_color(index: int, protocol: ProtocolName) -> str:
     if protocol == "h3":
         mixed = (round((int(dark[i : i + 2], 16) + int(light[i : i + 2], 16)) / 2) for i in (1, 3, 5))
         return "#" + "".join(f"{channel:02x}" for channel in mixed)
-    return dark if protocol == "h1" else light
+    return dark if protocol in ("h1", WEBSOCKET) else light
 
 
 def path_color(index: int, protocol: ProtocolName) -> str:
@@ -106,11 +108,14 @@ def path_color(index: int, protocol: ProtocolName) -> str:
     if protocol == "h3":
         return PROTOCOL_HUES["h3"][0]
     dark, light = PATH_HUES[index % len(PATH_HUES)]
-    return dark if protocol == "h1" else light
+    return dark if protocol in ("h1", WEBSOCKET) else light
 
 
 def browser_protocol(protocols: Sequence[ProtocolName]) -> ProtocolName:
-    """What a browser would use of the probed protocols: h2 where probed (HTTPS), else h1."""
+    """What a browser would use of the probed protocols: h2 where probed (HTTPS), else h1; a WebSocket
+    path's socket."""
+    if list(protocols) == [WEBSOCKET]:
+        return WEBSOCKET
     return "h2" if "h2" in protocols else "h1"
 
 
@@ -152,6 +157,11 @@ PATH_TEXT_H3 = """\
 Only h3 = the HTTP/3 (QUIC) edge: browsers that switched to it from the `Alt-Svc` get the stream
 held; `streamprobe doctor <url>` adds an HTTP/3 row.
 """
+#: Added to the intro of a dashboard with a WebSocket path.
+INTRO_WS = (
+    "WebSocket paths (**ws**) read the same events as messages over a socket (an HTTP/1.1 upgrade), "
+    "beside the SSE paths: a proxy that holds SSE but not the socket shows here.\n"
+)
 MULTI_REGION_INTRO_H3 = "HTTP/3 (**h3**) lines take the shade halfway between the two.\n"
 
 
@@ -306,15 +316,20 @@ class CanaryDashboard(Construct):
         alarms, t = self._alarms, self._alarms.thresholds
         minutes = f"{alarms.period.to_minutes():g}"
         h3 = any("h3" in p.protocols for r in self._regions for p in r.paths)
+        ws = INTRO_WS if any(WEBSOCKET in p.protocols for r in self._regions for p in r.paths) else ""
         if self._several:
-            return MULTI_REGION_INTRO.format(
-                count=len(self._regions),
-                minutes=minutes,
-                regions=", ".join(r.region for r in self._regions),
-                namespace=alarms.namespace,
-                home=self._regions[0].region,
-            ) + (MULTI_REGION_INTRO_H3 if h3 else "")
-        return INTRO.format(
+            return (
+                ws
+                + MULTI_REGION_INTRO.format(
+                    count=len(self._regions),
+                    minutes=minutes,
+                    regions=", ".join(r.region for r in self._regions),
+                    namespace=alarms.namespace,
+                    home=self._regions[0].region,
+                )
+                + (MULTI_REGION_INTRO_H3 if h3 else "")
+            )
+        return ws + INTRO.format(
             minutes=minutes,
             namespace=alarms.namespace,
             protocols=INTRO_PROTOCOLS_H3 if h3 else INTRO_PROTOCOLS,
@@ -334,7 +349,7 @@ class CanaryDashboard(Construct):
                     path.name,
                     protocol,
                     "Maximum",
-                    label=f"{path.name} {PROTOCOL_LABELS[protocol]}",
+                    label=f"{path.name} {SERIES_LABELS[protocol]}",
                 ).with_(color=path_color(index, protocol))
                 for index, path in enumerate(self._alarms.paths)
                 for protocol in path.protocols
@@ -389,7 +404,7 @@ class CanaryDashboard(Construct):
         (series,) = self._regions
         lines = [
             self._metric(
-                metric_name, path, protocol, "Maximum", label=f"{PROTOCOL_LABELS[protocol]} {what}"
+                metric_name, path, protocol, "Maximum", label=f"{SERIES_LABELS[protocol]} {what}"
             ).with_(color=PROTOCOL_HUES[protocol][shade])
             for protocol in series.protocols_of(path)
             for metric_name, what, shade in ((INTER_EVENT_GAP_P99, "p99", 0), (MAX_INTER_EVENT_GAP, "max", 1))
@@ -450,9 +465,9 @@ class CanaryDashboard(Construct):
         """One line of a path's graph: with one Region labelled and coloured by protocol; with several,
         by Region (its hue) and protocol (the shade), read in that Region."""
         if not self._several:
-            return self._metric(
-                metric_name, path, protocol, statistic, label=PROTOCOL_LABELS[protocol]
-            ).with_(color=PROTOCOL_HUES[protocol][0])
+            return self._metric(metric_name, path, protocol, statistic, label=SERIES_LABELS[protocol]).with_(
+                color=PROTOCOL_HUES[protocol][0]
+            )
         region = self._regions[index].region
         return self._metric(metric_name, path, protocol, statistic).with_(
             region=region, label=f"{region} {protocol}", color=region_color(index, protocol)

@@ -61,9 +61,10 @@ RUNTIME_PYTHON_VERSION: Final = "3.14"
 LAMBDA_PLATFORMS: Final = ("manylinux2014_aarch64", "manylinux_2_28_aarch64")
 HANDLER: Final = f"{CANARY_PACKAGE}.handler.handler"
 #: The only distributions installed as compiled wheels: aioquic and pylsqpack (QUIC, QPACK),
-#: cryptography and cffi (TLS 1.3 inside QUIC, the certificate check). Their pure dependencies
-#: (pyOpenSSL, service-identity, attrs, certifi, pycparser) come as pure wheels.
-BINARY_PACKAGES: Final = ("aioquic", "pylsqpack", "cryptography", "cffi")
+#: cryptography and cffi (TLS 1.3 inside QUIC, the certificate check), websockets (its frame-masking
+#: speedup; the WebSocket paths). Their pure dependencies (pyOpenSSL, service-identity, attrs, certifi,
+#: pycparser) come as pure wheels.
+BINARY_PACKAGES: Final = ("aioquic", "pylsqpack", "cryptography", "cffi", "websockets")
 #: What the Lambda never runs (``fnmatch`` on the asset's relative paths; ``*`` crosses ``/``).
 ASSET_EXCLUDE: Final = (
     # Browser-side files: the probe's browser reader script, Powertools' Swagger UI bundle.
@@ -98,7 +99,7 @@ VPC_ENI_ACTIONS: Final = (
 
 
 def canary_requirements() -> tuple[str, ...]:
-    """What the canary's runtime needs, as its installed distribution declares it (``streamprobe[h3]``,
+    """What the canary's runtime needs, as its installed distribution declares it (``streamprobe[h3,ws]``,
     ``aws-lambda-powertools``; boto3 is part of the Lambda Python runtime)."""
     return requirement_names(CANARY_DISTRIBUTION)
 

@@ -49,6 +49,8 @@ from streampath_canary.contract import (
     protocols_problem,
     request_problem,
     url_problem,
+    websocket_problem,
+    websocket_url,
 )
 
 from streampath.config.common import (
@@ -255,7 +257,8 @@ class CanaryPathConfig(StrictModel):
     #: Path and query appended to the front door's base URL (only with ``front_door``).
     path: UrlPathAndQuery | None = None
     #: Default h1 and h2; a ``front_door: cloudfront`` path also probes h3 when the distribution serves
-    #: HTTP/3 (``AppConfig`` applies :data:`CLOUDFRONT_HTTP3_PROTOCOLS`). h3 needs https.
+    #: HTTP/3 (``AppConfig`` applies :data:`CLOUDFRONT_HTTP3_PROTOCOLS`). h3 needs https. ``[ws]`` alone
+    #: reads a WebSocket: a ws(s):// ``url``, or a front door's URL as wss://.
     protocols: Annotated[tuple[ProtocolName, ...], Field(min_length=1, max_length=3)] = (
         contract.DEFAULT_PROTOCOLS
     )
@@ -295,10 +298,13 @@ class CanaryPathConfig(StrictModel):
             scheme = urlsplit(self.url).scheme
             field_problem("protocols", h2_scheme_problem(self.protocols, scheme))
             field_problem("protocols", h3_scheme_problem(self.protocols, scheme))
+        url_scheme = urlsplit(self.url).scheme if self.url is not None else None
+        field_problem("protocols", websocket_problem(self.protocols, url_scheme, self.method))
         for header in self.headers:
             field_problem(f"headers.{header}", plain_header_problem(header))
         # Never the body itself in the message: it is the problem.
-        field_problem("body", request_problem(self.method, self.body_text, self.headers))
+        websocket = contract.WEBSOCKET in self.protocols
+        field_problem("body", request_problem(self.method, self.body_text, self.headers, websocket=websocket))
         return self
 
     def target_url(self, front_door_base_urls: Mapping[str, str]) -> str:
@@ -311,7 +317,8 @@ class CanaryPathConfig(StrictModel):
             raise ValueError(
                 f"canary path {self.name!r} uses front_door {self.front_door!r}, which is not built"
             )
-        return f"{base.rstrip('/')}{self.path}"
+        url = f"{base.rstrip('/')}{self.path}"
+        return websocket_url(url) if contract.WEBSOCKET in self.protocols else url
 
     def spec(self, url: str, secret_arn: str | None, slo: SloConfig | None = None) -> PathSpec:
         """This path as the canary contract's :class:`PathSpec` (the only conversion from the YAML):

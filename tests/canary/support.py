@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from streampath_canary.contract import PROTOCOLS
+
 REPO = Path(__file__).resolve().parents[2]
 CANARY_DIR = REPO / "lambda" / "canary"
 RETURN_MARK = "CANARY-RETURN "
@@ -242,7 +244,7 @@ def assert_design_emf(doc: dict[str, Any], *, namespace: str = "StreamPath") -> 
     (directive,) = doc["_aws"]["CloudWatchMetrics"]
     assert directive["Namespace"] == namespace
     assert directive["Dimensions"] == [DESIGN_DIMENSIONS], "exactly Path + Protocol (no powertools 'service')"
-    assert doc["Protocol"] in ("h1", "h2", "h3")
+    assert doc["Protocol"] in PROTOCOLS
     values: dict[str, float] = {}
     for metric in directive["Metrics"]:
         name = metric["Name"]

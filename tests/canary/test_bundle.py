@@ -65,8 +65,8 @@ def test_asset_contents(asset: Path) -> None:
     assert not {"boto3", "botocore"} & names, "boto3 is part of the Lambda Python runtime"
     assert not list(asset.rglob("__pycache__")) and not list(asset.rglob("*.pyc"))
     assert not (asset / "tests").exists() and not (asset / "bin").exists()
-    # Compiled code only where HTTP/3 needs it, and only Linux shared objects (built for the Lambda's
-    # arm64, whatever machine bundles: tests/canary_h3 reads their ELF headers and wheel tags).
+    # Compiled code only where HTTP/3 and WebSockets need it, and only Linux shared objects (built for the
+    # Lambda's arm64, whatever machine bundles: tests/canary_h3 reads their ELF headers and wheel tags).
     assert not [p for p in asset.rglob("*") if p.suffix in (".pyd", ".dylib")]
     compiled = {p.relative_to(asset).parts[0] for p in asset.rglob("*.so")}
     assert compiled == {
@@ -74,6 +74,7 @@ def test_asset_contents(asset: Path) -> None:
         "pylsqpack",
         "cryptography",
         "_cffi_backend.cpython-314-aarch64-linux-gnu.so",
+        "websockets",
     }
     size = asset_size(asset)
     print(f"\ncanary asset: {size / 1e6:.1f} MB unzipped, {len(files)} files")
@@ -146,7 +147,7 @@ def test_requirements_come_from_the_canarys_metadata_and_versions_from_this_envi
 ) -> None:
     canary = tomllib.loads((REPO_ROOT / "lambda" / "canary" / "pyproject.toml").read_text())
     declared = [re.split(r"[=<>]", spec, maxsplit=1)[0] for spec in canary["project"]["dependencies"]]
-    assert canary_requirements() == tuple(declared) == ("streamprobe[h3]", "aws-lambda-powertools")
+    assert canary_requirements() == tuple(declared) == ("streamprobe[h3,ws]", "aws-lambda-powertools")
     pins = installed_versions()
     assert pinned_requirements(("httpx[http2]", "aws-lambda-powertools"), pins, "here") == (
         f"httpx[http2]=={pins['httpx']}",
@@ -163,6 +164,7 @@ def test_requirements_come_from_the_canarys_metadata_and_versions_from_this_envi
                 "httpx[http2]",
                 "pyopenssl",
                 "service-identity",
+                "websockets",
             )
         )
     )

@@ -92,8 +92,8 @@ def test_the_canary_chain_shares_the_probes_judge() -> None:
 
 def test_metrics_and_protocols() -> None:
     assert dict(METRIC_UNITS) == DESIGN_METRICS
-    assert PROTOCOLS == ("h1", "h2", "h3")
-    assert dict(PROTOCOL_LABELS) == {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
+    assert PROTOCOLS == ("h1", "h2", "h3", "ws")
+    assert dict(PROTOCOL_LABELS) == {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3", "ws": "HTTP/1.1"}
     # HTTP/3 only where asked for: a path that names no protocols probes h1 and h2.
     assert DEFAULT_PROTOCOLS == ("h1", "h2") == PathSpec(name="a", url="https://a/").protocols
 

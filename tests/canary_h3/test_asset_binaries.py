@@ -34,6 +34,7 @@ SHARED_OBJECTS = {
     "pylsqpack": "pylsqpack/_binding",
     "cryptography": "cryptography/hazmat/bindings/_rust",
     "cffi": "_cffi_backend",
+    "websockets": "websockets/speedups",
 }
 #: Standard-library modules of Python 3.14 that the interpreter running the tests may not have
 #: (imported by attrs and typing_extensions on 3.14 only).
@@ -101,7 +102,7 @@ def test_every_wheel_tag_fits_the_lambda_runtime(asset: Path) -> None:
                 info.name,
                 tag,
             )
-    # Compiled wheels exactly where HTTP/3 needs them, each with its shared object in the asset.
+    # Compiled wheels exactly where HTTP/3 and WebSockets need them, each with its shared object there.
     assert compiled == set(BINARY_PACKAGES)
     for name in compiled:
         (so,) = [

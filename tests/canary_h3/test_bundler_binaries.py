@@ -116,7 +116,7 @@ def test_the_recipe_is_part_of_the_cache_key_and_the_asset_hash() -> None:
             platforms=LAMBDA_PLATFORMS,
         )
 
-    assert bundler("streamprobe[h3]").site_key() == ours.site_key(), "the same recipe"
+    assert bundler("streamprobe[h3,ws]").site_key() == ours.site_key(), "the same recipe"
     without_h3 = bundler("streamprobe")
     assert not [r for r in without_h3.requirements if r.startswith("aioquic")]
     assert without_h3.site_key() != ours.site_key(), "the extras change what is installed"

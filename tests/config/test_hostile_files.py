@@ -265,7 +265,7 @@ def test_ftp_url_with_credentials_does_not_print_the_password(tmp_path: Path) ->
     assert message == (
         f"{tmp_path / 'hostile.yaml'}: canary.paths[0].url: must be an absolute http(s) URL with a host, "
         "like "
-        "'https://api.example.com/api/streamcheck', got "
+        "'https://api.example.com/api/streamcheck' (or ws(s):// for a WebSocket), got "
         "'ftp://***@api.example.com/api/streamcheck?events=20&interval_ms=100'"
     )
     assert "pass" not in message and "user" not in message

@@ -312,7 +312,7 @@ CASES: list[tuple[str, Mutation, str]] = [
         "not-http-url",
         setting("canary", "paths", 2, value={"name": "cloudfront", "url": "ftp://example.com/x"}),
         "canary.paths[2].url: must be an absolute http(s) URL with a host, like "
-        "'https://api.example.com/api/streamcheck', "
+        "'https://api.example.com/api/streamcheck' (or ws(s):// for a WebSocket), "
         "got 'ftp://example.com/x'",
     ),
     (
@@ -341,7 +341,7 @@ CASES: list[tuple[str, Mutation, str]] = [
     (
         "unknown-protocol",
         setting(*PATH0, "protocols", value=["h1", "h4"]),
-        "canary.paths[0].protocols[1]: must be one of 'h1', 'h2' or 'h3', got 'h4'",
+        "canary.paths[0].protocols[1]: must be one of 'h1', 'h2', 'h3' or 'ws', got 'h4'",
     ),
     (
         "no-protocols",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from lab.report import render_table
 from lab.run import LabReport
 from lab.topology import PATH_NAMES, Lab
 from tests.lab.conftest import EVENTS, INTERVAL_MS, lab_processes
@@ -133,7 +134,7 @@ def test_chart_is_a_png(report: LabReport, tmp_path: Path) -> None:
 
 def test_report_json_shape(report: LabReport) -> None:
     data = json.loads(json.dumps(report.to_dict()))
-    assert set(data) == {"lab", "paths", "chat", "load", "capped_doctor", "apigw_idle"}
+    assert set(data) == {"lab", "paths", "chat", "load", "capped_doctor", "apigw_idle", "upgrade"}
     assert data["lab"]["events"] == EVENTS and data["lab"]["interval_ms"] == INTERVAL_MS
     assert [p["name"] for p in data["paths"]] == list(PATH_NAMES)
     for p in data["paths"]:
@@ -148,7 +149,7 @@ def test_report_json_shape(report: LabReport) -> None:
             "doctor",
             "rechecked",
         }
-        assert set(p["results"]) == {"h1", "h2", "h3", "browser"}
+        assert set(p["results"]) == {"h1", "h2", "h3", "ws", "browser"}
         h1 = p["results"]["h1"]
         # the result contract (docs/contracts/result.md)
         for key in ("url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode"):
@@ -156,6 +157,37 @@ def test_report_json_shape(report: LabReport) -> None:
         assert h1["verdict"] in ("streaming", "partial", "buffered", "inconclusive", "error")
         assert set(h1["timings_ms"]) == {"dns", "connect", "tls", "ttfb", "first_event", "total"}
         assert h1["path_name"] == p["name"]
+
+
+def test_websocket_column_streams_on_every_path(report: LabReport) -> None:
+    for p in report.paths:
+        result = p.cells["ws"]
+        assert result is not None, p.path.name
+        assert (result.transport, result.status, result.close_code) == ("websocket", 101, 1000), p.path.name
+        assert result.url.startswith("wss://" if p.path.tls else "ws://")
+        assert verdict(report, p.path.name, "ws") == "streaming", p.path.name
+
+
+@pytest.mark.parametrize("path", ["compression-fault", "buffering-nginx", "tls-nginx-defaults"])
+def test_websocket_streams_where_sse_over_http1_is_held(report: LabReport, path: str) -> None:
+    # Measured, not assumed: an upgraded connection is a tunnel, past the proxy's buffering and gzip and
+    # the app's compression middleware (which sees only HTTP requests).
+    assert verdict(report, path, "h1") == "buffered"
+    assert verdict(report, path, "ws") == "streaming"
+
+
+def test_upgrade_row_names_the_dropped_upgrade_and_its_fix(report: LabReport) -> None:
+    row = report.upgrade
+    assert row is not None
+    assert row.sse.error is None and row.sse.verdict == "streaming"
+    ws = row.websocket
+    assert ws.error is not None and ws.error.kind == "http_status" and ws.status == 426
+    assert "Server: nginx" in ws.error.message and "dropped the Upgrade" in ws.error.message
+    assert row.doctor is not None and row.doctor["websocket"]["state"] == "error"
+    assert next(f["id"] for f in row.doctor["websocket"]["fixes"]) == "nginx.websocket_upgrade"
+    table = render_table(report)
+    assert "Upgrade row: nginx-no-upgrade" in table and "proxy_set_header Upgrade $http_upgrade" in table
+    assert "WebSocket (ws/wss: HTTP/1.1 upgrade)" in table
 
 
 def test_components_are_isolated(lab: Lab) -> None:

@@ -22,7 +22,16 @@ RESULT_KEYS = {
     "url", "path_name", "protocol", "status", "ok", "error", "timings_ms", "events", "mode",
     "buffering_delay_ms", "verdict", "gaps_ms", "events_per_s",
 }  # fmt: skip
-EXTRA_KEYS = {"notes", "content_encoding", "header_names", "alt_svc", "clumping", "via"}
+EXTRA_KEYS = {
+    "notes",
+    "content_encoding",
+    "header_names",
+    "alt_svc",
+    "clumping",
+    "via",
+    "transport",
+    "close_code",
+}
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -80,6 +80,12 @@ def test_probes_a_loopback_stream(venv: Path, h1_server: RunningServer) -> None:
     )
 
 
+def test_a_websocket_url_without_the_ws_extra_names_it(venv: Path) -> None:
+    proc = run_outside([venv / "bin" / "streamprobe", "ws://127.0.0.1:9/api/streamcheck/ws"], timeout=60)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert "pip install 'streamprobe[ws]'" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_nothing_but_httpx_is_installed(venv: Path) -> None:
     code = (
         "import importlib.metadata as m, importlib.util as u, json\n"

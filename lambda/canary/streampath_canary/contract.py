@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 from urllib.parse import SplitResult, urlsplit
 
 from streamprobe.body import body_problem as probe_body_problem
+from streamprobe.body import message_problem
 from streamprobe.redact import mask_userinfo
 
 if TYPE_CHECKING:
@@ -106,8 +107,12 @@ METRIC_UNITS: Final[Mapping[str, str]] = MappingProxyType(dict(METRICS))
 
 # --- protocols ---------------------------------------------------------------------------------------
 
-ProtocolName = Literal["h1", "h2", "h3"]
-PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2", "h3")
+ProtocolName = Literal["h1", "h2", "h3", "ws"]
+PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2", "h3", "ws")
+#: The WebSocket protocol value: the same events read over a WebSocket (an HTTP/1.1 upgrade) from a
+#: ws:// or wss:// URL; a path with such a URL probes it alone.
+WEBSOCKET: Final[ProtocolName] = "ws"
+WEBSOCKET_SCHEMES: Final = ("ws", "wss")
 #: What a path probes when it names no protocols: HTTP/3 only where it is asked for (the config asks for it
 #: on a front door that advertises it), since an h3 probe of a server without QUIC always fails.
 DEFAULT_PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2")
@@ -115,7 +120,15 @@ DEFAULT_PROTOCOLS: Final[tuple[ProtocolName, ...]] = ("h1", "h2")
 TLS_ONLY_PROTOCOLS: Final[frozenset[ProtocolName]] = frozenset({"h3"})
 #: The ``Protocol`` dimension value -> the HTTP version the probe reports in its result (``protocol``).
 PROTOCOL_LABELS: Final[Mapping[ProtocolName, str]] = MappingProxyType(
-    {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3"}
+    {"h1": "HTTP/1.1", "h2": "HTTP/2", "h3": "HTTP/3", "ws": "HTTP/1.1"}
+)
+#: The ``Protocol`` dimension value -> how a dashboard or a report names its series.
+SERIES_LABELS: Final[Mapping[ProtocolName, str]] = MappingProxyType(
+    {**PROTOCOL_LABELS, WEBSOCKET: "WebSocket"}
+)
+#: The ``Protocol`` dimension value -> the probe's ``http`` option (a WebSocket opens with HTTP/1.1).
+PROBE_HTTP: Final[Mapping[ProtocolName, str]] = MappingProxyType(
+    {"h1": "h1", "h2": "h2", "h3": "h3", "ws": "h1"}
 )
 
 # --- the function's environment ----------------------------------------------------------------------
@@ -284,7 +297,8 @@ class PathSpec:
         problem = (
             name_problem(self.name)
             or protocols_problem(self.protocols)
-            or request_problem(self.method, self.body, self.headers)
+            or websocket_problem(self.protocols, None, self.method)
+            or request_problem(self.method, self.body, self.headers, websocket=WEBSOCKET in self.protocols)
         )
         if problem:
             raise ValueError(f"path {self.name!r}: {problem}")
@@ -432,10 +446,15 @@ URL_CREDENTIALS_PROBLEM: Final = (
 
 
 def url_problem(url: str) -> str | None:
-    """A probed URL: absolute http(s) with a host and a valid port, and no ``user:password@``."""
+    """A probed URL: absolute http(s) (or ws(s), a WebSocket) with a host and a valid port, and no
+    ``user:password@``."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or not _port_ok(parts):
-        return "must be an absolute http(s) URL with a host, like 'https://api.example.com/api/streamcheck'"
+    schemes = ("http", "https", *WEBSOCKET_SCHEMES)
+    if parts.scheme not in schemes or not parts.hostname or not _port_ok(parts):
+        return (
+            "must be an absolute http(s) URL with a host, like 'https://api.example.com/api/streamcheck' "
+            "(or ws(s):// for a WebSocket)"
+        )
     if "@" in parts.netloc:
         return URL_CREDENTIALS_PROBLEM
     return None
@@ -444,7 +463,7 @@ def url_problem(url: str) -> str | None:
 def protocols_problem(protocols: Sequence[str]) -> str | None:
     """A path's protocols: a non-empty list of distinct values of :data:`PROTOCOLS`."""
     if not protocols or not all(p in PROTOCOLS for p in protocols):
-        return 'must be a non-empty list of distinct "h1" / "h2" / "h3"'
+        return 'must be a non-empty list of distinct "h1" / "h2" / "h3" / "ws"'
     twice = next((p for i, p in enumerate(protocols) if p in protocols[:i]), None)
     return f"protocol {twice!r} is listed twice" if twice is not None else None
 
@@ -469,6 +488,40 @@ def h3_scheme_problem(protocols: Sequence[str], scheme: str) -> str | None:
             "would fail; remove h3 from protocols"
         )
     return None
+
+
+def websocket_problem(protocols: Sequence[str], scheme: str | None, method: str) -> str | None:
+    """A WebSocket path: a ws:// or wss:// URL probed as ``protocols: [ws]`` alone, opened with a GET (its
+    ``body`` is sent as the first message). ``scheme``: None when the URL is not known yet (a front door's,
+    which the config turns into ws(s):// for such a path)."""
+    websocket = WEBSOCKET in protocols
+    if websocket and list(protocols) != [WEBSOCKET]:
+        return "'ws' reads a WebSocket URL, which the HTTP protocols cannot: make it a path of its own"
+    if scheme is not None and websocket != (scheme in WEBSOCKET_SCHEMES):
+        return (
+            "'ws' needs a ws:// or wss:// URL (e.g. wss://api.example.com/api/streamcheck/ws), and such a "
+            "URL needs protocols: [ws]"
+        )
+    if websocket and method != "GET":
+        return "a WebSocket opens with a GET: drop method: POST (its body is sent as the first message)"
+    return None
+
+
+def request_options(protocol: ProtocolName, method: str, body: str | None) -> dict[str, Any]:
+    """The probe's options (``streamprobe.ProbeOptions`` keywords) for a path's request over ``protocol``:
+    its ``http``, and the body as the request's (HTTP) or as the socket's first message (``ws``)."""
+    if protocol == WEBSOCKET:
+        return {"http": PROBE_HTTP[protocol], "method": "GET", "data": None, "send": body}
+    data = None if body is None else body.encode("utf-8")
+    return {"http": PROBE_HTTP[protocol], "method": method, "data": data, "send": None}
+
+
+def websocket_url(url: str) -> str:
+    """``url`` with http(s) turned into ws(s), as a WebSocket path probes a front door's URL."""
+    for http, ws in (("https://", "wss://"), ("http://", "ws://")):
+        if url.startswith(http):
+            return ws + url[len(http) :]
+    return url
 
 
 def duplicate_names_problem(names: Sequence[str]) -> str | None:
@@ -715,6 +768,9 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     _expect(isinstance(protocols, list), f"{where}.protocols", "must be a list", protocols)
     _check(f"{where}.protocols", protocols_problem(protocols), protocols)
     _check(f"{where}.protocols", h3_scheme_problem(protocols, urlsplit(url).scheme), protocols)
+    method = raw.get("method", "GET")
+    _expect(method in METHODS, f"{where}.method", 'must be "GET" or "POST"', method)
+    _check(f"{where}.protocols", websocket_problem(protocols, urlsplit(url).scheme, method), protocols)
     headers = raw.get("headers", {}) or {}
     _expect(isinstance(headers, dict), f"{where}.headers", "must be an object", "<not an object>")
     for key, value in headers.items():
@@ -728,12 +784,10 @@ def _parse_path(raw: Any, i: int) -> PathSpec:
     _expect(
         isinstance(verify, bool | str), f"{where}.verify", "must be true, false or a CA file path", verify
     )
-    method = raw.get("method", "GET")
-    _expect(method in METHODS, f"{where}.method", 'must be "GET" or "POST"', method)
     body = raw.get("body")
     if body is not None and not isinstance(body, str):
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: must be a string or null")
-    problem = request_problem(method, body, headers)
+    problem = request_problem(method, body, headers, websocket=WEBSOCKET in protocols)
     if problem:
         # The problem never quotes the body: it may hold what it should not.
         raise CanarySpecError(f"{CONFIG_ENV_VAR}: {where}.body: {problem}")
@@ -780,12 +834,17 @@ def body_problem(body: str, content_type: str | None = None) -> str | None:
     return probe_body_problem(body, content_type, secret_hint=BODY_SECRET_HINT)
 
 
-def request_problem(method: str, body: str | None, headers: Mapping[str, str]) -> str | None:
-    """Why a path's ``method`` and ``body`` cannot go together, or None (see :func:`body_problem`)."""
+def request_problem(
+    method: str, body: str | None, headers: Mapping[str, str], *, websocket: bool = False
+) -> str | None:
+    """Why a path's ``method`` and ``body`` cannot go together, or None (see :func:`body_problem`).
+    ``websocket``: the body is the socket's first message, sent after a GET."""
     if method not in METHODS:
         return f'method must be "GET" or "POST", got {method!r}'
     if body is None:
         return None
+    if websocket:  # the socket's first message: any text
+        return message_problem(body, secret_hint=BODY_SECRET_HINT)
     if method == "GET":
         return "a body needs method: POST (a chat endpoint reads its prompt from a POST)"
     content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), None)

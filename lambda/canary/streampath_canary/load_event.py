@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from streampath_canary.auth_secrets import SecretCache
-from streampath_canary.contract import PROTOCOLS, CanarySpec, ProtocolName
+from streampath_canary.contract import PROTOCOLS, CanarySpec, ProtocolName, request_options
 from streampath_canary.runner import request_headers
 
 #: The event key that asks for a load run instead of a canary run.
@@ -117,13 +117,11 @@ def run_load_event(spec: CanarySpec, raw: object, *, budget_s: float, secrets: S
     plan = plan_from(dataclasses.asdict(request))
     options = ProbeOptions(
         name=path.name,
-        http=request.protocol or path.protocols[0],
         headers=headers,
         timeout=spec.probe_timeout_s,
         max_duration=min(spec.max_duration_s, budget_s),
         verify=path.verify,
-        method=path.method,
-        data=None if path.body is None else path.body.encode("utf-8"),
+        **request_options(request.protocol or path.protocols[0], path.method, path.body),
     )
     stop = threading.Event()
     timer = threading.Timer(budget_s, stop.set)  # the invocation's budget ends the run

@@ -32,7 +32,13 @@ from typing import Any, Final, Protocol
 from streamprobe.redact import mask_userinfo
 
 from streampath_canary.auth_secrets import SecretCache, SecretError
-from streampath_canary.contract import PROTOCOL_LABELS, CanarySpec, PathSpec, ProtocolName
+from streampath_canary.contract import (
+    PROTOCOL_LABELS,
+    CanarySpec,
+    PathSpec,
+    ProtocolName,
+    request_options,
+)
 
 MAX_WORKERS: Final = 64
 #: How long after the run's deadline an abandoned probe may still run (its max_duration is cut to it).
@@ -134,13 +140,11 @@ def streamprobe_probe(
     streamprobe = load_probe()
     options = streamprobe.ProbeOptions(
         name=name,
-        http=http,
         headers=headers,
         timeout=timeout,
         max_duration=max_duration,
         verify=verify,
-        method=method,
-        data=None if body is None else body.encode("utf-8"),
+        **request_options(http, method, body),
     )
     result: dict[str, Any] = streamprobe.probe(url, options).to_dict()
     return result

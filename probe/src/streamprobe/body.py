@@ -132,3 +132,9 @@ def body_problem(
             where = f" at position {exc.pos}" if isinstance(exc, json.JSONDecodeError) else ""
             return f"is not valid JSON{where} (Content-Type {media}; a Content-Type header names another)"
     return None
+
+
+def message_problem(message: str, *, secret_hint: str = SECRET_HINT) -> str | None:
+    """Why ``message`` cannot be a WebSocket's first message, or None: a body's rules (size, what looks
+    like a credential) for any text -- a message is JSON only when the service says so."""
+    return body_problem(message, "text/plain", secret_hint=secret_hint)

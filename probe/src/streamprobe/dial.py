@@ -267,7 +267,7 @@ class DialBackend(httpcore.NetworkBackend):
                     raise httpcore.ConnectTimeout("connect deadline passed")
                 attempt = left if attempt is None else min(attempt, left)
             try:
-                sock = _connect(family, sockaddr, attempt, local_address, socket_options)
+                sock = connect_socket(family, sockaddr, attempt, local_address, socket_options)
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
                 continue
@@ -287,7 +287,7 @@ class DialBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
-def _connect(
+def connect_socket(
     family: int,
     sockaddr: tuple[Any, ...],
     timeout: float | None,

@@ -26,6 +26,7 @@ from .concurrency import (
 )
 from .decoding import default_accept_encoding
 from .diagnosis import DiagnosisCode, classify
+from .doctor_ws import WebSocketRow, websocket_row
 from .exceptions import InvalidRequest
 from .fixes import HopFix, fixes_for, hop_kind
 from .matrix import (  # re-exported: the doctor's vocabulary, as callers have imported it from here
@@ -95,6 +96,7 @@ class DoctorReport:
     def capped(self) -> bool:
         """Streams queued behind a concurrency cap."""
         return self.concurrency is not None and self.concurrency.cap is not None
+    websocket: WebSocketRow | None = None  # the streamcheck WebSocket beside it, when the service offers one
 
     def state(self, http: HttpRow, encoding: Encoding) -> CellState:
         result = self.cells.get((http, encoding))
@@ -141,6 +143,7 @@ class DoctorReport:
             "concurrency": None if self.concurrency is None else self.concurrency.to_dict(),
             "notes": list(self.notes),
             **({"browser": self.browser.to_dict()} if self.browser is not None else {}),
+            "websocket": None if self.websocket is None else self.websocket.to_dict(),
         }
 
 
@@ -202,7 +205,8 @@ def run_doctor(
     concurrent_streams, skipped_check = streams_to_open(concurrent_streams, options)
     progress = progress or Progress.off()
     # A bad URL is an InvalidRequest before anything is probed.
-    shown = display_url(prepare_url(url, dataclasses.replace(options, add_nonce=False)))
+    target = prepare_url(url, dataclasses.replace(options, add_nonce=False))
+    shown = display_url(target)
     if http3:  # a usage error (no aioquic, an http:// URL) before the matrix
         from .http3 import check_available
 
@@ -262,6 +266,8 @@ def run_doctor(
         concurrency=concurrency,
         notes=[skipped_check] if skipped_check else [],
     )
+    if stopped is None:
+        report.websocket = websocket_row(target, options)
     if browser:
         from .browser import probe_browser
 

@@ -241,6 +241,21 @@ _FIXES: Final[tuple[Fix, ...]] = (
         "gunicorn: use the uvicorn worker class (-k uvicorn.workers.UvicornWorker), not sync workers that "
         "hold one stream each; with threads (gthread) raise --threads, or raise --workers",
     ),
+    # -- WebSockets: the upgrade's headers are hop-by-hop, so a proxy passes them only when told ---------
+    Fix(
+        "nginx.websocket_upgrade",
+        "nginx",
+        "in the location of the WebSocket: proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; "
+        "proxy_set_header Connection $connection_upgrade; with map $http_upgrade $connection_upgrade "
+        "{ default upgrade; '' ''; } in http {} (SSE keeps its kept-alive upstream), and proxy_read_timeout "
+        "above the socket's longest silence",
+    ),
+    Fix(
+        "proxy.websocket_upgrade",
+        "proxy",
+        "pass the request's Upgrade and Connection headers (hop-by-hop: dropped unless told) and the 101 "
+        "answer through this hop, over HTTP/1.1 to the upstream",
+    ),
     # -- any other proxy ------------------------------------------------------------------------------
     Fix(
         "proxy.no_h3",
@@ -331,6 +346,8 @@ CONCURRENCY_CAP_FIXES: Final[tuple[str, ...]] = (
     "app.uvicorn_limit_concurrency",
     "app.gunicorn_workers",
 )
+#: A WebSocket upgrade that reached the service without its Upgrade header: the hops that drop it.
+WEBSOCKET_UPGRADE_FIXES: Final[tuple[str, ...]] = ("nginx.websocket_upgrade", "proxy.websocket_upgrade")
 #: Error kinds that mean the stream was cut by a silence somewhere on the path.
 SILENCE_ERRORS: Final[frozenset[ErrorKind]] = frozenset({"stalled"})
 
@@ -392,6 +409,11 @@ def fixes_for(
             ids += [fid for kind_ids in _SILENCE.values() for fid in kind_ids]
         ids.append("app.heartbeat")
     return [HopFix(hop or FIXES[fid].kind, FIXES[fid]) for fid in dict.fromkeys(ids)]
+
+
+def websocket_upgrade_fixes() -> list[HopFix]:
+    """The fixes for a proxy that dropped a WebSocket's upgrade, per kind of hop, most likely first."""
+    return [HopFix(FIXES[fid].kind, FIXES[fid]) for fid in WEBSOCKET_UPGRADE_FIXES]
 
 
 def concurrency_cap_fixes(kind: HopKind = "proxy", hop: str | None = None) -> list[HopFix]:

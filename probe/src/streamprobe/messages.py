@@ -118,6 +118,21 @@ def too_large_error(where: str, max_event_bytes: int) -> ErrorInfo:
     )
 
 
+#: A server that wanted an upgrade the request did not ask for (RFC 9110 15.5.22): the endpoint exists,
+#: but a hop in between dropped the request's ``Upgrade``/``Connection`` headers.
+UPGRADE_REQUIRED: Final = 426
+#: What a ws:// URL needs where the probe was installed without its WebSocket extra.
+WEBSOCKET_INSTALL_HINT: Final = "WebSocket URLs need the websockets package: pip install 'streamprobe[ws]'"
+
+
+def message_too_large_error(where: str, max_event_bytes: int) -> ErrorInfo:
+    """A WebSocket message (its frames together) passed ``max_event_bytes``."""
+    return ErrorInfo(
+        "too_large",
+        f"a WebSocket message from {where} is larger than max_event_bytes ({max_event_bytes} bytes)",
+    )
+
+
 def unknown_encoding_error(where: str, name: str, why: str, secrets: Iterable[str]) -> ErrorInfo:
     """A ``Content-Encoding`` the probe cannot undo (the name is the server's: redacted, cut)."""
     return ErrorInfo("protocol", f"{where} used content-encoding {shown(name, secrets, 80)!r}: {why}")

@@ -9,7 +9,7 @@ from typing import Final, Literal, get_args
 
 import httpx
 
-from .body import body_problem
+from .body import body_problem, message_problem
 from .dial import Resolver
 from .exceptions import InvalidRequest
 from .redact import mask_url_text, redact, url_secrets
@@ -23,6 +23,11 @@ Method = Literal["GET", "POST"]
 METHODS: Final[tuple[Method, ...]] = get_args(Method)
 #: The request header that asks ``StampMiddleware`` for send-time stamps (docs/contracts/stamps.md).
 STAMP_HEADER: Final = "X-Streampath-Stamp"
+#: URL schemes of a WebSocket (``streamprobe.websocket``); every other read is over HTTP.
+WEBSOCKET_SCHEMES: Final = ("ws", "wss")
+#: The streamcheck endpoints' path endings: the SSE stream, and the same events over a WebSocket.
+STREAMCHECK_SSE_PATH: Final = "/streamcheck"
+STREAMCHECK_WS_PATH: Final = "/streamcheck/ws"
 
 
 @dataclass
@@ -40,6 +45,7 @@ class ProbeOptions:
     stamp: bool = True  # send X-Streampath-Stamp: 1 (an app with StampMiddleware stamps its events)
     method: Method = "GET"
     data: bytes | None = None  # the request body (POST only); not secret: see streamprobe.body
+    send: str | None = None  # a WebSocket's first message (a chat prompt); not secret, like ``data``
 
     def content_type(self) -> str | None:
         """The Content-Type given in ``headers`` (any case), or None."""
@@ -68,20 +74,53 @@ class ProbeOptions:
             problem = body_problem(self.data, self.content_type())
             if problem:
                 raise InvalidRequest(f"the body {problem}")
+        if self.send is not None:
+            problem = message_problem(self.send)
+            if problem:
+                raise InvalidRequest(f"the message to send {problem}")
+
+    def validate_websocket(self) -> None:
+        """``InvalidRequest`` for an option a WebSocket read cannot use (it opens with an HTTP/1.1 GET)."""
+        if self.http not in ("auto", "h1"):
+            raise InvalidRequest(
+                "a WebSocket opens with an HTTP/1.1 upgrade: --http2/--http3 do not apply to ws:// URLs"
+            )
+        if self.method != "GET" or self.data is not None:
+            raise InvalidRequest(
+                "a WebSocket opens with a GET: send the first message with --send, not --data/--method"
+            )
+
+    def validate_http(self) -> None:
+        """``InvalidRequest`` for an option only a WebSocket read uses."""
+        if self.send is not None:
+            raise InvalidRequest("--send is a WebSocket's first message (ws:// URLs); over HTTP use --data")
 
 
 def is_streamcheck_url(url: httpx.URL) -> bool:
-    return url.path.rstrip("/").endswith("/streamcheck")
+    path = url.path.rstrip("/")
+    return path.endswith(STREAMCHECK_WS_PATH if is_websocket(url) else STREAMCHECK_SSE_PATH)
 
 
-def prepare_url(url: str, options: ProbeOptions) -> httpx.URL:
-    """Validate the URL (InvalidRequest if unusable) and add a nonce to streamcheck URLs."""
+def is_websocket(url: httpx.URL) -> bool:
+    return url.scheme in WEBSOCKET_SCHEMES
+
+
+def is_websocket_url(url: str) -> bool:
+    """``url`` starts with ws:// or wss:// (any case): a WebSocket read, not an HTTP one."""
+    return str(url).strip().lower().startswith(tuple(f"{s}://" for s in WEBSOCKET_SCHEMES))
+
+
+def prepare_url(url: str, options: ProbeOptions, *, websocket: bool = False) -> httpx.URL:
+    """Validate the URL (InvalidRequest if unusable) and add a nonce to streamcheck URLs.
+    ``websocket``: the URL must be ws:// or wss:// instead of http:// or https://."""
     shown = repr(mask_url_text(str(url)))  # a message never repeats the URL's credentials
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError) as exc:
         raise InvalidRequest(f"invalid URL {shown}: {redact(str(exc), url_secrets(str(url)))}") from None
-    if parsed.scheme not in ("http", "https"):
+    if websocket and parsed.scheme not in WEBSOCKET_SCHEMES:
+        raise InvalidRequest(f"URL must start with ws:// or wss://, got {shown}")
+    if not websocket and parsed.scheme not in ("http", "https"):
         raise InvalidRequest(f"URL must start with http:// or https://, got {shown}")
     if not parsed.host:
         raise InvalidRequest(f"URL has no host: {shown}")

@@ -49,7 +49,11 @@ def render_result(r: ProbeResult) -> str:
         f"  path       {r.path_name}    protocol {r.protocol}"
         f"{' (h3 advertised)' if r.protocol != 'HTTP/3' and advertises_h3(r.alt_svc) else ''}    "
         f"status {r.status if r.status is not None else '-'}    "
-        f"content-encoding {r.content_encoding or 'identity'}",
+        + (
+            f"WebSocket, close code {r.close_code if r.close_code is not None else '-'}"
+            if r.transport == "websocket"
+            else f"content-encoding {r.content_encoding or 'identity'}"
+        ),
         f"  events     {r.events} ({r.mode} mode)",
         f"  timings    {timings_line(r.timings_ms)}",
     ]
@@ -112,6 +116,11 @@ def render_doctor(rep: DoctorReport) -> str:
     for http in rep.rows:
         row = [ROW_LABELS[http]] + [doctor_cell(rep, http, e) for e in ENCODINGS]
         lines.append("  " + "".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    if rep.websocket is not None:  # one read: a WebSocket has no Accept-Encoding
+        r = rep.websocket.result
+        delay = ms(r.buffering_delay_ms)
+        state = f"error ({r.error.kind})" if r.error is not None else f"{r.verdict} {delay}"
+        lines.append(f"  {'WebSocket':<{widths[0]}}{state}")
     errors = [
         f"  {ROW_LABELS[h]} {e}: {r.error.kind}: {r.error.message}"
         for (h, e), r in rep.cells.items()
@@ -122,6 +131,9 @@ def render_doctor(rep: DoctorReport) -> str:
         lines += errors
     if rep.concurrency is not None:
         lines.append(at_once_line(rep.concurrency))
+    if rep.websocket is not None:  # its own finding, before the diagnosis of the HTTP matrix
+        lines.append(f"websocket: {rep.websocket.sentence}")
+        lines += [f.line() for f in rep.websocket.fixes]
     lines.append(f"diagnosis: {rep.diagnosis}")
     lines += [f.line() for f in rep.fixes]
     lines += [f"note: {n}" for n in rep.notes]

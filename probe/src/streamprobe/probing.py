@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import importlib.util
 import json
 import re
 import ssl
 from collections import deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import httpcore
 import httpx
@@ -30,6 +31,7 @@ from .formats import EventParser, parser_for
 from .fronts import fronts_in
 from .messages import (
     HEADER_CHARS,
+    WEBSOCKET_INSTALL_HINT,
     content_type_error,
     corrupt_body_error,
     end_note,
@@ -43,7 +45,14 @@ from .messages import (
     too_large_error,
     unknown_encoding_error,
 )
-from .options import STAMP_HEADER, ProbeOptions, is_streamcheck_url, prepare_url
+from .options import (
+    STAMP_HEADER,
+    ProbeOptions,
+    is_streamcheck_url,
+    is_websocket,
+    is_websocket_url,
+    prepare_url,
+)
 from .redact import display_url, mask_url_text, request_secrets, shown
 from .result import ErrorInfo, EventArrival, ProbeResult
 from .sse import EventTooLarge, SSEEvent, SSEParser, stamp_notes
@@ -56,8 +65,10 @@ __all__ = [
     "MAX_EVENTS",
     "DialTransport",
     "ProbeOptions",
+    "SendTime",
     "check_request",
     "probe",
+    "send_time_of",
     "ssl_context_for",
     "user_agent",
 ]
@@ -129,13 +140,20 @@ class DialTransport(httpx.HTTPTransport):
 def probe(
     url: str, options: ProbeOptions | None = None, *, connections: SharedConnections | None = None
 ) -> ProbeResult:
-    """Probe one SSE URL. Never raises for network or server trouble (see ``result.error``);
-    raises :class:`~streamprobe.exceptions.InvalidRequest` (a ValueError) for an unusable URL or option.
+    """Probe one SSE URL, or one WebSocket (ws:// or wss://: ``streamprobe.websocket``). Never raises
+    for network or server trouble (see ``result.error``); raises
+    :class:`~streamprobe.exceptions.InvalidRequest` (a ValueError) for an unusable URL or option.
 
     ``connections``: read the stream over connections other reads share (HTTP/2 multiplexing,
     ``streamprobe.shared``) instead of a connection of its own; measured and judged the same way."""
     options = options or ProbeOptions()
     target = check_request(url, options)
+    if is_websocket(target):  # the websockets package is imported only for these
+        if connections is not None:
+            raise InvalidRequest("a WebSocket has a connection of its own: it cannot share one")
+        from .websocket import probe_websocket
+
+        return probe_websocket(target, options)
     if connections is not None:
         connections.check(target, options)
     return _Probe(target, options, connections).run()
@@ -145,6 +163,13 @@ def check_request(url: str, options: ProbeOptions) -> httpx.URL:
     """The URL a read of ``url`` with ``options`` asks for; ValueError if no read could be made
     (a bad option or URL, or HTTP/3 where it cannot be had)."""
     options.validate()
+    if is_websocket_url(url):
+        options.validate_websocket()
+        target = prepare_url(url, options, websocket=True)
+        if importlib.util.find_spec("websockets") is None:  # the [ws] extra
+            raise InvalidRequest(WEBSOCKET_INSTALL_HINT)
+        return target
+    options.validate_http()
     target = prepare_url(url, options)
     if options.http == "h3":
         from .http3 import check_available
@@ -469,19 +494,8 @@ class _Probe:
         if len(self.events) + len(events) > MAX_EVENTS:
             raise _TooManyEvents
         for ev in events:
-            sent_ms: float | None = None
-            seq: int | None = None
-            if self.parser.send_times and '"sent_ms"' in ev.data:
-                try:
-                    payload = json.loads(ev.data)
-                except ValueError:
-                    payload = None
-                if isinstance(payload, dict):
-                    value = payload.get("sent_ms")
-                    if isinstance(value, int | float) and not isinstance(value, bool):
-                        sent_ms = float(value)
-                    s = payload.get("seq")
-                    seq = s if isinstance(s, int) and not isinstance(s, bool) else None
+            # Plain text is never judged by a send time it happens to contain (generic only).
+            sent_ms, seq, _ = send_time_of(ev.data) if self.parser.send_times else SendTime()
             self.events.append(
                 EventArrival((t - self.t0) * 1000, ev.event, sent_ms, seq, len(ev.data), ev.stamp_ms)
             )
@@ -528,6 +542,31 @@ class _Probe:
         asked = self.o.stamp and self.parser.stampable
         r.notes += stamp_notes(self.parser.send_stamps.bad, asked=asked, arrivals=self.events)
         return conclude(r, self.secrets)
+
+
+class SendTime(NamedTuple):
+    """What an event's data says of its sending (streamcheck's JSON fields); each None when absent."""
+
+    sent_ms: float | None = None
+    seq: int | None = None
+    event: str | None = None  # over a WebSocket, where no SSE field names it: "tick", "done"
+
+
+def send_time_of(data: str) -> SendTime:
+    """The send time, ``seq`` and ``event`` of an event's data (an SSE event's, a WebSocket message's)
+    when it is a JSON object carrying ``sent_ms``, as streamcheck's events are; empty otherwise."""
+    if '"sent_ms"' not in data:  # most events: no JSON parse
+        return SendTime()
+    try:
+        payload = json.loads(data)
+    except ValueError:
+        return SendTime()
+    if not isinstance(payload, dict):
+        return SendTime()
+    value, s, event = payload.get("sent_ms"), payload.get("seq"), payload.get("event")
+    sent_ms = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    seq = s if isinstance(s, int) and not isinstance(s, bool) else None
+    return SendTime(sent_ms, seq, event if isinstance(event, str) else None)
 
 
 def _redirect_target(location: str) -> str:

@@ -63,6 +63,17 @@ def _data(text: str) -> bytes:
         raise argparse.ArgumentTypeError(f"cannot read {path!r}: {exc.strerror or exc}") from None
 
 
+def _send(text: str) -> str:
+    """``--send``: the message itself, or ``@FILE`` for a file's text (UTF-8; size checked later)."""
+    if not text.startswith("@"):
+        return text
+    data = _data(text)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"{text[1:]!r} is not UTF-8 text") from None
+
+
 def add_request_arguments(
     parser: argparse.ArgumentParser,
     *,
@@ -111,6 +122,13 @@ def add_request_arguments(
         "--header sets Content-Type; not secret: a body holding a credential is refused (use --header)",
     )
     parser.add_argument(
+        "--send",
+        type=_send,
+        metavar="TEXT | @FILE",
+        help=f"ws:// and wss:// URLs: a first text message to send once the socket is open (a chat "
+        f"prompt; at most {MAX_BODY_BYTES // 1024} KiB; not secret, like --data)",
+    )
+    parser.add_argument(
         "--timeout",
         type=positive_float,
         default=10.0,
@@ -153,6 +171,7 @@ def probe_options_from(args: argparse.Namespace) -> ProbeOptions:
         stamp=not args.no_stamp,
         method=method,
         data=args.data,
+        send=args.send,
     )
     try:
         options.validate()

@@ -29,6 +29,8 @@ Verdict = Literal["streaming", "partial", "buffered", "inconclusive", "error"]
 Mode = Literal["streamcheck", "stamped", "generic"]
 #: The protocol a result reports (the one used, or attempted when the probe failed early).
 ProtocolLabel = Literal["HTTP/1.1", "HTTP/2", "HTTP/3"]
+#: What carried the stream: an HTTP response body (SSE), or a WebSocket opened by an HTTP/1.1 upgrade.
+Transport = Literal["http", "websocket"]
 TimingKey = Literal["dns", "connect", "tls", "ttfb", "first_event", "total"]
 #: The percentiles of ``gaps_ms`` (time between consecutive events' arrivals).
 GapKey = Literal["p50", "p99", "max"]
@@ -37,6 +39,7 @@ ERROR_KINDS: Final[tuple[ErrorKind, ...]] = get_args(ErrorKind)
 VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
 MODES: Final[tuple[Mode, ...]] = get_args(Mode)
 PROTOCOL_LABELS: Final[tuple[ProtocolLabel, ...]] = get_args(ProtocolLabel)
+TRANSPORTS: Final[tuple[Transport, ...]] = get_args(Transport)
 TIMING_KEYS: Final[tuple[TimingKey, ...]] = get_args(TimingKey)
 GAP_KEYS: Final[tuple[GapKey, ...]] = get_args(GapKey)
 
@@ -104,6 +107,8 @@ class ProbeResult:
     header_names: list[str] = field(default_factory=list)
     alt_svc: str | None = None  # the response's Alt-Svc header: the alternative services it advertised
     via: list[Front] = field(default_factory=list)  # managed fronts the headers show (streamprobe.fronts)
+    transport: Transport = "http"
+    close_code: int | None = None  # a WebSocket's close code (1006: ended without a close frame)
     # Not serialised: the raw material for benchmarks and the judge.
     arrivals: list[EventArrival] = field(default_factory=list, repr=False)
     request_sent_ms: float | None = field(default=None, repr=False)
@@ -134,6 +139,8 @@ class ProbeResult:
             "header_names": list(self.header_names),
             "alt_svc": self.alt_svc,
             "via": list(self.via),
+            "transport": self.transport,
+            "close_code": self.close_code,
         }
 
 

@@ -17,7 +17,9 @@ BROWSER_READ: Final = (
 
 def add_url_arguments(parser: argparse.ArgumentParser) -> None:
     """``URL`` and ``--name`` (the ``path_name`` its result reports)."""
-    parser.add_argument("url", metavar="URL", help="an http:// or https:// URL of an SSE stream")
+    parser.add_argument(
+        "url", metavar="URL", help="an http(s):// URL of an SSE stream, or a ws(s):// URL of a WebSocket"
+    )
     parser.add_argument("--name", default="cli", help="path name reported in the result (default: cli)")
 
 
