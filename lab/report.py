@@ -14,6 +14,10 @@ CELL_WIDTH = 44
 TABLE_COLUMNS = (*COLUMNS, "browser")
 
 
+#: Why a column has no reading on a path (h2 has one reason of its own: a cleartext path offers none).
+NOT_OFFERED = {"h3": "n/a: no HTTP/3 front", "ws": "n/a: a REST API has no WebSocket"}
+
+
 def _ms(value: float | None) -> str:
     if value is None:
         return "-"
@@ -23,7 +27,7 @@ def _ms(value: float | None) -> str:
 def _cell(result: ProbeResult | None, column: str) -> tuple[str, str | None]:
     """(the cell's text, a footnote or None)."""
     if result is None:
-        return ("n/a: no HTTP/3 front" if column == "h3" else "n/a: cleartext, no HTTP/2 to offer"), None
+        return NOT_OFFERED.get(column, "n/a: cleartext, no HTTP/2 to offer"), None
     t = result.timings_ms
     if result.error is not None:
         return f"error ({result.error.kind})", f"{result.path_name} {column}: {result.error.message}"

@@ -382,7 +382,11 @@ def run_lab(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lab-probe") as pool:
         for path in paths:
             for column in COLUMNS:
-                if (column == "h2" and not path.tls) or (column == "h3" and not path.offers_h3):
+                if (
+                    (column == "h2" and not path.tls)
+                    or (column == "h3" and not path.offers_h3)
+                    or (column == WEBSOCKET and not path.offers_websocket)
+                ):
                     continue
                 url = column_url(path, column, events, interval_ms)
                 future = pool.submit(probe, url, probe_options(lab, path, column, timeout))

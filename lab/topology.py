@@ -75,6 +75,9 @@ class LabPath:
     tls: bool  # TLS paths are probed over HTTP/1.1 and with h2 offered; cleartext ones over HTTP/1.1 only
     offers_h2: bool
     offers_h3: bool = False  # HTTP/3 over QUIC on the same port number (UDP), advertised with Alt-Svc
+    #: An upgrade to a WebSocket passes. Not through the API Gateway stand-ins: a REST API has no
+    #: WebSocket (API Gateway's WebSocket APIs are another API type, with their own routes and integrations).
+    offers_websocket: bool = True
 
     def chat_url(self, tokens: int, interval_ms: int) -> str:
         """The reference app's chat stream (``data: {"token": ...}`` events, no send times of its own)."""
@@ -442,6 +445,7 @@ class Lab:
                 "API Gateway whose HTTP_PROXY integration is left at ResponseTransferMode BUFFERED",
                 False,
                 False,
+                offers_websocket=False,
             ),
             LabPath(
                 "apigw-stream",
@@ -450,6 +454,7 @@ class Lab:
                 "an API Gateway REST API whose integration streams (ResponseTransferMode STREAM)",
                 False,
                 False,
+                offers_websocket=False,
             ),
         ]
         self.paths = {path.name: path for path in paths}

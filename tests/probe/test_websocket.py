@@ -200,7 +200,7 @@ def test_doctor_adds_the_websocket_row_when_the_service_offers_it(h1_server: Run
 
 
 def test_doctor_names_a_dropped_upgrade_with_its_fix(no_upgrade_server: RunningServer) -> None:
-    proc = cli("doctor", no_upgrade_server.url("/api/streamcheck?events=5&interval_ms=50"), "--timeout", "5")
+    proc = cli("doctor", no_upgrade_server.url("/api/streamcheck?events=5&interval_ms=200"), "--timeout", "5")
     lines = proc.stdout.splitlines()
     assert any(line.split() == ["WebSocket", "error", "(http_status)"] for line in lines), proc.stdout
     finding = next(i for i, line in enumerate(lines) if line.startswith("websocket: "))

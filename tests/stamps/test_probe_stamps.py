@@ -39,6 +39,8 @@ def compare(url: str, pairs: int = 3) -> tuple[list[str], list[str], list[float]
     return ours, theirs, diffs
 
 
+# Two readers' delays within 25 ms of each other: judged by wall-clock time, so it runs with the timing tests.
+@pytest.mark.timing
 @pytest.mark.parametrize(
     ("where", "path", "expected"),
     [

@@ -96,6 +96,7 @@ class DoctorReport:
     def capped(self) -> bool:
         """Streams queued behind a concurrency cap."""
         return self.concurrency is not None and self.concurrency.cap is not None
+
     websocket: WebSocketRow | None = None  # the streamcheck WebSocket beside it, when the service offers one
 
     def state(self, http: HttpRow, encoding: Encoding) -> CellState:
