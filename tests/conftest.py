@@ -16,9 +16,8 @@ handed out longest first, by the seconds each took in the previous run on this c
 so the longest group never starts last.
 
 The ``timing`` group always runs on the first worker (``gw0``), and every other worker lowers its own CPU
-priority (``nice`` +10, inherited by the servers its tests start): so the timing-sensitive tests get a core
-whenever they want one, and the other workers (``make test`` starts more than there are cores) soak up the
-time those tests spend waiting on streams, sleeps and subprocesses.
+priority (``nice`` +10, inherited by the servers its tests start): the timing-sensitive tests get a core
+whenever they want one, and a heavy neighbour (a synth, a wheel build) takes only the time they leave.
 
 The scheduler is pytest-xdist's ``loadscope`` with these groups as its scopes: each worker writes the
 groups it collected to a file named after the controller's pid, which the controller reads when it
