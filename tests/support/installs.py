@@ -24,8 +24,6 @@ from tests.support.cdk import REPO_ROOT
 from tests.support.run_cache import tool_versions
 
 CONSTRAINTS = REPO_ROOT / "constraints.txt"
-#: How scripts/dist.sh lists what it copies: the files git would commit (tracked, and new but not ignored).
-GIT_LS_FILES = ("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--")
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -176,9 +174,9 @@ def build_distributions(out: Path) -> Built:
 
 
 def distribution_files() -> list[Path]:
-    """The files ``scripts/dist.sh`` copies into each build: what git would commit under each folder."""
+    """The files ``scripts/dist.sh`` copies into its builds (it lists them: ``--files``)."""
     listed = subprocess.run(
-        [*GIT_LS_FILES, *distribution_folders()],
+        [REPO_ROOT / "scripts" / "dist.sh", "--files"],
         cwd=REPO_ROOT,
         capture_output=True,
         check=True,
