@@ -27,13 +27,15 @@ COMPLETE = ".complete"
 
 
 def digest(texts: Iterable[str], files: Iterable[Path]) -> str:
-    """A digest of ``texts``, each file's path and bytes (a missing file counts as missing), and the
-    interpreter's version."""
+    """A digest of ``texts``, each file's name and bytes (a missing file counts as missing), and the
+    interpreter's version. A file's name is its path in the checkout, or its base name outside it (a
+    test's temporary folder differs every run; what is in it does not)."""
     h = hashlib.sha256(sys.version.encode())
     for text in texts:
         h.update(b"\0t" + text.encode())
     for path in files:
-        h.update(b"\0f" + str(path).encode())
+        name = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else Path(path.name)
+        h.update(b"\0f" + name.as_posix().encode())
         h.update(path.read_bytes() if path.is_file() else b"\0missing")
     return h.hexdigest()[:24]
 
