@@ -254,3 +254,16 @@ def assert_design_emf(doc: dict[str, Any], *, namespace: str = "StreamPath") -> 
         values[name] = float(value[0] if isinstance(value, list) else value)
     assert "Success" in values and values["Success"] in (0.0, 1.0)
     return values
+
+
+def config(*paths: dict[str, Any], **top: Any) -> dict[str, Any]:
+    """A handler config (CANARY_CONFIG) with short bounds for loopback servers, ``top`` keys over them."""
+    doc: dict[str, Any] = {
+        "namespace": "StreamPath",
+        "probe_timeout_s": 5,
+        "max_duration_s": 20,
+        "deadline_s": 40,
+    }
+    doc.update(top)
+    doc["paths"] = list(paths)
+    return doc

@@ -4,12 +4,11 @@ its stdout read as CloudWatch Logs would (EMF documents + structured log lines).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from streamcheck.reference_app import app as reference_app
 
-from tests.canary.support import assert_design_emf, run_handler
+from tests.canary.support import assert_design_emf, config, run_handler
 from tests.support.servers import (
     RunningServer,
     hold_all_proxy,
@@ -33,18 +32,6 @@ def h1_server() -> Iterator[RunningServer]:
 def h2_server() -> Iterator[RunningServer]:
     with hypercorn_server(reference_app, tls=tls_files()) as srv:
         yield srv
-
-
-def config(*paths: dict[str, Any], **top: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "namespace": "StreamPath",
-        "probe_timeout_s": 5,
-        "max_duration_s": 20,
-        "deadline_s": 40,
-    }
-    doc.update(top)
-    doc["paths"] = list(paths)
-    return doc
 
 
 def test_streaming_buffered_and_failing_paths_in_one_invocation(

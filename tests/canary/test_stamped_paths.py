@@ -23,7 +23,7 @@ from streampath_canary.contract import (
     body_problem,
 )
 
-from tests.canary.support import assert_design_emf, run_handler
+from tests.canary.support import assert_design_emf, config, run_handler
 from tests.support.servers import RunningServer, block_proxy, uvicorn_server
 
 CHAT = "/api/chat/stream?tokens=150&interval_ms=10"  # 1.5 s; ~7.5 KiB with stamps: two 4 KiB blocks
@@ -34,16 +34,6 @@ PROMPT = json.dumps({"messages": [{"role": "user", "content": "Say hello in five
 def app_server() -> Iterator[RunningServer]:
     with uvicorn_server(reference_app) as srv:
         yield srv
-
-
-def config(*paths: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "namespace": "StreamPath",
-        "probe_timeout_s": 5,
-        "max_duration_s": 20,
-        "deadline_s": 40,
-        "paths": list(paths),
-    }
 
 
 def test_posted_chat_paths_are_judged_stamped_and_publish_the_gaps(app_server: RunningServer) -> None:

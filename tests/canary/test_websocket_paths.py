@@ -13,7 +13,7 @@ from streamcheck.reference_app import app as reference_app
 from streampath_canary.contract import CanarySpec, CanarySpecError, PathSpec, request_options
 
 from streampath.config.canary import CanaryPathConfig
-from tests.canary.support import assert_design_emf, run_handler
+from tests.canary.support import assert_design_emf, config, run_handler
 from tests.canary.test_stack import canary_config, dashboard_body, synth
 from tests.support.servers import RunningServer, uvicorn_server
 from tests.support.ws_servers import WsServer, websockets_server
@@ -31,16 +31,6 @@ def app_server() -> Iterator[RunningServer]:
 def ws_server() -> Iterator[WsServer]:
     with websockets_server() as srv:
         yield srv
-
-
-def config(*paths: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "namespace": "StreamPath",
-        "probe_timeout_s": 5,
-        "max_duration_s": 20,
-        "deadline_s": 40,
-        "paths": list(paths),
-    }
 
 
 def test_ws_paths_are_probed_and_published_under_protocol_ws(
