@@ -106,10 +106,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             group = shared_state_group(item)
             if group is not None:
                 item.add_marker(pytest.mark.xdist_group(group))
-    # Longest group first (largest-first scheduling); a group not seen before counts as long.
+    # Longest group first (largest-first scheduling); a group not seen before (or no cache: `-p
+    # no:cacheprovider`) counts as long. The groups are published either way: without them every test
+    # would be its own scope, and the shared state (the lab, Chromium) would be started on every worker.
     cache = getattr(config, "cache", None)
-    if cache is None:
-        return
     seconds: dict[str, float] = {}
 
     def cost(item: pytest.Item) -> float:
@@ -117,7 +117,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if group is None:
             return 0.0  # single tests fill the gaps at the end
         if group not in seconds:
-            seconds[group] = float(cache.get(group_seconds_key(group), float("inf")))
+            known = cache.get(group_seconds_key(group), None) if cache is not None else None
+            seconds[group] = float("inf") if known is None else float(known)
         return seconds[group]
 
     order = {id(item): i for i, item in enumerate(items)}
