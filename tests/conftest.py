@@ -3,9 +3,9 @@
 Grouping (``--dist loadgroup``): a test joins the ``xdist_group`` of the widest state it shares with others,
 so that state is built once per run, on one worker:
 
-- a test marked ``lab`` (it starts the lab's real proxies), ``browser`` (it drives Chromium) or ``timing``
-  (it starts many processes or drives load, and judges by wall-clock timing): the group ``timing``. These
-  run one at a time, never next to each other, and the lab is started once;
+- a test marked ``lab`` (it starts the lab's real proxies): the lane ``timing-lab``; one marked ``browser``
+  (it drives Chromium) or ``timing`` (it starts many processes or drives load, and judges by wall-clock
+  timing): the lane ``timing``. A lane runs one test at a time, and the lab is started once;
 - a session- or package-scoped fixture from a ``conftest.py`` under ``tests/``: the group of that conftest's
   directory (one lab, one set of synthesised apps, one Chromium, one Caddy front for the directory);
 - else a module- or class-scoped fixture: the group of its test module (one moto server, one synth);
@@ -15,9 +15,12 @@ A test can also name its group itself with ``@pytest.mark.xdist_group("name")`` 
 handed out longest first, by the seconds each took in the previous run on this checkout (pytest's cache),
 so the longest group never starts last.
 
-The ``timing`` group always runs on the first worker (``gw0``), and every other worker lowers its own CPU
-priority (``nice`` +10, inherited by the servers its tests start): the timing-sensitive tests get a core
-whenever they want one, and a heavy neighbour (a synth, a wheel build) takes only the time they leave.
+Each lane runs on a worker of its own from the start: the lab's on ``gw0``, the other on ``gw1`` (with 2
+workers both on ``gw0``). Every other worker lowers its own CPU priority (``nice`` +10, inherited by the
+servers its tests start), and a lane's worker does so when its lane is done: the timing-sensitive tests
+get a core whenever they want one, and a heavy neighbour (a synth, a wheel build) takes only the time they
+leave. The two lanes side by side are two mostly idle streams of work (their tests wait on streams), and
+each test's margins hold on a core shared with the other lane.
 
 The scheduler is pytest-xdist's ``loadscope`` with these groups as its scopes: each worker writes the
 groups it collected to a file named after the controller's pid, which the controller reads when it
@@ -52,11 +55,14 @@ SHARED_SCOPES = ("session", "package")
 MODULE_SCOPES = ("module", "class")
 
 
-#: Markers whose tests share one group (pyproject.toml's markers say what each means).
+#: The timing-sensitive tests, in two lanes (pyproject.toml's markers say what each marker means): the
+#: lab's (one lab, started once) and the rest (Chromium, load, stamped accuracy). Each lane runs one test
+#: at a time; with 3 workers or more the two lanes run side by side, each on a worker of its own.
+LAB_LANE = "timing-lab"
 TIMING_GROUP = "timing"
-MARKER_GROUPS = {"lab": TIMING_GROUP, "browser": TIMING_GROUP, "timing": TIMING_GROUP}
-#: The worker that runs the timing group at normal priority; the others step back by BACKGROUND_NICENESS.
-TIMING_WORKER = "gw0"
+TIMING_LANES = (LAB_LANE, TIMING_GROUP)
+MARKER_GROUPS = {"lab": LAB_LANE, "browser": TIMING_GROUP, "timing": TIMING_GROUP}
+#: Workers running a lane keep normal priority until they leave it; the others step back at once.
 BACKGROUND_NICENESS = 10
 
 
@@ -158,21 +164,32 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
             return self.groups.get(nodeid, nodeid)
 
         def _assign_work_unit(self, node: Any) -> None:
-            scope = next_scope_for(node.gateway.id, list(self.workqueue))
+            scope = next_scope_for(node.gateway.id, list(self.workqueue), len(self.nodes))
             if scope is None:
-                return  # only the timing group is left, and it waits for its own worker
+                return  # only timing lanes are left, and each waits for its own worker
             self.workqueue.move_to_end(scope, last=False)
             super()._assign_work_unit(node)
 
     return SharedStateScheduling(config, log)
 
 
-def next_scope_for(worker: str, queued: list[str]) -> str | None:
-    """The queued group ``worker`` runs next: the timing group on the timing worker only (first, if it
-    is still queued), else the longest group queued."""
-    if worker == TIMING_WORKER and TIMING_GROUP in queued:
-        return TIMING_GROUP
-    return next((scope for scope in queued if scope != TIMING_GROUP), None)
+def lane_worker(lane: str, workers: int) -> str:
+    """The worker that runs ``lane``: the lab's on ``gw0``, the other on ``gw1`` when there are 3 workers
+    or more (with 2, one worker for both lanes leaves the other for everything else)."""
+    return "gw1" if lane != LAB_LANE and workers >= 3 else "gw0"
+
+
+def lanes_of(worker: str, workers: int) -> list[str]:
+    return [lane for lane in TIMING_LANES if lane_worker(lane, workers) == worker]
+
+
+def next_scope_for(worker: str, queued: list[str], workers: int) -> str | None:
+    """The queued group ``worker`` runs next: its timing lanes first (a lane runs on its worker only),
+    else the longest other group queued."""
+    own = next((lane for lane in lanes_of(worker, workers) if lane in queued), None)
+    if own is not None:
+        return own
+    return next((scope for scope in queued if scope not in TIMING_LANES), None)
 
 
 _group_seconds: defaultdict[str, float] = defaultdict(float)
@@ -222,8 +239,22 @@ def pytest_configure(config: pytest.Config) -> None:
     # Known without pytest-xdist too (-p no:xdist, --strict-markers): the groups are set either way.
     config.addinivalue_line("markers", "xdist_group(name): run on one pytest-xdist worker with its group")
     worker = getattr(config, "workerinput", None)
-    if worker is not None and worker["workerid"] != TIMING_WORKER:
+    if worker is not None and not lanes_of(worker["workerid"], int(worker["workercount"])):
         os.nice(BACKGROUND_NICENESS)
+
+
+_stepped_back: list[bool] = []
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A lane's worker steps back (``nice``) at its first test outside the lanes: its lane is done (a
+    lane is the first work its worker is given), and the other lane may still be running."""
+    worker = getattr(item.config, "workerinput", None)
+    if worker is None or _stepped_back or group_of(item) in TIMING_LANES:
+        return
+    if lanes_of(worker["workerid"], int(worker["workercount"])):
+        os.nice(BACKGROUND_NICENESS)
+        _stepped_back.append(True)
 
 
 # --- the distributions, built once a session (tests/dist, tests/examples, tests/probe/test_install) ---

@@ -79,17 +79,20 @@ def test_groups_run_on_one_worker_each(tmp_path: Path) -> None:
     workers: dict[str, set[str]] = {}
     for worker, nodeid in passed:
         area = nodeid.split("/")[1]
-        group = {"area": "tests/area", "lab": "timing", "web": "timing", "load": "timing"}.get(area, area)
+        group = {"area": "tests/area", "lab": "timing-lab", "web": "timing", "load": "timing"}.get(area, area)
         workers.setdefault(group, set()).add(worker)
-    # One worker for each group; the tests that share nothing were spread over both.
+    # One worker for each group (with 2 workers both timing lanes on gw0); the tests that share nothing
+    # were spread over both.
     assert {group: len(seen) for group, seen in workers.items()} == {
         "tests/area": 1,
+        "timing-lab": 1,
         "timing": 1,
         "plain": 2,
     }, proc.stdout
+    assert workers["timing-lab"] == workers["timing"] == {"gw0"}, proc.stdout
 
 
-def test_the_timing_group_runs_on_the_first_worker_and_the_others_step_back(tmp_path: Path) -> None:
+def test_each_timing_lane_runs_on_its_own_worker_and_everything_else_steps_back(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     write_project(project)
@@ -119,14 +122,16 @@ def test_the_timing_group_runs_on_the_first_worker_and_the_others_step_back(tmp_
     base = os.nice(0)
     records = {path.name: int(path.read_text()) for path in seen.iterdir()}
     assert len(records) == 4 + 2 + 2 + 2 + 6, sorted(records)
-    workers = {name.rsplit(".", 1)[1] for name in records}
-    assert workers >= {"gw0", "gw1"}, sorted(records)
+    lab_lane = [name for name in records if name.startswith("test_lab.")]
+    other_lane = [name for name in records if name.startswith(("test_web.", "test_load."))]
+    # The lab's lane on gw0, the other lane on gw1, at normal priority; every other test stepped back,
+    # wherever it ran (on a lane's worker too, once its lane was done).
+    assert len(lab_lane) == 2 and all(name.endswith(".gw0") for name in lab_lane), sorted(records)
+    assert len(other_lane) == 4 and all(name.endswith(".gw1") for name in other_lane), sorted(records)
     for name, niceness in records.items():
-        worker = name.rsplit(".", 1)[1]
-        assert niceness == (base if worker == "gw0" else min(base + 10, 19)), (name, niceness)
-    # The two tests of each timing area ran on the timing worker.
-    timing = [name for name in records if name.startswith(("test_lab.", "test_web.", "test_load."))]
-    assert len(timing) == 6 and all(name.endswith(".gw0") for name in timing), sorted(records)
+        in_lane = name in lab_lane or name in other_lane
+        assert niceness == (base if in_lane else min(base + 10, 19)), (name, niceness)
+    assert {name.rsplit(".", 1)[1] for name in records if name not in lab_lane + other_lane} >= {"gw2"}
 
 
 @pytest.mark.parametrize("ci", ["true", ""])
