@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.probe.conftest import STREAM
-from tests.support.installs import Venv, run_outside
+from tests.support import run_cache
+from tests.support.installs import CONSTRAINTS, Venv, distribution_files, run_outside
 from tests.support.servers import RunningServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +42,22 @@ FORBIDDEN = (
 
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with ``./probe`` installed into it (from a copy: the build writes into its tree)."""
+    """A fresh venv with ``./probe`` installed into it (from a copy: the build writes into its tree).
+
+    Kept between runs for the same probe files and pins (tests/support/run_cache.py)."""
     tmp = tmp_path_factory.mktemp("install")
-    source = tmp / "probe"
-    shutil.copytree(PROBE, source, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
-    made = Venv.create(tmp / "venv")
-    wanted: list[str] = [*PYPROJECT["build-system"]["requires"], *PYPROJECT["project"]["dependencies"]]
-    made.install([source], wanted=wanted, downloads=tmp / "downloads")
-    return made.root
+
+    def build(folder: Path) -> bool:
+        source = tmp / "probe"
+        shutil.copytree(PROBE, source, ignore=shutil.ignore_patterns("*.egg-info", "build", "__pycache__"))
+        made = Venv.create(folder / "venv")
+        wanted: list[str] = [*PYPROJECT["build-system"]["requires"], *PYPROJECT["project"]["dependencies"]]
+        made.install([source], wanted=wanted, downloads=tmp / "downloads")
+        return True
+
+    probe_files = [path for path in distribution_files() if path.is_relative_to(PROBE)]
+    key = run_cache.digest([], [CONSTRAINTS, *probe_files])
+    return run_cache.entry("probe-install-venv", key, build, lambda folder: Venv(folder / "venv").root)
 
 
 def test_version_is_the_distributions(venv: Path) -> None:
