@@ -7,7 +7,9 @@ Timing-sensitive (first bytes, buffering delays of hundreds of streams): ``seria
 from __future__ import annotations
 
 import json
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -79,6 +81,32 @@ def test_http2_streams_share_the_connections_asked_for(h2_port: int, tls: TLSFil
     assert len(used) == connections == summary.connections
     assert summary.connection_reuse == "shared" and summary.used_protocol() == "HTTP/2"
     assert summary.verdicts["streaming"] == 40, summary.to_dict()
+
+
+@pytest.fixture
+def threads_switched_often() -> Iterator[None]:
+    """The interpreter hands the GIL from thread to thread every 10 µs instead of every 5 ms: a thread
+    is switched out inside every short window, as on a busy machine."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+
+
+@pytest.mark.usefixtures("threads_switched_often")
+def test_http2_streams_opening_at_once_keep_their_connections_when_threads_switch_often(
+    h2_port: int, tls: TLSFiles
+) -> None:
+    # Twenty streams open at once on each connection, twice: a stream id taken twice would end the
+    # connection (GOAWAY) and fail its streams, and the pool would open another one.
+    before = served_connections(h2_port, tls)
+    options = ProbeOptions(http="h2", verify=tls.ca_pem)
+    plan = LoadPlan(concurrency=40, streams=80, connections=2)
+    summary = run_load(stream_url(h2_port, 2, 200, "https"), options, plan)
+    assert dict(summary.errors) == {} and summary.finished == 80, summary.to_dict()
+    assert len(served_connections(h2_port, tls) - before) == 2 == summary.connections
 
 
 def test_http1_streams_each_open_a_connection(h2_port: int, tls: TLSFiles) -> None:

@@ -29,6 +29,7 @@ from .errors import classify
 from .exceptions import InvalidRequest, ProbeFailure
 from .formats import EventParser, parser_for
 from .fronts import fronts_in
+from .h2threads import SharedConnectionPool
 from .messages import (
     HEADER_CHARS,
     WEBSOCKET_INSTALL_HINT,
@@ -114,7 +115,8 @@ def _unused_context() -> ssl.SSLContext:
 
 class DialTransport(httpx.HTTPTransport):
     """httpx's transport with httpcore's pool built on our DialBackend (no retries). A probe's own has
-    one connection; a pool that streams share (``streamprobe.shared``) may allow more."""
+    one connection; a pool that streams share (``streamprobe.shared``) may allow more, and its HTTP/2
+    connections are safe to use from many threads (``streamprobe.h2threads``)."""
 
     def __init__(
         self,
@@ -124,9 +126,12 @@ class DialTransport(httpx.HTTPTransport):
         backend: DialBackend,
         max_connections: int = 1,
         max_keepalive: int = 0,
+        *,
+        shared: bool = False,
     ) -> None:
         super().__init__(verify=ssl_context, http1=http1, http2=http2, retries=0, trust_env=False)
-        self._pool = httpcore.ConnectionPool(
+        pool = SharedConnectionPool if shared else httpcore.ConnectionPool
+        self._pool = pool(
             ssl_context=ssl_context,
             max_connections=max_connections,
             max_keepalive_connections=max_keepalive,

@@ -78,7 +78,7 @@ class SharedConnections:
                 transport = SharedH3Transport(backend, verify=options.verify, timeout=options.timeout)
             else:
                 limit = 1 if http2_only else max(1, per_connection_streams)
-                transport = DialTransport(context, not http2_only, True, backend, limit, limit)
+                transport = DialTransport(context, not http2_only, True, backend, limit, limit, shared=True)
             self._slots.append((transport, backend))
         self._turn = itertools.cycle(range(count))
         self._lock = threading.Lock()
