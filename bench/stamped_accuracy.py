@@ -188,9 +188,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--pairs", type=int, default=10, help="pairs per path and comparison (1..100, default 10)"
     )
-    parser.add_argument("--quick", action="store_true", help="2 pairs each (a smoke run)")
+    parser.add_argument("--quick", action="store_true", help="1 pair each (a smoke run)")
     args = parser.parse_args(argv)
-    pairs = 2 if args.quick else args.pairs
+    pairs = 1 if args.quick else args.pairs
     if not 1 <= pairs <= 100:
         parser.error("--pairs must be 1..100")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "service")]))
