@@ -19,8 +19,8 @@ Each lane runs on a worker of its own from the start: the lab's on ``gw0``, the 
 workers both on ``gw0``). Every other worker lowers its own CPU priority (``nice`` +10, inherited by the
 servers its tests start), and a lane's worker does so when its lane is done: the timing-sensitive tests
 get a core whenever they want one, and a heavy neighbour (a synth, a wheel build) takes only the time they
-leave. The two lanes side by side are two mostly idle streams of work (their tests wait on streams), and
-each test's margins hold on a core shared with the other lane.
+leave. Side by side, the lanes are for a machine with cores to spare: on 2 cores, 3 workers made tight
+margins flake (the default there is 2 workers, and both lanes run one after the other).
 
 The scheduler is pytest-xdist's ``loadscope`` with these groups as its scopes: each worker writes the
 groups it collected to a file named after the controller's pid, which the controller reads when it

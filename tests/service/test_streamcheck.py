@@ -169,6 +169,13 @@ def wait_for(predicate: Any, timeout: float = 5.0) -> bool:
     return bool(predicate())
 
 
+def assert_stopped_at_once_after_one_event(before: dict[str, int], hung_up: float) -> None:
+    """The generator was cancelled within 3 s of the client's hang-up, having sent one event."""
+    assert wait_for(lambda: stats.snapshot()["cancelled"] > before["cancelled"], timeout=3)
+    assert time.monotonic() - hung_up < 3
+    assert stats.snapshot()["events_sent"] - before["events_sent"] == 1
+
+
 def test_disconnect_stops_the_generator(base_url: str) -> None:
     before = stats.snapshot()
     _, events = stream(f"{base_url}/api/streamcheck?events=500&interval_ms=20", limit=3)
@@ -187,10 +194,7 @@ def test_disconnect_during_a_long_interval_stops_at_once(base_url: str) -> None:
     before = stats.snapshot()
     _, events = stream(f"{base_url}/api/streamcheck?events=12&interval_ms=10000", limit=1)
     assert len(events) == 1
-    hung_up = time.monotonic()
-    assert wait_for(lambda: stats.snapshot()["cancelled"] > before["cancelled"], timeout=3)
-    assert time.monotonic() - hung_up < 3
-    assert stats.snapshot()["events_sent"] - before["events_sent"] == 1
+    assert_stopped_at_once_after_one_event(before, hung_up=time.monotonic())
 
 
 def test_completed_stream_is_counted_as_finished(base_url: str) -> None:
