@@ -2,8 +2,8 @@
 and port: every stream of one HTTP/2 connection shares them, and every stream of one QUIC connection
 its UDP address) and each request it received. ``GET /connections`` lists the connections, so a test
 can count, from the server's side, the connections a client used; ``GET /requests`` lists the requests
-(the client's address, HTTP version, method, the body's headers and its bytes, hex-encoded), so a test
-can check the body that arrived."""
+(the client's address, the target, HTTP version, method, the body's headers and its bytes, hex-encoded),
+so a test can check the body that arrived, or which requests came on which connection."""
 
 from __future__ import annotations
 
@@ -52,6 +52,7 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     _requests.append(
         {
             "client": client,
+            "target": scope["path"] + ("?" + scope["query_string"].decode() if scope["query_string"] else ""),
             "http_version": scope["http_version"],
             "method": scope["method"],
             "content_type": headers.get("content-type"),

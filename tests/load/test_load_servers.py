@@ -37,6 +37,13 @@ def served_connections(port: int, tls: TLSFiles) -> set[str]:
         return set(client.get(f"https://127.0.0.1:{port}/connections").json())
 
 
+def requests_per_connection(port: int, tls: TLSFiles, clients: set[str]) -> dict[str, list[str]]:
+    """Per client address:port in ``clients``: the request targets the counting app received on it."""
+    with httpx.Client(verify=tls.ca_pem) as client:
+        requests = client.get(f"https://127.0.0.1:{port}/requests").json()
+    return {c: [r["target"] for r in requests if r["client"] == c] for c in sorted(clients)}
+
+
 def test_300_healthy_concurrent_streams_are_all_judged_streaming(app_port: int) -> None:
     # 5 events 1 s apart: streaming up to 400 ms of delay (room for 300 readers on a shared machine)
     plan = LoadPlan(concurrency=300, streams=300, ramp=1.0)
@@ -79,7 +86,11 @@ def test_http2_streams_share_the_connections_asked_for(h2_port: int, tls: TLSFil
     # lab's lane: a second wave's last event was seen 160-240 ms late, the server's own stamps late too.
     summary = run_load(stream_url(h2_port, 5, 1000, "https"), options, plan)
     used = served_connections(h2_port, tls) - before
-    assert len(used) == connections == summary.connections
+    # What each side saw, should the counts differ: the run's own count and errors, and the requests
+    # the server received on each connection it counted.
+    seen = {"run": summary.to_dict(), "server": requests_per_connection(h2_port, tls, used)}
+    assert summary.connections == connections and dict(summary.errors) == {}, seen
+    assert len(used) == connections, seen
     assert summary.connection_reuse == "shared" and summary.used_protocol() == "HTTP/2"
     assert summary.verdicts["streaming"] == 40, summary.to_dict()
 
