@@ -28,8 +28,10 @@ bootstrap-all:
 synth: bootstrap
 	@scripts/synth.sh $(CONFIG)
 
+# Bytecode written (an environment may say PYTHONDONTWRITEBYTECODE): each worker and each Python the tests
+# start would otherwise compile the suite and the project afresh (collection: 11 s of CPU, 6 s with it).
 test: bootstrap-all
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check .

@@ -374,7 +374,8 @@ def run_lab(
     progress: Progress | None = None,
 ) -> LabReport:
     """Probe each path x column concurrently (one fresh connection per probe), then the chat rows (one
-    path at a time), the browser column and the doctor. ``progress`` hears each cell as it lands."""
+    path at a time), then the browser column with the doctors beside it. ``progress`` hears each cell
+    as it lands."""
     progress = progress or Progress.off()
     started = time.monotonic()
     report = LabReport(events=events, interval_ms=interval_ms)
@@ -425,6 +426,19 @@ def run_lab(
             if doctor:
                 report.capped_doctor = run_capped_doctor(lab.capped, timeout)
                 progress.done("capped-haproxy doctor", report.capped_doctor.diagnosis)
+        # The doctors (of the paths that did not stream) beside the browser column, as they already run
+        # beside each other: Chromium times each read in the page itself, not in this process.
+        doctor_jobs = (
+            {
+                p.path.name: pool.submit(
+                    run_doctor, lab, p.path, p.path.streamcheck_url(events, interval_ms), timeout
+                )
+                for p in report.paths
+                if p.buffered
+            }
+            if doctor
+            else {}
+        )
         # --- browser column: after the probes, one path at a time (a single Chromium) ---
         browser_cells, report.browser_note = (
             run_browser(paths, events, interval_ms, timeout, quic_cert=lab.tls.cert_pem if lab.tls else None)
@@ -434,14 +448,7 @@ def run_lab(
         for p in report.paths:
             p.cells[BROWSER] = browser_cells.get(p.path.name)
         # --- end browser column ---
-        if doctor:
-            doctor_jobs = {
-                p.path.name: pool.submit(
-                    run_doctor, lab, p.path, p.path.streamcheck_url(events, interval_ms), timeout
-                )
-                for p in report.paths
-                if p.buffered
-            }
+        if doctor_jobs:
             for p in report.paths:
                 if p.path.name in doctor_jobs:
                     p.diagnosis, p.doctor = doctor_jobs[p.path.name].result()
