@@ -15,7 +15,7 @@ import pytest
 from streampath.config.loader import MAX_PROBLEMS
 from streampath.config.source import MAX_CONFIG_BYTES
 from tests.config.support import assert_one_safe_line, default_text, refusal, write
-from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner
+from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner, jsii_package_cache
 
 NOT_REGULAR = "not a regular file ({}); a config must be a regular file"
 
@@ -333,6 +333,7 @@ def test_real_cdk_synth_refuses_a_hostile_file_with_one_line(tmp_path: Path) -> 
             "HOME": str(home),
             "CDK_DISABLE_VERSION_CHECK": "1",
             "CDK_DISABLE_CLI_TELEMETRY": "true",
+            **jsii_package_cache(),
         }
     )
     result = subprocess.run(

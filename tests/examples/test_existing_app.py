@@ -29,7 +29,7 @@ from aws_cdk.assertions import Match, Template
 
 from streampath_cdk.local_bundling import WHEEL_CACHE_ENV_VAR, wheel_dir
 from tests.support import run_cache
-from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner, cfn_lint_errors
+from tests.support.cdk import CDK_CLI, REPO_ROOT, assert_no_node_banner, cfn_lint_errors, jsii_package_cache
 from tests.support.installs import CONSTRAINTS, Venv, clean_env
 
 pytestmark = pytest.mark.slow
@@ -71,6 +71,7 @@ def _offline_env(home: Path) -> dict[str, str]:
             "CDK_DISABLE_CLI_TELEMETRY": "true",
             # The wheel cache bootstrap filled: the synth stays offline whatever HOME is.
             WHEEL_CACHE_ENV_VAR: str(wheel_dir()),
+            **jsii_package_cache(),
         }
     )
     return env

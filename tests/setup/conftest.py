@@ -2,9 +2,9 @@
 
 The copy holds every file git would commit (tracked and untracked, not ignored) as the working tree has them
 now; its ``.venv``, ``node_modules`` (and ``.node``, where bootstrap installed a Node) are symlinks to this
-checkout's, and the canary's wheel cache is this user's (``$STREAMPATH_WHEEL_CACHE`` whatever ``HOME`` is),
-so nothing is downloaded or built. ``BOOTSTRAP_FROZEN=1`` makes the copy's bootstrap fail rather than
-install into that shared ``.venv``.
+checkout's, and the canary's wheel cache and jsii's package cache are this user's (whatever ``HOME`` is),
+so nothing is downloaded, built or unpacked again. ``BOOTSTRAP_FROZEN=1`` makes the copy's bootstrap fail
+rather than install into that shared ``.venv``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from streampath_cdk.local_bundling import WHEEL_CACHE_ENV_VAR, wheel_dir
-from tests.support.cdk import REPO_ROOT
+from tests.support.cdk import REPO_ROOT, jsii_package_cache
 
 # What `make synth` may use: a shell, make, Python, Node with npm, and the POSIX basics the scripts call.
 PORTABLE_TOOLS = (
@@ -102,7 +102,8 @@ def checkout_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def clean_env(path: str, home: Path) -> dict[str, str]:
-    """The environment of a new shell on a laptop: no AWS credentials, no jsii setting, no outer make."""
+    """The environment of a new shell on a laptop: no AWS credentials, no jsii setting (but where its
+    package cache is: speed only), no outer make."""
     dropped = ("JSII_", "MAKE", "MFLAGS", "PYTEST_", "VIRTUAL_ENV", "PYTHON")
     env = {
         key: value
@@ -119,6 +120,7 @@ def clean_env(path: str, home: Path) -> dict[str, str]:
             "AWS_SHARED_CREDENTIALS_FILE": str(home / "no-aws-credentials"),
             "BOOTSTRAP_FROZEN": "1",
             WHEEL_CACHE_ENV_VAR: str(wheel_dir()),
+            **jsii_package_cache(),
         }
     )
     return env

@@ -20,6 +20,7 @@ from tests.support.cdk import (
     assert_no_node_banner,
     cdk_context,
     cfn_lint_errors,
+    jsii_package_cache,
     synth_config,
 )
 
@@ -84,6 +85,7 @@ def _offline_env(tmp_path: Path) -> dict[str, str]:
             "HOME": str(tmp_path / "home"),
             "CDK_DISABLE_VERSION_CHECK": "1",
             "CDK_DISABLE_CLI_TELEMETRY": "true",
+            **jsii_package_cache(),
         }
     )
     (tmp_path / "home").mkdir()
