@@ -10,7 +10,8 @@ CONFIG ?= default
 PYTEST_ARGS ?=
 # pytest-xdist workers for `make test` (TEST_WORKERS=0: one process). Which tests share a worker is decided
 # in tests/conftest.py (groups of shared state, longest group first: hence no loadscope reorder). 2 on this
-# 2-core machine: with 3, the two timing lanes side by side and the third worker's stream verdicts flaked.
+# 2-core machine: 3 took 7 min 18 s but flaked, with the two timing lanes side by side (a lab agreement)
+# and with both on the first worker (a browser row, a stepped-back worker's stream verdicts).
 TEST_WORKERS ?= 2
 export CDK_DISABLE_VERSION_CHECK := 1
 export CDK_DISABLE_CLI_TELEMETRY := true
