@@ -88,7 +88,8 @@ def test_http2_streams_share_the_connections_asked_for(h2_port: int, tls: TLSFil
     used = served_connections(h2_port, tls) - before
     # What each side saw, should the counts differ: the run's own count and errors, and the requests
     # the server received on each connection it counted.
-    seen = {"run": summary.to_dict(), "server": requests_per_connection(h2_port, tls, used)}
+    # (as JSON text: pytest would shorten a dict's repr in the middle)
+    seen = json.dumps({"run": summary.to_dict(), "server": requests_per_connection(h2_port, tls, used)})
     assert summary.connections == connections and dict(summary.errors) == {}, seen
     assert len(used) == connections, seen
     assert summary.connection_reuse == "shared" and summary.used_protocol() == "HTTP/2"
