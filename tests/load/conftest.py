@@ -10,7 +10,9 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
 from lab.configs import haproxy_capped, nginx_buffering
@@ -21,6 +23,20 @@ from tests.support.tls import TLSFiles, make_tls
 REPO = Path(__file__).resolve().parents[2]
 #: The capped hop's maxconn in these tests.
 CAP = 2
+
+
+def served_connections(port: int, tls: TLSFiles) -> set[str]:
+    """The client address:port pairs the counting app has served (one per connection)."""
+    with httpx.Client(verify=tls.ca_pem) as client:
+        return set(client.get(f"https://127.0.0.1:{port}/connections").json())
+
+
+def requests_seen(port: int, tls: TLSFiles) -> list[dict[str, Any]]:
+    """The requests the counting app has received, oldest first, asked over TCP (the listing itself is not
+    one of them)."""
+    with httpx.Client(verify=tls.ca_pem) as client:
+        seen: list[dict[str, Any]] = client.get(f"https://127.0.0.1:{port}/requests").json()
+    return seen
 
 
 def _serve(process: ManagedProcess) -> Iterator[int]:

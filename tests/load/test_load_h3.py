@@ -11,20 +11,14 @@ import subprocess
 import sys
 from typing import Any
 
-import httpx
 import pytest
 from streamprobe.load import LoadPlan, run_load
 from streamprobe.options import ProbeOptions
 
+from tests.load.conftest import requests_seen
 from tests.support.tls import TLSFiles
 
 pytestmark = pytest.mark.timing
-
-
-def requests_seen(port: int, tls: TLSFiles) -> list[dict[str, Any]]:
-    with httpx.Client(verify=tls.ca_pem) as client:
-        seen: list[dict[str, Any]] = client.get(f"https://127.0.0.1:{port}/requests").json()
-    return seen
 
 
 def quic_clients(seen: list[dict[str, Any]]) -> set[str]:

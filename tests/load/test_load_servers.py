@@ -12,7 +12,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from streamprobe.load import LoadPlan, LoadSummary, Records, merge_parts, run_load
 from streamprobe.options import ProbeOptions
@@ -20,7 +19,7 @@ from streamprobe.result import ProbeResult
 from streamprobe.slo import parse_slo
 
 from lab.curl_reference import parallel_ttfb_ms
-from tests.load.conftest import CAP
+from tests.load.conftest import CAP, requests_seen, served_connections
 from tests.support.servers import refused_port
 from tests.support.tls import TLSFiles
 
@@ -31,16 +30,9 @@ def stream_url(port: int, events: int, interval_ms: int, scheme: str = "http") -
     return f"{scheme}://127.0.0.1:{port}/api/streamcheck?events={events}&interval_ms={interval_ms}"
 
 
-def served_connections(port: int, tls: TLSFiles) -> set[str]:
-    """The client address:port pairs the counting app has served (one per connection)."""
-    with httpx.Client(verify=tls.ca_pem) as client:
-        return set(client.get(f"https://127.0.0.1:{port}/connections").json())
-
-
 def requests_per_connection(port: int, tls: TLSFiles, clients: set[str]) -> dict[str, list[str]]:
     """Per client address:port in ``clients``: the request targets the counting app received on it."""
-    with httpx.Client(verify=tls.ca_pem) as client:
-        requests = client.get(f"https://127.0.0.1:{port}/requests").json()
+    requests = requests_seen(port, tls)
     return {c: [r["target"] for r in requests if r["client"] == c] for c in sorted(clients)}
 
 

@@ -11,12 +11,12 @@ import subprocess
 import sys
 from typing import Any
 
-import httpx
 from streamprobe.load import LoadPlan, run_load
 from streamprobe.options import ProbeOptions
 from streamprobe.probing import probe
 
 from tests.canary.support import run_handler
+from tests.load.conftest import requests_seen
 from tests.support.tls import TLSFiles
 
 #: A chat request whose bytes are easy to get wrong: non-ASCII text, escapes, and no trailing newline.
@@ -25,13 +25,6 @@ BODY = '{"messages": [{"role": "user", "content": "Grüß dich, say \\"hi\\" in 
 
 def chat_url(port: int, tokens: int = 10, interval_ms: int = 100) -> str:
     return f"https://127.0.0.1:{port}/api/chat/stream?tokens={tokens}&interval_ms={interval_ms}"
-
-
-def requests_seen(port: int, tls: TLSFiles) -> list[dict[str, Any]]:
-    """What the server received, over TCP (the listing itself is not one of the requests checked)."""
-    with httpx.Client(verify=tls.ca_pem) as client:
-        seen: list[dict[str, Any]] = client.get(f"https://127.0.0.1:{port}/requests").json()
-    return seen
 
 
 def h3_posts(seen: list[dict[str, Any]]) -> list[dict[str, Any]]:
