@@ -76,12 +76,19 @@ def test_http2_streams_share_the_connections_asked_for(h2_port: int, tls: TLSFil
     plan = LoadPlan(concurrency=20, streams=40, connections=connections)
     # 5 events 1 s apart: streaming up to 400 ms of delay. 20 streams on one TLS connection next to the
     # lab's lane: a second wave's last event was seen 160-240 ms late, the server's own stamps late too.
-    summary = run_load(stream_url(h2_port, 5, 1000, "https"), options, plan)
+    failures: list[str] = []  # each failed stream's error, whole (the summary counts them by kind)
+    summary = run_load(
+        stream_url(h2_port, 5, 1000, "https"),
+        options,
+        plan,
+        on_result=lambda r: failures.append(f"{r.error.kind}: {r.error.message}") if r.error else None,
+    )
     used = served_connections(h2_port, tls) - before
     # What each side saw, should the counts differ: the run's own count and errors, and the requests
     # the server received on each connection it counted.
     # (as JSON text: pytest would shorten a dict's repr in the middle)
-    seen = json.dumps({"run": summary.to_dict(), "server": requests_per_connection(h2_port, tls, used)})
+    server = requests_per_connection(h2_port, tls, used)
+    seen = json.dumps({"run": summary.to_dict(), "failures": failures, "server": server})
     assert summary.connections == connections and dict(summary.errors) == {}, seen
     assert len(used) == connections, seen
     assert summary.connection_reuse == "shared" and summary.used_protocol() == "HTTP/2"
